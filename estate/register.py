@@ -1,0 +1,125 @@
+"""The merged multi-agency register: buildings and the services that occupy them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from estate.errors import CellIssue, InputDataError
+from estate.schema import BUILDINGS, SERVICES
+from estate.validate import ROW_COLUMN, coerce_table, fill_coordinates
+
+
+@dataclass(frozen=True)
+class Register:
+    """Validated canonical ``buildings`` and ``services`` tables.
+
+    Build one with :meth:`from_frames` or :meth:`from_csv`; both raise
+    :class:`~estate.errors.InputDataError` listing every problem found.  ``warnings``
+    holds problems that do not stop a run (for example a building already over
+    capacity today).
+    """
+
+    buildings: pd.DataFrame
+    services: pd.DataFrame
+    warnings: tuple[CellIssue, ...] = field(default=())
+
+    @classmethod
+    def from_frames(
+        cls,
+        buildings: pd.DataFrame,
+        services: pd.DataFrame,
+        buildings_source: str = "buildings",
+        services_source: str = "services",
+    ) -> Register:
+        """Validate raw frames whose columns already carry canonical names."""
+        b = coerce_table(buildings, BUILDINGS, buildings_source)
+        s = coerce_table(services, SERVICES, services_source)
+        issues = b.issues + s.issues
+        issues += fill_coordinates(b.accepted, buildings_source)
+        issues += _check_links(b.accepted, s.accepted, services_source)
+        if issues:
+            raise InputDataError(issues, "the register cannot be used as it stands")
+        warnings = _warnings(b.accepted, s.accepted, buildings_source)
+        return cls(b.accepted, s.accepted, tuple(warnings))
+
+    @classmethod
+    def from_csv(cls, buildings_csv: str | Path, services_csv: str | Path) -> Register:
+        """Read canonical CSV files (for example the ``inputs/`` of a demo run)."""
+        frames = [
+            pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            for path in (buildings_csv, services_csv)
+        ]
+        return cls.from_frames(frames[0], frames[1], str(buildings_csv), str(services_csv))
+
+    @property
+    def agencies(self) -> list[str]:
+        """Every agency that owns a building or runs a service, sorted."""
+        names = set(self.buildings["agency"]) | set(self.services["agency"])
+        return sorted(names)
+
+    def occupancy(self) -> pd.Series:
+        """Desks in use in each building today (0 for empty buildings)."""
+        used = self.services.groupby("building_id")["desks"].sum()
+        return used.reindex(self.buildings["building_id"], fill_value=0.0)
+
+
+def _check_links(buildings: pd.DataFrame, services: pd.DataFrame, source: str) -> list[CellIssue]:
+    known = set(buildings["building_id"])
+    issues = []
+    for _, row in services.loc[~services["building_id"].isin(known)].iterrows():
+        issues.append(
+            CellIssue(
+                source,
+                int(row[ROW_COLUMN]),
+                "building_id",
+                str(row["building_id"]),
+                "no building with this building_id in the buildings table",
+            )
+        )
+    return issues
+
+
+def _warnings(buildings: pd.DataFrame, services: pd.DataFrame, source: str) -> list[CellIssue]:
+    warnings: list[CellIssue] = []
+    used = services.groupby("building_id")["desks"].sum()
+    for _, row in buildings.iterrows():
+        row_no = int(row[ROW_COLUMN])
+        desks = float(used.get(row["building_id"], 0.0))
+        if desks > row["capacity_desks"] + 1e-9:
+            warnings.append(
+                CellIssue(
+                    source,
+                    row_no,
+                    "capacity_desks",
+                    f"{row['capacity_desks']:g}",
+                    f"already over capacity today: {desks:g} desks in use",
+                )
+            )
+        if row["tenure"] == "leasehold" and row["disposal_value"] > 0:
+            warnings.append(
+                CellIssue(
+                    source,
+                    row_no,
+                    "disposal_value",
+                    f"{row['disposal_value']:g}",
+                    "leasehold buildings raise no receipt; the value is ignored",
+                )
+            )
+        if (
+            row["tenure"] == "leasehold"
+            and pd.isna(row["lease_end"])
+            and pd.isna(row["lease_break"])
+        ):
+            warnings.append(
+                CellIssue(
+                    source,
+                    row_no,
+                    "lease_end",
+                    "",
+                    "leasehold with no lease dates: treated as exitable after the disposal lag",
+                )
+            )
+    return warnings

@@ -1,0 +1,304 @@
+"""Coerce raw tables into the canonical schema, accounting for every row.
+
+:func:`coerce_table` never drops a row silently: each input row ends up either in
+``accepted`` or in ``rejected`` with its reasons, so ``rows_read == rows_accepted +
+rows_rejected`` always holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from estate.coords import bng_to_lonlat, in_great_britain, lonlat_to_bng
+from estate.errors import CellIssue, InputDataError
+from estate.schema import Column, TableSpec
+
+ROW_COLUMN = "source_row"
+FILE_COLUMN = "source_file"
+
+_TRUE = {"true", "t", "yes", "y", "1", "1.0"}
+_FALSE = {"false", "f", "no", "n", "0", "0.0"}
+_SCALE = {"k": 1e3, "m": 1e6, "bn": 1e9, "b": 1e9}
+_NUMBER = re.compile(r"^(?P<sign>-)?(?P<num>\d+(?:\.\d*)?|\.\d+)(?P<scale>k|m|bn|b)?$")
+_MONTHS = {
+    m: i + 1
+    for i, names in enumerate(
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ]
+    )
+    for m in names
+}
+
+
+def is_blank(value: object) -> bool:
+    """True for None, NaN, NaT and strings that hold only whitespace."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip() == ""
+
+
+def parse_number(value: object) -> float:
+    """Parse a register number: ``1234``, ``"£1,234.50"``, ``"1.2m"``, ``"(500)"``.
+
+    Raises ``ValueError`` with a message fit for a user.
+    """
+    if isinstance(value, bool):
+        raise ValueError("expected a number, got a yes/no value")
+    if isinstance(value, int | float | np.integer | np.floating):
+        number = float(value)
+    else:
+        text = str(value).strip().lower().replace("\u00a3", "").replace(",", "")
+        text = text.replace(" ", "").replace("\u00a0", "")
+        negative = text.startswith("(") and text.endswith(")")
+        if negative:
+            text = text[1:-1]
+        match = _NUMBER.match(text)
+        if not match:
+            raise ValueError("expected a number")
+        number = float(match["num"]) * _SCALE.get(match["scale"] or "", 1.0)
+        if match["sign"] or negative:
+            number = -number
+    if not math.isfinite(number):
+        raise ValueError("expected a finite number")
+    return number
+
+
+def parse_bool(value: object) -> bool:
+    """Parse yes/no, true/false, y/n, 1/0 (any case)."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError("expected yes/no (true/false, y/n, 1/0)")
+
+
+def parse_date(value: object) -> dt.date:
+    """Parse ISO (2030-03-31) or UK (31/03/2030, 31-03-2030, 31 March 2030) dates.
+
+    Day first, as UK registers write them; an ambiguous US-style date is read as UK.
+    """
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    iso = re.match(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$", text)
+    uk = re.match(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$", text)
+    words = re.match(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\.?,?\s+(\d{4})$", text)
+    try:
+        if iso:
+            return dt.date(int(iso[1]), int(iso[2]), int(iso[3]))
+        if uk:
+            year = int(uk[3])
+            if year < 100:
+                year += 2000
+            return dt.date(year, int(uk[2]), int(uk[1]))
+        if words and words[2].lower() in _MONTHS:
+            return dt.date(int(words[3]), _MONTHS[words[2].lower()], int(words[1]))
+    except ValueError as exc:
+        raise ValueError(f"not a real date ({exc})") from None
+    raise ValueError("expected a date such as 2030-03-31 or 31/03/2030")
+
+
+def _coerce_cell(col: Column, value: object) -> object:
+    if col.kind == "text":
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value).strip()
+    if col.kind == "float":
+        number = parse_number(value)
+        if col.minimum is not None and number < col.minimum:
+            raise ValueError(f"must be at least {col.minimum:g}")
+        return number
+    if col.kind == "bool":
+        return parse_bool(value)
+    if col.kind == "date":
+        return parse_date(value)
+    text = str(value).strip().lower()
+    if text not in col.choices:
+        raise ValueError(f"must be one of {', '.join(col.choices)}")
+    return text
+
+
+@dataclass
+class Coerced:
+    """The result of :func:`coerce_table`: every input row is in exactly one frame."""
+
+    accepted: pd.DataFrame
+    rejected: pd.DataFrame
+    issues: list[CellIssue] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.accepted) + len(self.rejected)
+
+
+def _empty_like(col: Column) -> object:
+    if col.default is not None:
+        return col.default
+    return {"float": np.nan, "date": pd.NaT}.get(col.kind, "")
+
+
+def coerce_table(
+    raw: pd.DataFrame,
+    spec: TableSpec,
+    source: str,
+    row_numbers: list[int] | None = None,
+) -> Coerced:
+    """Coerce ``raw`` (canonical column names, any cell types) to ``spec``.
+
+    Parameters
+    ----------
+    raw
+        One row per input row; columns already mapped to canonical names.
+    spec
+        The canonical table.
+    source
+        The file (or other source) name used in every issue.
+    row_numbers
+        The line number of each row in its file; defaults to ``index + 2`` (a
+        header on line 1).
+
+    Raises
+    ------
+    InputDataError
+        When a required column is missing altogether (no row could be accepted).
+    """
+    if row_numbers is None:
+        row_numbers = [i + 2 for i in range(len(raw))]
+    missing = [c.name for c in spec.columns if c.required and c.name not in raw.columns]
+    if missing:
+        raise InputDataError(
+            [
+                CellIssue(source, None, name, "", f"required column {name!r} is missing")
+                for name in missing
+            ],
+            f"{source}: the {spec.name} table lacks required columns",
+        )
+    issues: list[CellIssue] = []
+    bad_rows: dict[int, list[str]] = {}
+    out: dict[str, list[object]] = {}
+    for col in spec.columns:
+        values: list[object] = []
+        present = col.name in raw.columns
+        cells = raw[col.name].tolist() if present else [None] * len(raw)
+        for i, value in enumerate(cells):
+            if is_blank(value):
+                if col.required:
+                    msg = f"{col.name} is required"
+                    issues.append(CellIssue(source, row_numbers[i], col.name, "", msg))
+                    bad_rows.setdefault(i, []).append(msg)
+                values.append(_empty_like(col))
+                continue
+            try:
+                values.append(_coerce_cell(col, value))
+            except ValueError as exc:
+                issues.append(CellIssue(source, row_numbers[i], col.name, str(value), str(exc)))
+                bad_rows.setdefault(i, []).append(f"{col.name}: {exc}")
+                values.append(_empty_like(col))
+        out[col.name] = values
+    _check_unique_key(spec, out[spec.key], row_numbers, source, issues, bad_rows)
+
+    table = pd.DataFrame(out, index=raw.index)
+    for col in spec.columns:
+        table[col.name] = _typed(table[col.name], col)
+    extras = [c for c in raw.columns if c not in spec.names]
+    for name in extras:
+        table[name] = raw[name]
+    table[FILE_COLUMN] = source
+    table[ROW_COLUMN] = row_numbers
+
+    rejected_mask = np.zeros(len(table), dtype=bool)
+    rejected_mask[list(bad_rows)] = True
+    accepted = table.loc[~rejected_mask].reset_index(drop=True)
+    rejected = raw.loc[rejected_mask].copy()
+    rejected.insert(0, ROW_COLUMN, [row_numbers[i] for i in sorted(bad_rows)])
+    rejected.insert(1, "reasons", ["; ".join(bad_rows[i]) for i in sorted(bad_rows)])
+    return Coerced(accepted, rejected.reset_index(drop=True), issues)
+
+
+def _check_unique_key(
+    spec: TableSpec,
+    keys: list[object],
+    row_numbers: list[int],
+    source: str,
+    issues: list[CellIssue],
+    bad_rows: dict[int, list[str]],
+) -> None:
+    first_seen: dict[object, int] = {}
+    for i, key in enumerate(keys):
+        if key == "":
+            continue
+        if key in first_seen:
+            msg = f"duplicate {spec.key}, first seen at row {row_numbers[first_seen[key]]}"
+            issues.append(CellIssue(source, row_numbers[i], spec.key, str(key), msg))
+            bad_rows.setdefault(i, []).append(msg)
+        else:
+            first_seen[key] = i
+
+
+def _typed(series: pd.Series, col: Column) -> pd.Series:
+    if col.kind == "float":
+        return series.astype("float64")
+    if col.kind == "bool":
+        return series.astype(bool)
+    if col.kind == "date":
+        return pd.to_datetime(series, errors="raise").astype("datetime64[ns]")
+    return series.astype(object).map(str).astype(object)
+
+
+def fill_coordinates(table: pd.DataFrame, source: str) -> list[CellIssue]:
+    """Fill lat/lon from easting/northing (and the reverse) in place.
+
+    Returns an issue for each row with no usable location or one outside Great Britain.
+    """
+    issues: list[CellIssue] = []
+    has_ll = table["lat"].notna() & table["lon"].notna()
+    has_en = table["easting"].notna() & table["northing"].notna()
+    need_en = has_ll & ~has_en
+    if need_en.any():
+        e, n = lonlat_to_bng(table.loc[need_en, "lon"], table.loc[need_en, "lat"])
+        table.loc[need_en, "easting"] = e
+        table.loc[need_en, "northing"] = n
+    need_ll = has_en & ~has_ll
+    if need_ll.any():
+        lon, lat = bng_to_lonlat(table.loc[need_ll, "easting"], table.loc[need_ll, "northing"])
+        table.loc[need_ll, "lon"] = lon
+        table.loc[need_ll, "lat"] = lat
+    located = has_ll | has_en
+    inside = in_great_britain(table["easting"].fillna(-1), table["northing"].fillna(-1))
+    for i in np.flatnonzero(~located.to_numpy()):
+        row = int(table[ROW_COLUMN].iloc[i]) if ROW_COLUMN in table else None
+        issues.append(
+            CellIssue(source, row, "lat/lon", "", "no location (lat/lon or easting/northing)")
+        )
+    for i in np.flatnonzero(located.to_numpy() & ~inside):
+        row = int(table[ROW_COLUMN].iloc[i]) if ROW_COLUMN in table else None
+        value = f"{table['easting'].iloc[i]:.0f},{table['northing'].iloc[i]:.0f}"
+        issues.append(CellIssue(source, row, "easting/northing", value, "outside Great Britain"))
+    return issues
