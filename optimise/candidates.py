@@ -1,0 +1,72 @@
+"""Candidate buildings for each service: C(s) of MODEL.md section 4.
+
+C(s) is the service's home building, plus every building it may move into: one of
+its own agency's, or (``shared`` policy) any building that ``can_host``; big enough
+for it; within the move radius and among the k nearest when those are set.
+Pruning never removes the home building.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from optimise.instance import EstateInstance
+
+
+def candidate_pairs(instance: EstateInstance) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Service index and building index of every (service, candidate building) pair.
+
+    Sorted by service, then building; each service's home building is included.
+    """
+    b = instance.buildings
+    s = instance.services
+    policy = instance.policy
+    home = instance.home_index()
+    xy = b[["easting", "northing"]].to_numpy(dtype=float)
+    capacity = b["capacity_desks"].to_numpy(dtype=float) * policy.utilisation
+    can_host = b["can_host"].to_numpy(dtype=bool)
+    b_agency = b["agency"].to_numpy(dtype=object)
+    movable = s["movable"].to_numpy(dtype=bool)
+    desks = s["desks"].to_numpy(dtype=float)
+    s_agency = s["agency"].to_numpy(dtype=object)
+
+    pair_s: list[NDArray[np.int64]] = []
+    pair_b: list[NDArray[np.int64]] = []
+    cache: dict[tuple[int, str], NDArray[np.int64]] = {}
+    for i in range(len(s)):
+        h = int(home[i])
+        if not movable[i]:
+            chosen = np.array([h], dtype=np.int64)
+        else:
+            key = (h, str(s_agency[i]))
+            if key not in cache:
+                cache[key] = _reachable(h, str(s_agency[i]), xy, can_host, b_agency, instance)
+            options = cache[key]
+            options = options[capacity[options] + 1e-9 >= desks[i]]
+            chosen = np.union1d(options, [h]).astype(np.int64)
+        pair_s.append(np.full(len(chosen), i, dtype=np.int64))
+        pair_b.append(chosen)
+    return np.concatenate(pair_s), np.concatenate(pair_b)
+
+
+def _reachable(
+    home: int,
+    agency: str,
+    xy: NDArray[np.float64],
+    can_host: NDArray[np.bool_],
+    b_agency: NDArray[np.object_],
+    instance: EstateInstance,
+) -> NDArray[np.int64]:
+    policy = instance.policy
+    allowed = b_agency == agency
+    if policy.sharing == "shared":
+        allowed = allowed | can_host
+    distance_km = np.hypot(xy[:, 0] - xy[home, 0], xy[:, 1] - xy[home, 1]) / 1000.0
+    if policy.move_radius_km is not None:
+        allowed &= distance_km <= policy.move_radius_km
+    options = np.flatnonzero(allowed)
+    if policy.k_nearest is not None and len(options) > policy.k_nearest:
+        order = np.lexsort((options, distance_km[options]))
+        options = np.sort(options[order[: policy.k_nearest]])
+    return options.astype(np.int64)
