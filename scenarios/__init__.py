@@ -1,0 +1,1 @@
+"""Scenarios: demo place, runs, outputs, maps and comparisons."""

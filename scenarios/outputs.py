@@ -1,0 +1,238 @@
+"""The run folder of MODEL.md section 6.
+
+Every file is written atomically.  CSV and JSON outputs are byte-identical for the
+same inputs and settings, except the timing fields of ``summary.json``
+(``build_seconds``, ``solve_seconds``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from estate.io import atomic_write, write_csv, write_json, write_text
+from optimise.evaluate import MONEY_DP, Evaluation, payback_year
+from optimise.instance import EstateInstance
+from optimise.model import Result
+from scenarios.run import RunInputs
+
+SUMMARY_MONEY_KEYS = (
+    "baseline_present_cost",
+    "scenario_present_cost",
+    "npv_saving",
+    "annual_revenue_saving",
+    "capital_receipts",
+    "one_off_costs",
+    "backlog_avoided",
+)
+PACKAGES = ("public-estate", "numpy", "pandas", "scipy", "pulp", "highspy", "geopandas", "folium")
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and the packages that shape the numbers."""
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def frame_hash(frame: pd.DataFrame) -> str:
+    """SHA-256 of a table's CSV form: a stable fingerprint of an input."""
+    text = frame.to_csv(index=False, lineterminator="\n")
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def input_hashes(inputs: RunInputs) -> dict[str, str]:
+    out = {
+        "buildings": frame_hash(inputs.register.buildings),
+        "services": frame_hash(inputs.register.services),
+        "zones": frame_hash(inputs.zones),
+    }
+    if inputs.network is not None:
+        out["network_nodes"] = frame_hash(inputs.network.nodes)
+        out["network_edges"] = frame_hash(inputs.network.edges)
+    return out
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: numpy scalars to Python, NaN/NA to None."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return None if not np.isfinite(value) else float(value)
+    return value
+
+
+def totals(evaluation: Evaluation, discount_years: pd.Series | None = None) -> dict[str, Any]:
+    """Headline figures: sums of the per-agency figures, so the two always agree."""
+    agencies = evaluation.agencies
+    out: dict[str, Any] = {
+        key: round(float(agencies[key].sum()), MONEY_DP) for key in SUMMARY_MONEY_KEYS
+    }
+    net = evaluation.cash_flows.groupby("year")["saving_gbp"].sum().sort_index()
+    out["payback_year"] = payback_year(net)
+    decisions = evaluation.buildings["decision"].value_counts()
+    out["buildings"] = {
+        "total": len(evaluation.buildings),
+        "kept": int(decisions.get("retain", 0) + decisions.get("host", 0)),
+        "retained": int(decisions.get("retain", 0)),
+        "hosting": int(decisions.get("host", 0)),
+        "disposed": int(decisions.get("dispose", 0)),
+    }
+    out["services_moved"] = len(evaluation.moves)
+    out["desks_moved"] = float(evaluation.moves["desks"].sum())
+    return out
+
+
+def summary(inputs: RunInputs, instance: EstateInstance, result: Result) -> dict[str, Any]:
+    """The ``summary.json`` document."""
+    doc: dict[str, Any] = {
+        "scenario": inputs.name,
+        "notice": inputs.notice,
+        "status": result.status.value,
+        "gap": result.gap,
+        "objective": result.objective,
+        "bound": result.bound,
+        "solver": result.solver,
+        "solver_detail": result.detail,
+        "build_seconds": round(result.build_seconds, 3),
+        "solve_seconds": round(result.solve_seconds, 3),
+        "settings": {
+            "finance": inputs.finance.model_dump(mode="json"),
+            "policy": inputs.policy.model_dump(mode="json"),
+            "solver": inputs.solver.model_dump(mode="json"),
+            "access": {k: v.model_dump(mode="json") for k, v in sorted(inputs.access.items())},
+        },
+        "travel_times": {
+            mode: {"method": t.method, "note": t.note}
+            for mode, t in sorted(instance.travel.items())
+        },
+        "counts": {
+            "buildings": len(instance.buildings),
+            "services": len(instance.services),
+            "zones": len(instance.zones),
+            "population": float(instance.zones["population"].sum()),
+            "agencies": sorted(
+                set(instance.buildings["agency"]) | set(instance.services["agency"])
+            ),
+        },
+        "input_hashes": input_hashes(inputs),
+        "versions": versions(),
+    }
+    evaluation = result.evaluation
+    if evaluation is not None:
+        doc["objective"] = round(float(evaluation.present_cost), MONEY_DP)
+        doc.update(totals(evaluation))
+        doc["agencies"] = evaluation.agencies.to_dict(orient="records")
+        doc["access"] = evaluation.access_summary.to_dict(orient="records")
+    if doc["objective"] is not None:
+        doc["objective"] = round(float(doc["objective"]), MONEY_DP)
+    if doc["bound"] is not None:
+        doc["bound"] = round(float(doc["bound"]), MONEY_DP)
+    if doc["gap"] is not None:
+        doc["gap"] = round(float(doc["gap"]), 8)
+    return dict(_clean(doc))
+
+
+def write_run(
+    out_dir: Path, inputs: RunInputs, instance: EstateInstance, result: Result
+) -> list[Path]:
+    """Write the run folder; returns the files written."""
+    from scenarios.maps import decision_map
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = [write_json(out_dir / "summary.json", summary(inputs, instance, result))]
+    files += _write_inputs(out_dir / "inputs", inputs)
+    evaluation = result.evaluation
+    if evaluation is None:
+        return files
+    files.append(write_csv(out_dir / "buildings.csv", evaluation.buildings))
+    files.append(write_csv(out_dir / "moves.csv", evaluation.moves))
+    files.append(write_csv(out_dir / "agencies.csv", evaluation.agencies))
+    files.append(write_csv(out_dir / "access.csv", evaluation.access))
+    cash = evaluation.cash_flows.copy()
+    for col in ("baseline_gbp", "scenario_gbp", "saving_gbp"):
+        cash[col] = cash[col].round(MONEY_DP)
+    files.append(write_csv(out_dir / "cash_flows.csv", cash))
+    files.append(_write_gpkg(out_dir / "results.gpkg", instance, evaluation))
+    html = decision_map(inputs, instance, evaluation).get_root().render()
+    files.append(write_text(out_dir / "map.html", html))
+    return files
+
+
+def _write_inputs(folder: Path, inputs: RunInputs) -> list[Path]:
+    """The register, zones and network the run used, in canonical CSV form."""
+    from estate.validate import FILE_COLUMN, ROW_COLUMN
+
+    def canonical(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.drop(columns=[c for c in (FILE_COLUMN, ROW_COLUMN) if c in frame.columns])
+        for col in frame.columns:
+            if pd.api.types.is_datetime64_any_dtype(frame[col]):
+                frame[col] = frame[col].dt.strftime("%Y-%m-%d").fillna("")
+        return frame
+
+    files = [
+        write_csv(folder / "buildings.csv", canonical(inputs.register.buildings)),
+        write_csv(folder / "services.csv", canonical(inputs.register.services)),
+        write_csv(folder / "zones.csv", canonical(inputs.zones)),
+    ]
+    if inputs.network is not None:
+        files.append(write_csv(folder / "network_nodes.csv", inputs.network.nodes))
+        files.append(write_csv(folder / "network_edges.csv", inputs.network.edges))
+    return files
+
+
+def _write_gpkg(path: Path, instance: EstateInstance, evaluation: Evaluation) -> Path:
+    """All layers for QGIS/ArcGIS: buildings with decisions, zones with access, moves."""
+    from shapely.geometry import LineString
+
+    b = instance.buildings
+    buildings = gpd.GeoDataFrame(
+        evaluation.buildings,
+        geometry=gpd.points_from_xy(b["easting"], b["northing"]),
+        crs="EPSG:27700",
+    )
+    z = instance.zones
+    zones = gpd.GeoDataFrame(
+        z[["zone_id", "name", "population"]].copy(),
+        geometry=gpd.points_from_xy(z["easting"], z["northing"]),
+        crs="EPSG:27700",
+    )
+    xy = b.set_index("building_id")[["easting", "northing"]]
+    moves = gpd.GeoDataFrame(
+        evaluation.moves,
+        geometry=[
+            LineString([tuple(xy.loc[f]), tuple(xy.loc[t])])
+            for f, t in zip(
+                evaluation.moves["from_building"], evaluation.moves["to_building"], strict=True
+            )
+        ],
+        crs="EPSG:27700",
+    )
+
+    def _write(tmp: Path) -> None:
+        tmp.unlink(missing_ok=True)
+        buildings.to_file(tmp, layer="buildings", driver="GPKG")
+        zones.to_file(tmp, layer="zones", driver="GPKG")
+        if len(moves):
+            moves.to_file(tmp, layer="moves", driver="GPKG")
+
+    return atomic_write(path, _write)
