@@ -1,0 +1,117 @@
+"""Travel times on tiny hand-made graphs and against networkx on random graphs."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from geodata.network import RoadNetwork
+from geodata.traveltime import estimated_travel_times, network_travel_times
+
+
+def _network(
+    edges: list[tuple[int, int, float, str]], xy: list[tuple[float, float]]
+) -> RoadNetwork:
+    nodes = pd.DataFrame(
+        {"node_id": range(len(xy)), "x": [p[0] for p in xy], "y": [p[1] for p in xy]}
+    )
+    frame = pd.DataFrame(edges, columns=["u", "v", "length_m", "highway"])
+    return RoadNetwork(nodes, frame)
+
+
+def _points(xy: list[tuple[float, float]], prefix: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": [f"{prefix}{i}" for i in range(len(xy))],
+            "x": [p[0] for p in xy],
+            "y": [p[1] for p in xy],
+        }
+    )
+
+
+def test_line_graph_times_by_hand() -> None:
+    """0 --1 km residential (30 km/h, 2 min)-- 1 --2 km primary (65 km/h)-- 2, both ways.
+
+    From node 0 to node 2: 2 + 2000 / (65000/60) = 2 + 1.84615 minutes.  Points sit on
+    nodes, so there is no off-network leg.
+    """
+    xy = [(0.0, 0.0), (1000.0, 0.0), (3000.0, 0.0)]
+    edges = [
+        (0, 1, 1000, "residential"),
+        (1, 0, 1000, "residential"),
+        (1, 2, 2000, "primary"),
+        (2, 1, 2000, "primary"),
+    ]
+    times = network_travel_times(
+        _network(edges, xy), _points(xy[:1], "o"), _points(xy, "d"), "drive"
+    )
+    np.testing.assert_allclose(times.minutes[0], [0.0, 2.0, 2.0 + 2000 / (65000 / 60)])
+    walk = network_travel_times(_network(edges, xy), _points(xy[:1], "o"), _points(xy, "d"), "walk")
+    np.testing.assert_allclose(walk.minutes[0], [0.0, 12.5, 37.5])  # 4.8 km/h = 80 m/min
+
+
+def test_parallel_edges_take_the_fastest_and_one_way_is_respected() -> None:
+    """Two parallel 0->1 edges (residential and primary); 1->0 only by a long detour."""
+    xy = [(0.0, 0.0), (1000.0, 0.0), (500.0, 5000.0)]
+    edges = [
+        (0, 1, 1000, "residential"),
+        (0, 1, 1000, "primary"),
+        (1, 2, 5000, "primary"),
+        (2, 0, 5000, "primary"),
+    ]
+    times = network_travel_times(_network(edges, xy), _points(xy, "o"), _points(xy, "d"), "drive")
+    per_km = 60 / 65
+    assert times.minutes[0, 1] == pytest.approx(per_km)
+    assert times.minutes[1, 0] == pytest.approx(10 * per_km)
+
+
+def test_off_network_leg_and_cutoff() -> None:
+    """A point 200 m off node 0 walks... drives 200 m at 20 km/h = 0.6 min first."""
+    xy = [(0.0, 0.0), (1000.0, 0.0)]
+    edges = [(0, 1, 1000, "residential"), (1, 0, 1000, "residential")]
+    origins = _points([(0.0, 200.0)], "o")
+    times = network_travel_times(_network(edges, xy), origins, _points(xy, "d"), "drive")
+    np.testing.assert_allclose(times.minutes[0], [0.6, 2.6])
+    cut = network_travel_times(
+        _network(edges, xy), origins, _points(xy, "d"), "drive", cutoff_minutes=1.0
+    )
+    assert cut.minutes[0, 0] == pytest.approx(0.6)
+    assert np.isinf(cut.minutes[0, 1])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_graphs_agree_with_networkx(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 40
+    xy = [(float(x), float(y)) for x, y in rng.uniform(0, 5000, size=(n, 2))]
+    graph = nx.gnm_random_graph(n, 120, seed=seed, directed=True)
+    classes = ["residential", "primary", "tertiary"]
+    edges = []
+    for u, v in graph.edges():
+        length = float(np.hypot(xy[u][0] - xy[v][0], xy[u][1] - xy[v][1])) + 1.0
+        edges.append((u, v, length, classes[int(rng.integers(0, 3))]))
+    network = _network(edges, xy)
+    times = network_travel_times(network, _points(xy, "o"), _points(xy, "d"), "drive")
+    usable = network.edge_minutes("drive")
+    g = nx.DiGraph()
+    for u, v, minutes in zip(usable["u"], usable["v"], usable["minutes"], strict=True):
+        if not g.has_edge(u, v) or g[u][v]["w"] > minutes:
+            g.add_edge(u, v, w=minutes)
+    component = max(nx.strongly_connected_components(g), key=len)
+    sub = g.subgraph(component)
+    nodes = sorted(component)
+    for i in nodes:
+        lengths = nx.single_source_dijkstra_path_length(sub, i, weight="w")
+        for j in nodes:
+            assert times.minutes[i, j] == pytest.approx(lengths[j], abs=1e-9)
+
+
+def test_estimate_is_labelled() -> None:
+    times = estimated_travel_times(
+        _points([(0.0, 0.0)], "o"), _points([(4000.0, 3000.0)], "d"), "drive"
+    )
+    assert times.method == "estimate"
+    assert "ESTIMATE" in times.note
+    assert times.minutes[0, 0] == pytest.approx(5000 * 1.3 / (40000 / 60))
