@@ -1,18 +1,43 @@
-"""The decision map (``map.html``): which buildings stay, host or go, and who moves where."""
+"""The decision map (``map.html``), drawn from a run folder alone.
+
+Buildings are styled by decision (retain / host / dispose) and coloured by agency; service
+moves are arrows; zones are shaded by the change in minutes to the nearest service of
+each public-facing type; catchments join each zone to its nearest service after the
+change.  The layer control toggles agencies, decisions, access layers and catchments.
+
+The page works with no network at all: Leaflet is inlined (:mod:`scenarios.leaflet_assets`)
+and, with ``basemap="roads"``, the basemap is the run's own road network drawn as vectors.
+``basemap="tiles"`` adds OpenStreetMap tiles (fetched by the browser when it is online)
+with the roads as an optional overlay.
+
+Every value that comes from data is HTML-escaped, and popups and tooltips are bound with
+JSON-encoded strings rather than Folium's ``Popup``/``Tooltip`` (which need jQuery and
+splice text into JavaScript template literals).
+"""
 
 from __future__ import annotations
 
 import html
-from typing import Any
+import json
+import re
+from pathlib import Path
+from typing import Any, Literal
 
 import folium
 import numpy as np
 import pandas as pd
-from folium.plugins import PolyLineTextPath
+import shapely
+from branca.element import MacroElement
+from jinja2 import Template
 
-from optimise.evaluate import Evaluation
-from optimise.instance import EstateInstance
-from scenarios.run import RunInputs
+from estate.coords import bng_to_lonlat
+from estate.io import write_text
+from scenarios.leaflet_assets import AssetError, leaflet_head, leaflet_version
+from scenarios.runfolder import RunFolder, catchments
+
+Basemap = Literal["tiles", "roads"]
+BASEMAPS: tuple[Basemap, ...] = ("tiles", "roads")
+COORD_DP = 6
 
 AGENCY_COLOURS = [
     "#1f77b4",
@@ -24,6 +49,7 @@ AGENCY_COLOURS = [
     "#17becf",
     "#e377c2",
 ]
+DECISIONS = ("retain", "host", "dispose")
 DECISION_STYLE: dict[str, dict[str, Any]] = {
     "retain": {"radius": 7, "weight": 2, "fill_opacity": 0.85, "dash_array": None},
     "host": {"radius": 11, "weight": 4, "fill_opacity": 0.95, "dash_array": None},
@@ -34,149 +60,629 @@ DECISION_LABEL = {
     "host": "Retain and host services moving in",
     "dispose": "Dispose / exit",
 }
+# Change in minutes (after - before) -> fill colour; diverging, red = further away.
+ACCESS_BINS: tuple[tuple[float, str, str], ...] = (
+    (-2.0, "#2166ac", "2+ min nearer"),
+    (-0.05, "#92c5de", "up to 2 min nearer"),
+    (0.05, "#f7f7f7", "no change"),
+    (2.0, "#fddbc7", "up to 2 min further"),
+    (5.0, "#f4a582", "2–5 min further"),
+    (10.0, "#d6604d", "5–10 min further"),
+    (np.inf, "#b2182b", "10+ min further"),
+)
+UNREACHABLE_COLOUR = "#404040"
+ROAD_STYLE: dict[str, tuple[str, float]] = {
+    "motorway": ("#e07b39", 3.5),
+    "trunk": ("#e0a339", 3.0),
+    "primary": ("#d9b44a", 2.6),
+    "secondary": ("#c9c36a", 2.2),
+    "tertiary": ("#a8a8a8", 1.8),
+}
+MINOR_ROAD = ("#bdbdbd", 1.0)
+BACKGROUND = "#f2efe9"
 
 
 def agency_colours(agencies: list[str]) -> dict[str, str]:
     return {a: AGENCY_COLOURS[i % len(AGENCY_COLOURS)] for i, a in enumerate(sorted(agencies))}
 
 
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
 def _money(value: float) -> str:
-    return f"£{value:,.0f}"
+    return "—" if pd.isna(value) else f"£{value:,.0f}"
 
 
-def _popup(row: pd.Series, moves_in: pd.DataFrame, moves_out: pd.DataFrame) -> str:
-    e = html.escape
+def _ll(lat: float, lon: float) -> list[float]:
+    return [round(float(lat), COORD_DP), round(float(lon), COORD_DP)]
+
+
+class _Bind(MacroElement):
+    """Bind a popup or tooltip to the parent layer, content passed as a JSON string."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "{{ this._parent.get_name() }}.{{ this.method }}({{ this.content|tojson }}, "
+        "{{ this.options|tojson }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, method: str, content: str, **options: Any) -> None:
+        super().__init__()
+        self._name = "Bind"
+        self.method = method
+        self.content = content
+        self.options = options
+
+
+class _Script(MacroElement):
+    """Raw JavaScript placed after the scripts of the elements added before it."""
+
+    _template = Template("{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}")
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self._name = "Script"
+        self.code = code
+
+
+class _Shapes(MacroElement):
+    """Many polygons or polylines in one element: data as JSON, drawn by a short loop.
+
+    Folium compiles a template for every element it renders (about 0.6 ms each), so
+    hundreds of zone cells as separate elements dominate the time to draw a map.
+    ``items`` hold Leaflet ``latlngs``, path ``style`` options, and optional ``popup``
+    (HTML, already escaped) and ``tooltip`` (escaped text).
+    """
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "(function (group, items) { items.forEach(function (it) {"
+        " var shape = L.{{ this.kind }}(it.latlngs, it.style);"
+        " if (it.popup) { shape.bindPopup(it.popup, {maxWidth: 360}); }"
+        " if (it.tooltip) { shape.bindTooltip(it.tooltip, {sticky: true}); }"
+        " group.addLayer(shape); });"
+        "})({{ this._parent.get_name() }}, {{ this.items|tojson }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, kind: Literal["polygon", "polyline"], items: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self._name = "Shapes"
+        self.kind = kind
+        self.items = items
+
+
+def popup(layer: Any, content_html: str, max_width: int = 360) -> None:
+    layer.add_child(_Bind("bindPopup", content_html, maxWidth=max_width))
+
+
+def tooltip(layer: Any, text: str) -> None:
+    layer.add_child(_Bind("bindTooltip", _e(text), sticky=True))
+
+
+def pick_service_type(folder: RunFolder, service_type: str | None) -> str | None:
+    """The access layer shown first: the one asked for, else the one that changes most."""
+    from estate.errors import SettingsError
+
+    types = sorted(folder.access["service_type"].unique())
+    if service_type is not None:
+        if service_type not in types:
+            raise SettingsError(
+                f"service type {service_type!r} has no access standard in this run; "
+                f"choose one of: {', '.join(types) or '(none)'}"
+            )
+        return service_type
+    if not types:
+        return None
+    a = folder.access
+    change = (a["minutes_after"] - a["minutes_before"]).fillna(60.0) * a["population"]
+    worst = change.groupby(a["service_type"]).sum().sort_index()
+    return str(worst.idxmax()) if worst.max() > 0 else types[0]
+
+
+def decision_map(
+    folder: RunFolder, basemap: Basemap = "roads", service_type: str | None = None
+) -> folium.Map:
+    """The Folium map of a run folder (private, or redacted by :mod:`scenarios.publish`)."""
+    chosen = pick_service_type(folder, service_type)
+    shown = folder.buildings.loc[~_withheld(folder.buildings)]
+    colours = agency_colours(
+        sorted(set(folder.buildings["agency"]) | set(folder.agencies["agency"]))
+    )
+    points = pd.concat(
+        [shown[["lat", "lon"]], folder.zones[["lat", "lon"]]], ignore_index=True
+    ).dropna()
+    fmap = folium.Map(
+        location=[float(points["lat"].mean()), float(points["lon"].mean())],
+        zoom_start=12,
+        tiles=None,
+        control_scale=True,
+        font_size="12px",
+    )
+    # Drop Folium's CDN links; Leaflet is inlined instead (see render_map).
+    fmap.default_js = []
+    fmap.default_css = []
+    if basemap == "tiles":
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap tiles (online)").add_to(fmap)
+    if folder.network is not None:
+        _roads_layer(folder, show=basemap == "roads").add_to(fmap)
+    for layer in _access_layers(folder, chosen):
+        layer.add_to(fmap)
+    for layer in _catchment_layers(folder, colours):
+        layer.add_to(fmap)
+    _building_layers(fmap, folder, shown, colours)
+    _moves_layer(folder, colours).add_to(fmap)
+    if folder.redaction is not None:
+        _withheld_layer(folder).add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    root: Any = fmap.get_root()
+    root.html.add_child(folium.Element(_title_box(folder, basemap)))
+    root.html.add_child(folium.Element(_legend(colours, folder)))
+    fmap.fit_bounds(
+        [
+            [float(points["lat"].min()), float(points["lon"].min())],
+            [float(points["lat"].max()), float(points["lon"].max())],
+        ]
+    )
+    return fmap
+
+
+def _withheld(buildings: pd.DataFrame) -> pd.Series:
+    if "withheld" in buildings.columns:
+        return buildings["withheld"].astype(bool)
+    return pd.Series(False, index=buildings.index)
+
+
+def _roads_layer(folder: RunFolder, show: bool) -> folium.FeatureGroup:
+    """The run's road network as vector lines, one polyline set per road class."""
+    assert folder.network is not None
+    nodes = folder.network.nodes.set_index("node_id")
+    edges = folder.network.edges
+    pair = np.sort(edges[["u", "v"]].to_numpy(dtype=np.int64), axis=1)
+    edges = edges.assign(a=pair[:, 0], b=pair[:, 1]).drop_duplicates(["a", "b"])
+    lon, lat = bng_to_lonlat(nodes["x"].to_numpy(), nodes["y"].to_numpy())
+    where = dict(
+        zip(
+            nodes.index,
+            zip(np.round(lat, COORD_DP), np.round(lon, COORD_DP), strict=True),
+            strict=True,
+        )
+    )
+    group = folium.FeatureGroup(name="Roads (the run's network)", show=show)
+    edges = edges.assign(style=edges["highway"].astype(str).map(_road_class))
+    for style, part in sorted(edges.groupby("style"), key=lambda kv: ROAD_ORDER.index(kv[0])):
+        colour, weight = ROAD_STYLE.get(style, MINOR_ROAD)
+        lines = [
+            [list(where[u]), list(where[v])]
+            for u, v in zip(part["a"], part["b"], strict=True)
+            if u in where and v in where
+        ]
+        if lines:
+            folium.PolyLine(
+                lines, color=colour, weight=weight, opacity=0.9, interactive=False
+            ).add_to(group)
+    return group
+
+
+ROAD_ORDER = ["minor", "tertiary", "secondary", "primary", "trunk", "motorway"]
+
+
+def _road_class(highway: str) -> str:
+    base = highway.removesuffix("_link")
+    return base if base in ROAD_STYLE else "minor"
+
+
+def zone_cells(zones: pd.DataFrame) -> list[list[list[float]]]:
+    """A polygon (lat/lon ring) around each zone's point: Voronoi cells clipped to the area.
+
+    Zones are points (population-weighted centroids), so their areas are approximated by
+    the cells of a Voronoi diagram, clipped to the zones' convex hull grown by the median
+    spacing between zones.  With fewer than three zones, a 500 m circle stands in.
+    """
+    xy = zones[["easting", "northing"]].to_numpy(dtype=float)
+    pts = shapely.points(xy)
+    if len(np.unique(xy, axis=0)) < 3:
+        cells = list(shapely.buffer(pts, 500.0))
+    else:
+        tree = shapely.STRtree(pts)
+        _, dist = tree.query_nearest(pts, exclusive=True, return_distance=True)
+        spacing = float(np.median(dist)) if len(dist) else 1000.0
+        area = shapely.convex_hull(shapely.multipoints(xy)).buffer(max(spacing, 250.0))
+        diagram = shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=area, ordered=True)
+        cells = [shapely.intersection(c, area) for c in shapely.get_parts(diagram)]
+        if len(cells) != len(xy):  # repeated points share a cell
+            cells = [next(c for c in cells if c.covers(p)) for p in pts]
+    rings = []
+    for cell in cells:
+        poly = max(shapely.get_parts(cell), key=lambda g: g.area)
+        x, y = np.asarray(poly.exterior.coords).T
+        lon, lat = bng_to_lonlat(x, y)
+        rings.append([_ll(a, o) for a, o in zip(lat, lon, strict=True)])
+    return rings
+
+
+def access_colour(change_minutes: float) -> str:
+    if pd.isna(change_minutes):
+        return UNREACHABLE_COLOUR
+    for upper, colour, _ in ACCESS_BINS:
+        if change_minutes < upper:
+            return colour
+    return ACCESS_BINS[-1][1]
+
+
+def _minutes(value: float) -> str:
+    return "unreachable" if pd.isna(value) else f"{value:.1f} min"
+
+
+def _access_layers(folder: RunFolder, chosen: str | None) -> list[folium.FeatureGroup]:
+    zones = folder.zones.reset_index(drop=True)
+    rings = dict(zip(zones["zone_id"], zone_cells(zones), strict=True))
+    names = dict(zip(zones["zone_id"], zones["name"], strict=True))
+    layers = []
+    for service_type, rows in folder.access.groupby("service_type", sort=True):
+        mode = rows["mode"].iloc[0]
+        limit = rows["max_minutes"].iloc[0]
+        group = folium.FeatureGroup(
+            name=_e(f"Access change: {service_type} ({mode}, standard {limit:g} min)"),
+            show=service_type == chosen,
+        )
+        shapes = []
+        for r in rows.itertuples():
+            change = r.minutes_after - r.minutes_before
+            lost = bool(r.within_before) and not bool(r.within_after)
+            style = {
+                "color": "#b2182b" if lost else "#777777",
+                "weight": 3 if lost else 0.6,
+                "fill": True,
+                "fillColor": access_colour(change),
+                "fillOpacity": 0.45,
+                "className": "estate-zone",
+            }
+            popup_html = _zone_popup(r, str(names[r.zone_id]), lost)
+            shapes.append({"latlngs": rings[r.zone_id], "style": style, "popup": popup_html})
+        group.add_child(_Shapes("polygon", shapes))
+        layers.append(group)
+    return layers
+
+
+def _zone_popup(r: Any, name: str, lost: bool) -> str:
+    change = r.minutes_after - r.minutes_before
+    verdict = "loses access within the standard" if lost else ""
     lines = [
-        f"<b>{e(str(row['name']))}</b> ({e(str(row['building_id']))})",
-        f"Agency: {e(str(row['agency']))}",
-        f"Decision: <b>{e(DECISION_LABEL[str(row['decision'])])}</b>",
-        f"Tenure: {e(str(row['tenure']))}",
-        f"Running cost: {_money(row['running_cost_gbp'])} a year",
-        f"Backlog: {_money(row['backlog_cost_gbp'])}",
-        f"Desks: {row['desks_before']:g} now, {row['desks_after']:g} after"
-        f" (capacity {row['capacity_desks']:g})",
+        f"<b>{_e(name)}</b> ({_e(r.zone_id)}), population {r.population:,.0f}",
+        f"Nearest {_e(r.service_type)} ({_e(r.mode)}): {_e(_minutes(r.minutes_before))} now, "
+        f"{_e(_minutes(r.minutes_after))} after"
+        + ("" if pd.isna(change) else f" ({change:+.1f} min)"),
+        f"Standard: {r.max_minutes:g} min — within now: {'yes' if r.within_before else 'no'}, "
+        f"after: {'yes' if r.within_after else 'no'}",
     ]
-    if row["decision"] == "dispose" and row["capital_receipt_gbp"]:
-        lines.append(
-            f"Net receipt: {_money(row['capital_receipt_gbp'])} in year {row['exit_year']}"
-        )
-    if len(moves_in):
-        items = "".join(
-            f"<li>{e(str(m.name))} from {e(str(m.from_building))}</li>"
-            for m in moves_in.itertuples()
-        )
-        lines.append(f"Moving in:<ul>{items}</ul>")
-    if len(moves_out):
-        items = "".join(
-            f"<li>{e(str(m.name))} to {e(str(m.to_building))}</li>" for m in moves_out.itertuples()
-        )
-        lines.append(f"Moving out:<ul>{items}</ul>")
+    if verdict:
+        lines.append(f"<b style='color:#b2182b'>{verdict}</b>")
     return "<br>".join(lines)
 
 
-def _title_box(inputs: RunInputs, evaluation: Evaluation) -> str:
-    e = html.escape
-    agencies = evaluation.agencies
-    figures = [
-        ("NPV saving", _money(float(agencies["npv_saving"].sum()))),
-        ("Annual revenue saving", _money(float(agencies["annual_revenue_saving"].sum()))),
-        ("Capital receipts", _money(float(agencies["capital_receipts"].sum()))),
-        ("One-off costs", _money(float(agencies["one_off_costs"].sum()))),
-        ("Buildings disposed", str(int((evaluation.buildings["decision"] == "dispose").sum()))),
-    ]
-    rows = "".join(
-        f"<tr><td>{e(k)}</td><td style='text-align:right'>{e(v)}</td></tr>" for k, v in figures
-    )
-    notice = f"<p style='color:#b00;margin:4px 0'>{e(inputs.notice)}</p>" if inputs.notice else ""
-    return (
-        "<div style='position:fixed;top:10px;left:50px;z-index:9999;background:white;"
-        "padding:8px 12px;border:1px solid #888;border-radius:4px;font:13px sans-serif;"
-        f"max-width:420px'><b>{e(inputs.name)}</b>{notice}<table>{rows}</table></div>"
-    )
-
-
-def _legend(colours: dict[str, str]) -> str:
-    e = html.escape
-    agencies = "".join(
-        f"<div><span style='display:inline-block;width:12px;height:12px;border-radius:6px;"
-        f"background:{c};margin-right:6px'></span>{e(a)}</div>"
-        for a, c in colours.items()
-    )
-    return (
-        "<div style='position:fixed;bottom:20px;left:10px;z-index:9999;background:white;"
-        "padding:8px 12px;border:1px solid #888;border-radius:4px;font:12px sans-serif'>"
-        f"<b>Agency</b>{agencies}<b>Decision</b>"
-        "<div>● solid: retain</div><div>◉ large, thick ring: host</div>"
-        "<div>○ faint, dashed: dispose</div><div>→ service move</div></div>"
-    )
-
-
-def decision_map(inputs: RunInputs, instance: EstateInstance, evaluation: Evaluation) -> folium.Map:
-    """Folium map: buildings styled by decision and coloured by agency, moves as arrows."""
-    b = instance.buildings
-    table = evaluation.buildings
-    colours = agency_colours(list(table["agency"].unique()))
-    centre = [float(b["lat"].mean()), float(b["lon"].mean())]
-    fmap = folium.Map(location=centre, zoom_start=11, tiles="OpenStreetMap", control_scale=True)
-    lat = dict(zip(b["building_id"], b["lat"], strict=True))
-    lon = dict(zip(b["building_id"], b["lon"], strict=True))
-    moves = evaluation.moves
-    layers = {d: folium.FeatureGroup(name=DECISION_LABEL[d]) for d in DECISION_STYLE}
-    for _, row in table.iterrows():
-        style = DECISION_STYLE[str(row["decision"])]
-        colour = colours[str(row["agency"])]
-        popup = _popup(
-            row,
-            moves.loc[moves["to_building"] == row["building_id"]],
-            moves.loc[moves["from_building"] == row["building_id"]],
+def _catchment_layers(folder: RunFolder, colours: dict[str, str]) -> list[folium.FeatureGroup]:
+    table = folder.catchments if folder.catchments is not None else catchments(folder)
+    if table is None or not len(table):
+        return []
+    zones = folder.zones.set_index("zone_id")
+    b = folder.buildings.set_index("building_id")
+    withheld = _withheld(folder.buildings).to_numpy()
+    hidden = set(folder.buildings["building_id"].to_numpy()[withheld])
+    layers = []
+    for service_type, rows in table.groupby("service_type", sort=True):
+        group = folium.FeatureGroup(
+            name=_e(f"Catchment after: {service_type} (zone → nearest)"), show=False
         )
-        folium.CircleMarker(
-            location=[lat[row["building_id"]], lon[row["building_id"]]],
+        shapes = []
+        for r in rows.itertuples():
+            if r.building_id in hidden or r.building_id not in b.index:
+                continue
+            home = b.loc[r.building_id]
+            style = {
+                "color": colours.get(str(home["agency"]), "#333333"),
+                "weight": 1.2,
+                "opacity": 0.7,
+                "className": "estate-catchment",
+            }
+            latlngs = [
+                _ll(zones.at[r.zone_id, "lat"], zones.at[r.zone_id, "lon"]),
+                _ll(home["lat"], home["lon"]),
+            ]
+            text = _e(f"{r.zone_id} → {home['name']}: {_minutes(r.minutes)}")
+            shapes.append({"latlngs": latlngs, "style": style, "tooltip": text})
+        group.add_child(_Shapes("polyline", shapes))
+        layers.append(group)
+    return layers
+
+
+def _building_layers(
+    fmap: folium.Map, folder: RunFolder, shown: pd.DataFrame, colours: dict[str, str]
+) -> None:
+    """One hidden group per (agency, decision); the control's toggles combine them."""
+    moves = folder.moves
+    names = dict(zip(folder.buildings["building_id"], folder.buildings["name"], strict=True))
+    agency_toggles = {
+        a: folium.FeatureGroup(name=_e(f"Agency: {a}"), show=True) for a in sorted(colours)
+    }
+    decision_toggles = {
+        d: folium.FeatureGroup(name=_e(f"Decision: {DECISION_LABEL[d]}"), show=True)
+        for d in DECISIONS
+    }
+    combos: dict[tuple[str, str], folium.FeatureGroup] = {}
+    for row in shown.sort_values("building_id").itertuples():
+        key = (str(row.agency), str(row.decision))
+        if key not in combos:
+            combos[key] = folium.FeatureGroup(name=_e(f"{key[0]} {key[1]}"), control=False)
+        style = DECISION_STYLE[key[1]]
+        colour = colours[key[0]]
+        marker = folium.CircleMarker(
+            location=_ll(row.lat, row.lon),
             radius=style["radius"],
-            color="#555" if row["decision"] == "dispose" else colour,
+            color="#555555" if key[1] == "dispose" else colour,
             weight=style["weight"],
             fill=True,
             fill_color=colour,
             fill_opacity=style["fill_opacity"],
             dash_array=style["dash_array"],
-            popup=folium.Popup(popup, max_width=360),
-            tooltip=html.escape(f"{row['name']} — {row['decision']}"),
-        ).add_to(layers[str(row["decision"])])
-    move_layer = folium.FeatureGroup(name="Service moves")
-    for m in moves.itertuples():
-        path = [
-            [lat[m.from_building], lon[m.from_building]],
-            [lat[m.to_building], lon[m.to_building]],
-        ]
+            class_name=f"estate-building estate-{key[1]}",
+        )
+        moves_in = moves.loc[moves["to_building"] == row.building_id]
+        moves_out = moves.loc[moves["from_building"] == row.building_id]
+        popup(marker, _building_popup(row, moves_in, moves_out, names))
+        tooltip(marker, f"{row.name} — {DECISION_LABEL[key[1]]}")
+        marker.add_to(combos[key])
+    for group in [*agency_toggles.values(), *decision_toggles.values(), *combos.values()]:
+        group.add_to(fmap)
+    script = _TOGGLE_JS.render(
+        map=fmap.get_name(),
+        agencies=json.dumps({a: g.get_name() for a, g in agency_toggles.items()}),
+        decisions=json.dumps({d: g.get_name() for d, g in decision_toggles.items()}),
+        combos=json.dumps([[a, d, g.get_name()] for (a, d), g in sorted(combos.items())]),
+    )
+    fmap.add_child(_Script(script))
+
+
+# A building shows when both its agency and its decision are ticked.  The names are
+# Folium's variable names, resolved once the page has run the layers' own scripts.
+_TOGGLE_JS = Template(
+    """
+(function () {
+  var map = {{ map }};
+  var agencies = {{ agencies }}, decisions = {{ decisions }}, combos = {{ combos }};
+  function on(name) { return map.hasLayer(window[name]); }
+  function sync() {
+    combos.forEach(function (c) {
+      var layer = window[c[2]];
+      var want = on(agencies[c[0]]) && on(decisions[c[1]]);
+      if (want && !map.hasLayer(layer)) { map.addLayer(layer); }
+      if (!want && map.hasLayer(layer)) { map.removeLayer(layer); }
+    });
+  }
+  map.on("overlayadd overlayremove", sync);
+  sync();
+})();
+"""
+)
+
+
+def _building_popup(
+    row: Any, moves_in: pd.DataFrame, moves_out: pd.DataFrame, names: dict[str, str]
+) -> str:
+    lines = [
+        f"<b>{_e(row.name)}</b> ({_e(row.building_id)})",
+        f"Agency: {_e(row.agency)}",
+        f"Decision: <b>{_e(DECISION_LABEL[str(row.decision)])}</b>",
+        f"Tenure: {_e(row.tenure)}",
+        f"Running cost: {_money(row.running_cost_gbp)} a year",
+        f"Backlog: {_money(row.backlog_cost_gbp)}",
+        f"Desks: {row.desks_before:g} now, {row.desks_after:g} after"
+        f" (capacity {row.capacity_desks:g})",
+    ]
+    if row.decision == "dispose":
+        if row.capital_receipt_gbp:
+            lines.append(
+                f"Net receipt: {_money(row.capital_receipt_gbp)} in year {row.exit_year:g}"
+            )
+        if row.dilapidations_gbp:
+            lines.append(f"Dilapidations: {_money(row.dilapidations_gbp)}")
+        lines.append(f"Exit in year {row.exit_year:g}")
+    if bool(getattr(row, "sensitive", False)):
+        lines.append("<b style='color:#b2182b'>Sensitive site: never publish its location</b>")
+    for label, frame, other in (
+        ("Moving in", moves_in, "from_building"),
+        ("Moving out", moves_out, "to_building"),
+    ):
+        if len(frame):
+            items = "".join(
+                f"<li>{_e(m['name'])} ({m['desks']:g} desks) "
+                f"{'from' if other == 'from_building' else 'to'} "
+                f"{_e(names.get(m[other], m[other]))}</li>"
+                for _, m in frame.iterrows()
+            )
+            lines.append(f"{label}:<ul style='margin:2px 0 2px 16px;padding:0'>{items}</ul>")
+    return "<br>".join(lines)
+
+
+def _moves_layer(folder: RunFolder, colours: dict[str, str]) -> folium.FeatureGroup:
+    b = folder.buildings.set_index("building_id")
+    withheld = set(folder.buildings.loc[_withheld(folder.buildings), "building_id"])
+    group = folium.FeatureGroup(name="Service moves (arrows)")
+    for m in folder.moves.sort_values("service_id").itertuples():
+        if m.from_building in withheld or m.to_building in withheld:
+            continue
+        start, end = b.loc[m.from_building], b.loc[m.to_building]
+        colour = colours.get(str(m.agency), "#333333")
         line = folium.PolyLine(
-            path,
-            color=colours.get(str(m.agency), "#333"),
+            [_ll(start["lat"], start["lon"]), _ll(end["lat"], end["lon"])],
+            color=colour,
             weight=2 + float(np.sqrt(m.desks)) / 2,
             opacity=0.8,
-            tooltip=html.escape(
-                f"{m.name}: {m.desks:g} desks, {m.from_building} → {m.to_building}"
+            class_name="estate-move",
+        )
+        text = f"{m.name}: {m.desks:g} desks, {start['name']} → {end['name']}"
+        tooltip(line, text)
+        line.add_to(group)
+        _arrowhead(start, end, colour, text).add_to(group)
+    return group
+
+
+def _arrowhead(start: pd.Series, end: pd.Series, colour: str, text: str) -> folium.Marker:
+    """A triangle two thirds of the way along, pointing at the destination (grid bearing)."""
+    dx = float(end["easting"] - start["easting"])
+    dy = float(end["northing"] - start["northing"])
+    angle = float(np.degrees(np.arctan2(-dy, dx)))  # screen y grows downwards
+    lat = start["lat"] + (end["lat"] - start["lat"]) * 2 / 3
+    lon = start["lon"] + (end["lon"] - start["lon"]) * 2 / 3
+    svg = (
+        "<svg width='16' height='16' viewBox='0 0 16 16'>"
+        f"<path d='M2,2 L14,8 L2,14 z' fill='{colour}' stroke='white' stroke-width='1' "
+        f"transform='rotate({angle:.1f} 8 8)'/></svg>"
+    )
+    marker = folium.Marker(
+        _ll(lat, lon),
+        icon=folium.DivIcon(
+            html=svg, icon_size=(16, 16), icon_anchor=(8, 8), class_name="estate-arrow"
+        ),
+    )
+    tooltip(marker, text)
+    return marker
+
+
+def _withheld_layer(folder: RunFolder) -> folium.FeatureGroup:
+    assert folder.redaction is not None
+    group = folium.FeatureGroup(name="Sensitive sites withheld (count per zone)")
+    for r in folder.redaction.by_zone.itertuples():
+        count = int(r.sites)
+        label = (
+            "<div style='background:#444;color:#fff;border:2px solid #fff;border-radius:12px;"
+            "width:20px;height:20px;line-height:20px;text-align:center;font:bold 12px sans-serif'>"
+            f"{count}</div>"
+        )
+        marker = folium.Marker(
+            _ll(r.lat, r.lon),
+            icon=folium.DivIcon(
+                html=label, icon_size=(24, 24), icon_anchor=(12, 12), class_name="estate-withheld"
             ),
         )
-        line.add_to(move_layer)
-        PolyLineTextPath(
-            line,
-            "►",
-            repeat=False,
-            offset=6,
-            center=True,
-            attributes={"font-size": "16", "fill": colours.get(str(m.agency), "#333")},
-        ).add_to(move_layer)
-    for layer in layers.values():
-        layer.add_to(fmap)
-    move_layer.add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
-    root: Any = fmap.get_root()
-    root.html.add_child(folium.Element(_title_box(inputs, evaluation)))
-    root.html.add_child(folium.Element(_legend(colours)))
-    fmap.fit_bounds(
-        [
-            [float(b["lat"].min()), float(b["lon"].min())],
-            [float(b["lat"].max()), float(b["lon"].max())],
-        ]
+        text = (
+            f"{count} sensitive site{'s' if count != 1 else ''} in zone {r.zone_id} "
+            f"({r.zone_name}): location and name withheld"
+        )
+        popup(marker, _e(text))
+        tooltip(marker, text)
+        marker.add_to(group)
+    return group
+
+
+def _title_box(folder: RunFolder, basemap: Basemap) -> str:
+    s = folder.summary
+    figures = [
+        ("NPV saving", _money(s.get("npv_saving", np.nan))),
+        ("Annual revenue saving", _money(s.get("annual_revenue_saving", np.nan))),
+        ("Capital receipts", _money(s.get("capital_receipts", np.nan))),
+        ("One-off costs", _money(s.get("one_off_costs", np.nan))),
+        ("Payback year", str(s.get("payback_year") or "—")),
+        ("Buildings disposed", f"{s.get('buildings', {}).get('disposed', '—')}"),
+        ("Services moved", f"{s.get('services_moved', '—')}"),
+    ]
+    rows = "".join(
+        f"<tr><td>{_e(k)}</td><td style='text-align:right;padding-left:12px'>{_e(v)}</td></tr>"
+        for k, v in figures
     )
-    return fmap
+    notes = []
+    if folder.notice:
+        notes.append(f"<p style='color:#b00;margin:4px 0'>{_e(folder.notice)}</p>")
+    if folder.redaction is not None:
+        notes.append(f"<p style='color:#b00;margin:4px 0'><b>{_e(folder.redaction.note)}</b></p>")
+    status = f"{s.get('status', '?')}" + (
+        f", gap {s['gap']:.2%}" if isinstance(s.get("gap"), int | float) else ""
+    )
+    base = {
+        "roads": "basemap: the run's road network (works offline)",
+        "tiles": "basemap: OpenStreetMap tiles (needs internet)",
+    }[basemap]
+    if basemap == "roads" and folder.network is None:
+        base = "no road network in this run: no basemap"
+    return (
+        "<div id='estate-title' style='position:fixed;top:10px;left:50px;z-index:9999;"
+        "background:white;padding:8px 12px;border:1px solid #888;border-radius:4px;"
+        "font:13px sans-serif;max-width:440px'>"
+        f"<b>{_e(folder.scenario)}</b>{''.join(notes)}<table>{rows}</table>"
+        f"<div style='color:#555;font-size:11px'>Solver status {_e(status)}; {_e(base)}; "
+        f"Leaflet {_e(leaflet_version())} inlined</div></div>"
+    )
+
+
+def _legend(colours: dict[str, str], folder: RunFolder) -> str:
+    dot = "display:inline-block;width:12px;height:12px;border-radius:6px;margin-right:6px"
+    agencies = "".join(
+        f"<div><span style='{dot};background:{c}'></span>{_e(a)}</div>" for a, c in colours.items()
+    )
+    access = "".join(
+        f"<div><span style='display:inline-block;width:12px;height:10px;margin-right:6px;"
+        f"background:{c};border:1px solid #999'></span>{_e(label)}</div>"
+        for _, c, label in ACCESS_BINS
+    )
+    withheld = (
+        "<div><span style='display:inline-block;width:12px;height:12px;border-radius:6px;"
+        "background:#444;margin-right:6px'></span>count of withheld sensitive sites</div>"
+        if folder.redaction is not None
+        else ""
+    )
+    return (
+        "<div id='estate-legend' style='position:fixed;bottom:20px;left:10px;z-index:9999;"
+        "background:white;padding:8px 12px;border:1px solid #888;border-radius:4px;"
+        "font:12px sans-serif;max-height:60%;overflow:auto'>"
+        f"<b>Agency</b>{agencies}<b>Decision</b>"
+        "<div>● solid: retain</div><div>◉ large, thick ring: host</div>"
+        "<div>○ faint, dashed: dispose</div><div>▶ service move</div>"
+        f"{withheld}<b>Access change (zones)</b>{access}"
+        f"<div><span style='display:inline-block;width:12px;height:10px;margin-right:6px;"
+        f"background:{UNREACHABLE_COLOUR}'></span>unreachable after</div>"
+        "<div>red outline: zone loses access within the standard</div>"
+        "<div style='color:#555;font-size:11px'>Zone areas are Voronoi cells around zone "
+        "centroids.</div></div>"
+    )
+
+
+_ID = re.compile(r"_([0-9a-f]{32})(?![0-9a-f])")
+_EXTERNAL = re.compile(r"<(script|link)\b[^>]*\b(src|href)\s*=", re.IGNORECASE)
+
+
+def render_map(
+    folder: RunFolder, basemap: Basemap = "roads", service_type: str | None = None
+) -> str:
+    """The map as one self-contained HTML page, byte-identical for the same folder."""
+    fmap = decision_map(folder, basemap, service_type)
+    root: Any = fmap.get_root()
+    root.header.add_child(folium.Element(leaflet_head()), name="leaflet_inline")
+    root.header.add_child(
+        folium.Element(
+            f"<style>.leaflet-container{{background:{BACKGROUND}}}"
+            ".leaflet-control-layers{font:12px/1.35 sans-serif;max-height:75vh;overflow-y:auto}"
+            "</style>"
+        ),
+        name="estate_background",
+    )
+    page = root.render()
+    if _EXTERNAL.search(page):
+        raise AssetError("the map still links an external script or stylesheet")
+    ids: dict[str, str] = {}
+
+    def stable(match: re.Match[str]) -> str:
+        return "_" + ids.setdefault(match.group(1), f"{len(ids):06d}")
+
+    return _ID.sub(stable, page)
+
+
+def write_map(
+    folder: RunFolder,
+    path: str | Path,
+    basemap: Basemap = "roads",
+    service_type: str | None = None,
+) -> Path:
+    """Write ``map.html`` atomically."""
+    return write_text(path, render_map(folder, basemap, service_type))
