@@ -1,0 +1,181 @@
+"""``report.xlsx``: the report's tables as a workbook a finance lead can paste from.
+
+Sheets: summary, agencies, buildings, moves, cash flow by year, access, assumptions.
+Values, not formulas (a reader without a calculation engine sees the same numbers).
+The file is byte-identical for the same run folder: the workbook's created/modified
+stamps are the run's base date and the zip entries carry a fixed time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from estate.io import atomic_write
+from scenarios.report import (
+    ACCESS_COLUMNS,
+    AGENCY_COLUMNS,
+    BUILDING_COLUMNS,
+    CASH_COLUMNS,
+    MOVE_COLUMNS,
+    ReportTables,
+    report_tables,
+)
+from scenarios.runfolder import RunFolder
+
+SHEETS = (
+    "summary",
+    "agencies",
+    "buildings",
+    "moves",
+    "cash flow by year",
+    "access",
+    "assumptions",
+)
+BOLD = Font(bold=True)
+RED = Font(bold=True, color="B00000")
+HEADER_FILL = PatternFill("solid", fgColor="F1F3F5")
+MONEY = "#,##0;[Red]-#,##0"
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def _plain(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float | np.floating) and not np.isfinite(value):
+        return None
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+def _table(ws: Worksheet, frame: pd.DataFrame, headers: dict[str, str], start_row: int = 1) -> int:
+    """Write a header row and the frame below it; return the next free row."""
+    names = [headers.get(c, c) for c in frame.columns]
+    for j, name in enumerate(names, start=1):
+        cell = ws.cell(row=start_row, column=j, value=name)
+        cell.font = BOLD
+        cell.fill = HEADER_FILL
+    for i, row in enumerate(frame.itertuples(index=False), start=start_row + 1):
+        for j, (name, value) in enumerate(zip(names, row, strict=True), start=1):
+            cell = ws.cell(row=i, column=j, value=_plain(value))
+            if isinstance(cell.value, float) and ("£" in name or "gbp" in name or "saving" in name):
+                cell.number_format = MONEY
+    for j, name in enumerate(names, start=1):
+        width = max([len(str(name))] + [len(str(v)) for v in frame.iloc[:, j - 1].head(200)])
+        ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 8), 60)
+    return start_row + len(frame) + 2
+
+
+def build_workbook(folder: RunFolder, tables: ReportTables | None = None) -> Workbook:
+    t = tables if tables is not None else report_tables(folder)
+    wb = Workbook()
+    wb.remove(wb.worksheets[0])
+    summary = wb.create_sheet("summary")
+    summary["A1"] = folder.scenario
+    summary["A1"].font = Font(bold=True, size=14)
+    row = 2
+    for text in (folder.notice, folder.redaction.note if folder.redaction else ""):
+        if text:
+            summary.cell(row=row, column=1, value=text).font = RED
+            row += 1
+    _table(summary, t.headline, {"figure": "Figure", "value": "Value", "unit": "Unit"}, row + 1)
+
+    agencies = wb.create_sheet("agencies")
+    _table(agencies, t.agencies, AGENCY_COLUMNS)
+    last = len(t.agencies) + 1
+    for cell in agencies[last]:
+        cell.font = BOLD
+    agencies.freeze_panes = "B2"
+
+    buildings = wb.create_sheet("buildings")
+    _table(buildings, t.buildings, BUILDING_COLUMNS)
+    buildings.freeze_panes = "C2"
+
+    moves = wb.create_sheet("moves")
+    _table(moves, t.moves, MOVE_COLUMNS)
+    moves.freeze_panes = "B2"
+
+    cash = wb.create_sheet("cash flow by year")
+    cash["A1"] = "All agencies: savings by category (baseline minus scenario), real £"
+    cash["A1"].font = BOLD
+    next_row = _table(cash, t.cash_by_year, CASH_COLUMNS, 2)
+    cash.cell(row=next_row, column=1, value="Net saving by agency and year, real £").font = BOLD
+    _table(cash, t.saving_by_agency_year, {"year": "Year"}, next_row + 1)
+    cash.freeze_panes = "B3"
+
+    access = wb.create_sheet("access")
+    _table(access, t.access, ACCESS_COLUMNS)
+
+    assumptions = wb.create_sheet("assumptions")
+    _table(
+        assumptions,
+        t.assumptions.assign(value=t.assumptions["value"].map(_text_or_number)),
+        {"section": "Section", "item": "Item", "value": "Value", "note": "Note"},
+    )
+    stamp = _base_datetime(folder)
+    wb.properties.creator = "public-estate"
+    wb.properties.title = folder.scenario
+    wb.properties.created = stamp
+    wb.properties.modified = stamp
+    return wb
+
+
+def _text_or_number(value: Any) -> Any:
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    return str(value)
+
+
+def _base_datetime(folder: RunFolder) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(str(folder.finance.get("base_date")))
+    except ValueError:
+        return dt.datetime(2000, 1, 1)
+
+
+def write_workbook(folder: RunFolder, path: str | Path, tables: ReportTables | None = None) -> Path:
+    """Write ``report.xlsx`` atomically and reproducibly."""
+    wb = build_workbook(folder, tables)
+    stamp = _base_datetime(folder).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def _write(tmp: Path) -> None:
+        wb.save(tmp)
+        _normalise(tmp, stamp)
+
+    return atomic_write(path, _write)
+
+
+def _normalise(path: Path, stamp: str) -> None:
+    """Fixed zip times and document stamps: openpyxl writes 'now' into both."""
+    import re
+
+    with zipfile.ZipFile(path) as zf:
+        members = [(info.filename, zf.read(info.filename)) for info in zf.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members:
+            if name == "docProps/core.xml":
+                text = data.decode("utf-8")
+                text = re.sub(
+                    r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
+                    lambda m: m.group(1) + stamp + m.group(3),
+                    text,
+                )
+                data = text.encode("utf-8")
+            info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, data)
