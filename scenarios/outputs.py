@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from estate.io import atomic_write, write_csv, write_json, write_text
+from estate.io import atomic_write, write_csv, write_json
 from optimise.evaluate import MONEY_DP, Evaluation, payback_year
 from optimise.instance import EstateInstance
 from optimise.model import Result
@@ -156,7 +156,7 @@ def write_run(
     out_dir: Path, inputs: RunInputs, instance: EstateInstance, result: Result
 ) -> list[Path]:
     """Write the run folder; returns the files written."""
-    from scenarios.maps import decision_map
+    from scenarios.presentation import write_presentation
 
     out_dir.mkdir(parents=True, exist_ok=True)
     files = [write_json(out_dir / "summary.json", summary(inputs, instance, result))]
@@ -173,8 +173,10 @@ def write_run(
         cash[col] = cash[col].round(MONEY_DP)
     files.append(write_csv(out_dir / "cash_flows.csv", cash))
     files.append(_write_gpkg(out_dir / "results.gpkg", instance, evaluation))
-    html = decision_map(inputs, instance, evaluation).get_root().render()
-    files.append(write_text(out_dir / "map.html", html))
+    # The map and reports are drawn from the folder just written, exactly as
+    # `estate map` / `estate report` redraw them later.  The offline basemap (the
+    # run's own roads) needs no network; `estate map RUN_DIR` adds online tiles.
+    files += write_presentation(out_dir, basemap="roads")
     return files
 
 

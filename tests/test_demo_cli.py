@@ -20,11 +20,13 @@ RUN_FILES = [
     "cash_flows.csv",
     "results.gpkg",
     "map.html",
+    "report.html",
+    "report.xlsx",
     "inputs/buildings.csv",
     "inputs/services.csv",
     "inputs/zones.csv",
 ]
-DETERMINISTIC = [f for f in RUN_FILES if f.endswith(".csv")]
+DETERMINISTIC = [f for f in RUN_FILES if f.endswith((".csv", ".html", ".xlsx"))]
 
 
 @pytest.fixture(scope="module")
