@@ -13,11 +13,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from estate.io import atomic_write, write_csv, write_json
+from estate.io import write_csv, write_json
 from optimise.evaluate import MONEY_DP, Evaluation, payback_year
 from optimise.instance import EstateInstance
 from optimise.model import Result
@@ -172,9 +171,8 @@ def write_run(
     for col in ("baseline_gbp", "scenario_gbp", "saving_gbp"):
         cash[col] = cash[col].round(MONEY_DP)
     files.append(write_csv(out_dir / "cash_flows.csv", cash))
-    files.append(_write_gpkg(out_dir / "results.gpkg", instance, evaluation))
-    # The map and reports are drawn from the folder just written, exactly as
-    # `estate map` / `estate report` redraw them later.  The offline basemap (the
+    # The GeoPackage, map and reports are drawn from the folder just written, exactly
+    # as `estate map` / `estate report` redraw them later.  The offline basemap (the
     # run's own roads) needs no network; `estate map RUN_DIR` adds online tiles.
     files += write_presentation(out_dir, basemap="roads")
     return files
@@ -200,41 +198,3 @@ def _write_inputs(folder: Path, inputs: RunInputs) -> list[Path]:
         files.append(write_csv(folder / "network_nodes.csv", inputs.network.nodes))
         files.append(write_csv(folder / "network_edges.csv", inputs.network.edges))
     return files
-
-
-def _write_gpkg(path: Path, instance: EstateInstance, evaluation: Evaluation) -> Path:
-    """All layers for QGIS/ArcGIS: buildings with decisions, zones with access, moves."""
-    from shapely.geometry import LineString
-
-    b = instance.buildings
-    buildings = gpd.GeoDataFrame(
-        evaluation.buildings,
-        geometry=gpd.points_from_xy(b["easting"], b["northing"]),
-        crs="EPSG:27700",
-    )
-    z = instance.zones
-    zones = gpd.GeoDataFrame(
-        z[["zone_id", "name", "population"]].copy(),
-        geometry=gpd.points_from_xy(z["easting"], z["northing"]),
-        crs="EPSG:27700",
-    )
-    xy = b.set_index("building_id")[["easting", "northing"]]
-    moves = gpd.GeoDataFrame(
-        evaluation.moves,
-        geometry=[
-            LineString([tuple(xy.loc[f]), tuple(xy.loc[t])])
-            for f, t in zip(
-                evaluation.moves["from_building"], evaluation.moves["to_building"], strict=True
-            )
-        ],
-        crs="EPSG:27700",
-    )
-
-    def _write(tmp: Path) -> None:
-        tmp.unlink(missing_ok=True)
-        buildings.to_file(tmp, layer="buildings", driver="GPKG")
-        zones.to_file(tmp, layer="zones", driver="GPKG")
-        if len(moves):
-            moves.to_file(tmp, layer="moves", driver="GPKG")
-
-    return atomic_write(path, _write)

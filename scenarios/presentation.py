@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from scenarios.geopackage import write_gpkg
 from scenarios.maps import Basemap, write_map
 from scenarios.publish import (
     check_published,
@@ -97,7 +98,10 @@ def write_published(
 
 
 def write_presentation(run_dir: str | Path, basemap: Basemap = "roads") -> list[Path]:
-    """The private map and reports of a freshly written run folder."""
+    """The private GeoPackage, map and reports of a freshly written run folder."""
     folder = load_run(run_dir)
-    files = [write_map(folder, folder.path / "map.html", basemap)]
+    files = [
+        write_gpkg(folder, folder.path / "results.gpkg"),
+        write_map(folder, folder.path / "map.html", basemap),
+    ]
     return files + _reports(folder, folder.path)

@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from estate.errors import EstateError
-from estate.io import atomic_write, write_csv, write_json, write_text
+from estate.io import write_csv, write_json, write_text
+from scenarios.geopackage import write_gpkg
 from scenarios.runfolder import BUILDINGS_OUT, Redaction, RunFolder, catchments
 
 PUBLISHED_DIR = "published"
@@ -171,53 +171,6 @@ def write_published_tables(folder: RunFolder, out_dir: Path) -> list[Path]:
     return files
 
 
-def write_gpkg(folder: RunFolder, path: Path) -> Path:
-    """Layers for QGIS/ArcGIS from a (redacted) folder; withheld sites as zone counts."""
-    from shapely.geometry import LineString, Point
-
-    b = folder.buildings
-    visible = ~b.get("withheld", pd.Series(False, index=b.index)).astype(bool)
-    shown = b.loc[visible].drop(columns=["withheld", "lat", "lon"], errors="ignore")
-    buildings = gpd.GeoDataFrame(
-        shown.drop(columns=["easting", "northing"]),
-        geometry=gpd.points_from_xy(shown["easting"], shown["northing"]),
-        crs="EPSG:27700",
-    )
-    z = folder.zones
-    zones = gpd.GeoDataFrame(
-        z[["zone_id", "name", "population"]].copy(),
-        geometry=gpd.points_from_xy(z["easting"], z["northing"]),
-        crs="EPSG:27700",
-    )
-    xy = shown.set_index("building_id")[["easting", "northing"]]
-    geometry = [
-        LineString([tuple(xy.loc[f]), tuple(xy.loc[t])])
-        if f in xy.index and t in xy.index
-        else None
-        for f, t in zip(folder.moves["from_building"], folder.moves["to_building"], strict=True)
-    ]
-    moves = gpd.GeoDataFrame(folder.moves.copy(), geometry=geometry, crs="EPSG:27700")
-    zxy = z.set_index("zone_id")[["easting", "northing"]]
-    assert folder.redaction is not None
-    counts = folder.redaction.by_zone[["zone_id", "zone_name", "sites"]]
-    withheld = gpd.GeoDataFrame(
-        counts.copy(),
-        geometry=[Point(tuple(zxy.loc[zid])) for zid in counts["zone_id"]],
-        crs="EPSG:27700",
-    )
-
-    def _write(tmp: Path) -> None:
-        tmp.unlink(missing_ok=True)
-        buildings.to_file(tmp, layer="buildings", driver="GPKG")
-        zones.to_file(tmp, layer="zones", driver="GPKG")
-        if len(moves):
-            moves.to_file(tmp, layer="moves", driver="GPKG")
-        if len(withheld):
-            withheld.to_file(tmp, layer="withheld_sites", driver="GPKG")
-
-    return atomic_write(path, _write)
-
-
 # -- the leak check ---------------------------------------------------------------------
 
 
@@ -259,6 +212,11 @@ def _unescape(text: str) -> str:
     return html.unescape(html.unescape(text))
 
 
+def _distinctive(building_id: str) -> bool:
+    """Ids like "7" or "0042" occur by chance in any file; "B006" or a UPRN do not."""
+    return not (building_id.isdigit() and len(building_id) < 6)
+
+
 def leaks(path: Path, sites: list[Secret]) -> list[str]:
     """Where a file discloses a sensitive site: its name, id, lat/lon pair or grid point."""
     found = []
@@ -274,7 +232,9 @@ def leaks(path: Path, sites: list[Secret]) -> list[str]:
         for site in sites:
             if len(site.name) >= 4 and site.name in plain:
                 found.append(f"{where}: the name of {site.building_id}")
-            if re.search(rf"(?<![\w-]){re.escape(site.building_id)}(?![\w-])", text):
+            if _distinctive(site.building_id) and re.search(
+                rf"(?<![\w-]){re.escape(site.building_id)}(?![\w-])", text
+            ):
                 found.append(f"{where}: the id {site.building_id}")
             for a, b in pairs:
                 for lat, lon in ((a, b), (b, a)):
