@@ -206,5 +206,255 @@ def publish(
     _print_written(written, console, as_json)
 
 
+# --- the register: validate, mapping, geocode (issue 4) --------------------------------
+
+_KINDS = click.Choice(["register", "assets", "services"])
+
+
+def _load_options(func: F) -> F:
+    options = [
+        click.option(
+            "--kind",
+            type=_KINDS,
+            default=None,
+            help="register: buildings with costs and capacity (the default); assets: a "
+            "list of sites (only id and agency required); services.",
+        ),
+        click.option(
+            "--mapping",
+            "mapping_path",
+            type=click.Path(dir_okay=False),
+            help="YAML column mapping (see `estate mapping`).",
+        ),
+        click.option("--agency", help="Agency of every row (when the file has no such column)."),
+        click.option("--sheet", help="Sheet (workbooks) or layer (GeoPackage): name or number."),
+        click.option("--encoding", help="Text encoding of CSV files [default: detected]."),
+        click.option("--query", help="SQL query for a PostGIS source (instead of URL#table)."),
+        click.option(
+            "--colocation-metres",
+            type=click.FloatRange(0),
+            default=25.0,
+            show_default=True,
+            help="Sites of two agencies this close are reported as co-located.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _load(files: tuple[str, ...], opts: dict[str, Any]) -> Any:
+    """Load files for validate/geocode; a usage problem exits 2."""
+    from estate.load import load_files
+    from estate.mapping import load_mapping
+
+    try:
+        mapping = load_mapping(opts["mapping_path"]) if opts["mapping_path"] else None
+        return load_files(
+            files,
+            kind=opts["kind"],
+            mapping=mapping,
+            agency=opts["agency"],
+            sheet=opts["sheet"],
+            encoding=opts["encoding"],
+            query=opts["query"],
+            colocation_metres=opts["colocation_metres"],
+        )
+    except EstateError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True)
+@_load_options
+@click.option(
+    "--rejected",
+    "rejected_path",
+    type=click.Path(dir_okay=False),
+    default="rejected.csv",
+    show_default=True,
+    help="CSV of every rejected row with its reasons (written on every run).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the account as JSON.")
+@click.option("--quiet", is_flag=True, help="Print nothing; the exit code tells.")
+def validate(
+    files: tuple[str, ...], rejected_path: str, as_json: bool, quiet: bool, **opts: Any
+) -> None:
+    """Check register FILES and account for every row.
+
+    FILES are CSV (UTF-8 or Windows-1252), XLSX/XLS/ODS, GeoPackage, GeoJSON,
+    Shapefile, or PostGIS URLs (postgresql://user@host/db#table). Prints rows read,
+    accepted and rejected per file and each error as file, row, column, value and
+    message; rows read = accepted + rejected, blank rows included. Sites of different
+    agencies with the same UPRN or within --colocation-metres are reported as
+    co-located. Exit code 0: every row accepted; 1: some rejected; 2: a file could not
+    be read or the command was misused.
+    """
+    from estate.io import write_csv
+    from estate.report import load_lines
+
+    result = _load(files, opts)
+    write_csv(rejected_path, result.rejected())
+    if as_json:
+        doc = result.summary()
+        doc["rejected_csv"] = rejected_path
+        click.echo(json.dumps(doc, indent=2, sort_keys=True, default=str))
+    elif not quiet:
+        for line in load_lines(result):
+            click.echo(line)
+        if any(f.rows_rejected for f in result.files):
+            click.echo(f"rejected rows and reasons written to {rejected_path}")
+    sys.exit(result.exit_code)
+
+
+@main.command()
+@click.argument("file")
+@click.option(
+    "-o",
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False),
+    help="Mapping file to write [default: FILE's name + .mapping.yaml, here].",
+)
+@click.option("--kind", type=_KINDS, default=None, help="Table kind the mapping is for.")
+@click.option("--sheet", help="Sheet or layer: name or number.")
+@click.option("--encoding", help="Text encoding of a CSV file [default: detected].")
+@click.option("--query", help="SQL query for a PostGIS source.")
+@click.option("--force", is_flag=True, help="Overwrite an existing mapping file.")
+@_handle_errors
+def mapping(
+    file: str,
+    out_path: str | None,
+    kind: str | None,
+    sheet: str | None,
+    encoding: str | None,
+    query: str | None,
+    force: bool,
+) -> None:
+    """Write a column-mapping skeleton for FILE with the guesses filled in.
+
+    Lists every canonical column with the FILE column guessed for it (built-in
+    synonyms and known formats), the header row found, and the columns left unmapped.
+    Edit it, then pass it to `estate validate --mapping`.
+    """
+    from pathlib import Path
+
+    from estate.io import write_text
+    from estate.load import build_skeleton
+
+    target = Path(out_path or f"{Path(file.split('#')[0]).stem}.mapping.yaml")
+    if target.exists() and not force:
+        raise click.UsageError(f"{target} exists; use --force to overwrite it")
+    text = build_skeleton(file, kind=kind, sheet=sheet, encoding=encoding, query=query)  # type: ignore[arg-type]
+    write_text(target, text)
+    click.echo(f"wrote {target}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option(
+    "-o",
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="Register to write: .gpkg (points, EPSG:27700) or .csv.",
+)
+@click.option(
+    "--postcodes",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="Postcode lookup: OS Code-Point Open CSVs (or their folder) or an ONS Postcode "
+    "Directory CSV. Repeatable.",
+)
+@click.option("--uprns", type=click.Path(exists=True, dir_okay=False), help="OS Open UPRN CSV.")
+@click.option(
+    "--online",
+    is_flag=True,
+    help="Look up addresses nothing else placed with Nominatim (OpenStreetMap), one a "
+    "second, cached on disk.",
+)
+@click.option(
+    "--user-agent",
+    default="public-estate-geocoder",
+    show_default=True,
+    help="Identifies you to the online geocoder (its usage policy asks for one).",
+)
+@_load_options
+@click.option("--json", "as_json", is_flag=True, help="Print the account as JSON.")
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+def geocode(
+    files: tuple[str, ...],
+    out_path: str,
+    postcodes: tuple[str, ...],
+    uprns: str | None,
+    online: bool,
+    user_agent: str,
+    as_json: bool,
+    quiet: bool,
+    **opts: Any,
+) -> None:
+    """Load register FILES, give every building a point, and write one register.
+
+    Per row, the first that works: latitude/longitude, easting/northing, UPRN (with
+    --uprns), postcode (with --postcodes), the address online (with --online). Each row
+    records geocode_method; rows nothing places are listed and kept without a point;
+    points outside Great Britain are flagged. Exit code 0: every row accepted and
+    placed; 1: some rejected or unplaced; 2: unreadable file or misuse.
+    """
+    from estate.geocode import (
+        PostcodeLookup,
+        UprnLookup,
+        nominatim,
+        wanted_values,
+        write_register,
+    )
+    from estate.geocode import (
+        geocode as run_geocode,
+    )
+    from estate.report import geocode_lines, geocode_summary, load_lines
+
+    console = Console(stderr=True, quiet=quiet or as_json)
+    result = _load(files, opts)
+    if result.unreadable:
+        for line in load_lines(result):
+            click.echo(line, err=True)
+        sys.exit(2)
+    buildings = result.accepted
+    if any(f.kind == "services" for f in result.files):
+        raise click.UsageError("geocode takes buildings or assets, not services")
+    try:
+        with console.status("Reading lookups"):
+            pc = (
+                PostcodeLookup.from_files(postcodes, wanted_values(buildings, "postcode"))
+                if postcodes
+                else None
+            )
+            up = UprnLookup.from_file(uprns, wanted_values(buildings, "uprn")) if uprns else None
+        coder = nominatim(user_agent) if online else None
+        with console.status("Geocoding") as status:
+            geo = run_geocode(
+                buildings,
+                pc,
+                up,
+                coder,
+                progress=lambda done, total: status.update(f"Geocoding online {done}/{total}"),
+            )
+        write_register(geo.buildings, out_path)
+    except EstateError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    if as_json:
+        doc = {"load": result.summary(), "geocode": geocode_summary(geo), "out": out_path}
+        click.echo(json.dumps(doc, indent=2, sort_keys=True, default=str))
+    elif not quiet:
+        for line in load_lines(result) + geocode_lines(geo):
+            click.echo(line)
+        click.echo(f"wrote {out_path}")
+    rejected = any(f.rows_rejected for f in result.files)
+    sys.exit(1 if rejected or len(geo.unmatched) else 0)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

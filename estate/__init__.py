@@ -1,6 +1,13 @@
 """The register: schema, loading, validation and geocoding of public buildings."""
 
-from estate.errors import CellIssue, EstateError, InputDataError, SettingsError, SolverError
+from estate.errors import (
+    CellIssue,
+    EstateError,
+    InputDataError,
+    SettingsError,
+    SolverError,
+    UnreadableError,
+)
 from estate.register import Register
 
 __all__ = [
@@ -10,4 +17,5 @@ __all__ = [
     "Register",
     "SettingsError",
     "SolverError",
+    "UnreadableError",
 ]

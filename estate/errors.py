@@ -54,6 +54,14 @@ class InputDataError(EstateError, ValueError):
         super().__init__(f"{head}:\n{shown}{more}" if self.issues else head)
 
 
+class UnreadableError(InputDataError):
+    """A file, sheet or database table that cannot be read at all (not one bad row)."""
+
+    @classmethod
+    def about(cls, source: str, message: str) -> UnreadableError:
+        return cls([CellIssue(source, None, "", "", message)], f"cannot read {source}")
+
+
 class SettingsError(EstateError, ValueError):
     """A scenario or model setting that is out of range or inconsistent."""
 

@@ -7,7 +7,7 @@ the project hard-codes the column list.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 ColumnKind = Literal["text", "float", "bool", "date", "enum"]
@@ -81,6 +81,17 @@ BUILDINGS = TableSpec(
         Column("listed", "bool", default=False),
         Column("sensitive", "bool", default=False),
         Column("carbon_t", "float", default=0.0, minimum=0, unit="tCO2e/year"),
+    ),
+)
+
+#: A list of sites that is not a full register (public asset lists: libraries, fire
+#: stations, GP practices): the same columns as ``BUILDINGS`` but only the id and the
+#: agency are required; costs and capacity may be blank (to be estimated later).
+ASSETS = TableSpec(
+    name="assets",
+    key="building_id",
+    columns=tuple(
+        replace(c, required=c.name in {"building_id", "agency"}) for c in BUILDINGS.columns
     ),
 )
 

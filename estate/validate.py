@@ -11,6 +11,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -55,6 +56,36 @@ def is_blank(value: object) -> bool:
     if isinstance(value, float) and math.isnan(value):
         return True
     return isinstance(value, str) and value.strip() == ""
+
+
+#: Cell texts that mean "no value" in number, date and yes/no columns.
+NOT_APPLICABLE = {
+    "n/a",
+    "na",
+    "n.a.",
+    "not applicable",
+    "not available",
+    "not known",
+    "unknown",
+    "none",
+    "null",
+    "nil",
+    "-",
+    "--",
+    "\u2013",
+    "\u2014",
+    "tbc",
+    "tbd",
+}
+
+
+def is_not_applicable(value: object) -> bool:
+    """True for texts such as "N/A", "Not Applicable" or "-" (no value given)."""
+    return isinstance(value, str) and value.strip().lower() in NOT_APPLICABLE
+
+
+def _reason(issue: CellIssue) -> str:
+    return f"{issue.column}: {issue.message}" if issue.column else issue.message
 
 
 def parse_number(value: object) -> float:
@@ -125,13 +156,30 @@ def parse_date(value: object) -> dt.date:
     raise ValueError("expected a date such as 2030-03-31 or 31/03/2030")
 
 
+_UNIT_SUFFIX = {
+    "m2": re.compile(r"\s*(m2|m\u00b2|sq\.?\s*m\.?|sqm|square\s+met(re|er)s?)\s*$", re.I),
+    "GBP/year": re.compile(r"\s*(p\.?\s*a\.?|per\s+(annum|year)|/\s*(yr|year|annum))\s*$", re.I),
+}
+
+
+def _strip_unit(value: object, unit: str) -> object:
+    """Drop a trailing unit that matches the column's own ("1,249 m2", "£12k pa")."""
+    pattern = _UNIT_SUFFIX.get(unit)
+    if pattern is None or not isinstance(value, str):
+        return value
+    return pattern.sub("", value)
+
+
 def _coerce_cell(col: Column, value: object) -> object:
     if col.kind == "text":
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
-        return str(value).strip()
+        if isinstance(value, dt.datetime | dt.date):
+            return value.isoformat()
+        # Line breaks and runs of spaces (NBSP too) inside a cell become one space.
+        return " ".join(str(value).split())
     if col.kind == "float":
-        number = parse_number(value)
+        number = parse_number(_strip_unit(value, col.unit))
         if col.minimum is not None and number < col.minimum:
             raise ValueError(f"must be at least {col.minimum:g}")
         return number
@@ -169,6 +217,8 @@ def coerce_table(
     spec: TableSpec,
     source: str,
     row_numbers: list[int] | None = None,
+    row_issues: dict[int, list[CellIssue]] | None = None,
+    missing: Literal["raise", "reject"] = "raise",
 ) -> Coerced:
     """Coerce ``raw`` (canonical column names, any cell types) to ``spec``.
 
@@ -183,35 +233,52 @@ def coerce_table(
     row_numbers
         The line number of each row in its file; defaults to ``index + 2`` (a
         header on line 1).
+    row_issues
+        Problems found before coercion (by position in ``raw``), for example a cell
+        that could not be split; those rows are rejected with these issues too.
+    missing
+        What to do when a required column is absent: ``"raise"`` an
+        :class:`InputDataError`, or ``"reject"`` every row with one table-level issue
+        (row ``None``) per missing column.
 
     Raises
     ------
     InputDataError
-        When a required column is missing altogether (no row could be accepted).
+        When a required column is missing altogether and ``missing="raise"``.
     """
     if row_numbers is None:
         row_numbers = [i + 2 for i in range(len(raw))]
-    missing = [c.name for c in spec.columns if c.required and c.name not in raw.columns]
-    if missing:
+    absent = [c.name for c in spec.columns if c.required and c.name not in raw.columns]
+    table_issues = [
+        CellIssue(source, None, name, "", f"required column {name!r} is missing") for name in absent
+    ]
+    if absent and missing == "raise":
         raise InputDataError(
-            [
-                CellIssue(source, None, name, "", f"required column {name!r} is missing")
-                for name in missing
-            ],
-            f"{source}: the {spec.name} table lacks required columns",
+            table_issues, f"{source}: the {spec.name} table lacks required columns"
         )
-    issues: list[CellIssue] = []
+    issues: list[CellIssue] = list(table_issues)
     bad_rows: dict[int, list[str]] = {}
+    for i, found in (row_issues or {}).items():
+        issues.extend(found)
+        bad_rows.setdefault(i, []).extend(_reason(issue) for issue in found)
+    if absent:
+        reason = "; ".join(f"required column {name!r} is missing" for name in absent)
+        for i in range(len(raw)):
+            bad_rows.setdefault(i, []).append(reason)
     out: dict[str, list[object]] = {}
     for col in spec.columns:
         values: list[object] = []
         present = col.name in raw.columns
         cells = raw[col.name].tolist() if present else [None] * len(raw)
         for i, value in enumerate(cells):
-            if is_blank(value):
+            if not present:
+                values.append(_empty_like(col))
+                continue
+            if is_blank(value) or (col.kind != "text" and is_not_applicable(value)):
                 if col.required:
                     msg = f"{col.name} is required"
-                    issues.append(CellIssue(source, row_numbers[i], col.name, "", msg))
+                    shown = "" if is_blank(value) else str(value)
+                    issues.append(CellIssue(source, row_numbers[i], col.name, shown, msg))
                     bad_rows.setdefault(i, []).append(msg)
                 values.append(_empty_like(col))
                 continue
