@@ -120,6 +120,9 @@ def read_table(
         profile = _profile_named(user.format)
     else:
         profile = detect_profile(first)
+        if profile is None and grid.header is None and grid.rows:
+            at = user.header_row or _find_header_row(grid.rows)
+            profile = detect_profile(grid.rows[at - 1 : at + 4])
     effective = profile.mapping.merged(user) if profile else user
     check_targets(effective, source)
     return _apply_header(grid, effective, user, profile)

@@ -82,6 +82,9 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "epims id",
         "epims property id",
         "id",
+        "code",
+        "ref",
+        "reference",
     ),
     "agency": (
         "agency",

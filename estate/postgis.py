@@ -109,6 +109,8 @@ def _decode_geometries(frame: Any, source: str, notes: list[CellIssue]) -> Any:
 
 
 def _looks_like_hex_wkb(text: str) -> bool:
-    return len(text) >= 18 and text[:2] in {"00", "01"} and all(
-        c in "0123456789abcdefABCDEF" for c in text[:64]
+    return (
+        len(text) >= 18
+        and text[:2] in {"00", "01"}
+        and all(c in "0123456789abcdefABCDEF" for c in text[:64])
     )

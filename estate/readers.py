@@ -7,7 +7,7 @@ row and mapping columns happen later (:mod:`estate.load`); a reader never drops 
 record.
 
 Supported: CSV/TSV/TXT (UTF-8, UTF-8 with BOM, UTF-16 with BOM, or Windows-1252,
-detected), XLSX/XLSM (openpyxl), XLS (xlrd), ODS (odfpy), GeoPackage, GeoJSON and
+detected), XLSX/XLSM (openpyxl), XLS and ODS (python-calamine), GeoPackage, GeoJSON and
 Shapefile (pyogrio; the geometry becomes ``easting``/``northing`` columns), and a
 PostGIS table or query through a SQLAlchemy URL (the ``postgis`` extra).
 """
@@ -97,7 +97,7 @@ def read_grid(
     if suffix in EXCEL_SUFFIXES:
         return read_xlsx_grid(path, sheet=sheet)
     if suffix in {".xls", ".ods"}:
-        return read_pandas_sheet_grid(path, sheet=sheet)
+        return read_calamine_grid(path, sheet=sheet)
     if suffix in SPATIAL_SUFFIXES:
         return read_spatial_grid(path, layer=sheet)
     raise UnreadableError.about(
@@ -253,28 +253,26 @@ def _sheet_rows(ws: Any) -> list[list[Any]]:
     return _trim_trailing_blank([r + [None] * (width - len(r)) for r in rows])
 
 
-def read_pandas_sheet_grid(path: Path, sheet: str | int | None = None) -> Grid:
-    """Read one sheet of an XLS (xlrd) or ODS (odfpy) workbook through pandas."""
-    import pandas as pd
+def read_calamine_grid(path: Path, sheet: str | int | None = None) -> Grid:
+    """Read one sheet of an XLS or ODS workbook with python-calamine.
+
+    Leading empty rows and columns are kept so row numbers match the sheet's own.
+    """
+    import python_calamine
 
     source = str(path)
-    engine = "xlrd" if path.suffix.lower() == ".xls" else "odf"
     try:
-        kwargs: dict[str, Any] = {}
-        if engine == "xlrd":
-            # xlrd prints harmless structure warnings to a log file: keep them off stdout.
-            kwargs["engine_kwargs"] = {"logfile": io.StringIO()}
-        book = pd.ExcelFile(path, engine=engine, **kwargs)
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
         names = [str(n) for n in book.sheet_names]
         chosen = _choose_sheet(names, sheet, source)
-        frame = book.parse(chosen, header=None, dtype=object, keep_default_na=False)
+        values = book.get_sheet_by_name(chosen).to_python(skip_empty_area=False)
     except UnreadableError:
         raise
-    except ImportError as exc:
-        raise UnreadableError.about(source, f"reading {path.suffix} needs {exc.name}") from None
-    except Exception as exc:  # the engines raise many unrelated types on bad input
+    except Exception as exc:  # calamine raises its own error classes on bad input
         raise UnreadableError.about(source, f"not a readable {path.suffix} file: {exc}") from None
-    rows = _trim_trailing_blank([[_plain(v) for v in r] for r in frame.itertuples(index=False)])
+    rows = _trim_trailing_blank([[None if v == "" else v for v in r] for r in values])
+    width = max((len(r) for r in rows), default=0)
+    rows = [r + [None] * (width - len(r)) for r in rows]
     notes = []
     if len(names) > 1:
         notes.append(CellIssue(source, None, "", "", f"read sheet {chosen!r} of {names}"))
