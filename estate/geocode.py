@@ -318,10 +318,7 @@ def geocode(
     """
     out = buildings.copy().reset_index(drop=True)
     n = len(out)
-    east = pd.to_numeric(out.get("easting"), errors="coerce").to_numpy(float, copy=True)
-    north = pd.to_numeric(out.get("northing"), errors="coerce").to_numpy(float, copy=True)
-    lat = pd.to_numeric(out.get("lat"), errors="coerce").to_numpy(float, copy=True)
-    lon = pd.to_numeric(out.get("lon"), errors="coerce").to_numpy(float, copy=True)
+    east, north, lat, lon = (_numbers(out, c) for c in ("easting", "northing", "lat", "lon"))
     method = np.full(n, "none", dtype=object)
 
     has_ll = ~np.isnan(lat) & ~np.isnan(lon)
@@ -398,6 +395,12 @@ def geocode(
     unmatched = out.loc[~placed, [c for c in _LISTED if c in out]].copy()
     unmatched["reason"] = [reasons[i] for i in np.flatnonzero(~placed)]
     return Geocoded(out, unmatched.reset_index(drop=True), warnings)
+
+
+def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in frame:
+        return np.full(len(frame), np.nan)
+    return pd.to_numeric(frame[column], errors="coerce").to_numpy(float, copy=True)
 
 
 _LISTED = (FILE_COLUMN, ROW_COLUMN, "building_id", "agency", "name", "address", "postcode", "uprn")

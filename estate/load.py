@@ -209,6 +209,8 @@ def _find_header_row(rows: Sequence[Sequence[Any]]) -> int:
     if best >= 2:
         return scores.index(best) + 1
     filled = [sum(not is_blank(c) for c in r) for r in head]
+    if max(filled) == 0:
+        return 1
     need = max(1, math.ceil(max(filled) / 2))
     return next(i for i, n in enumerate(filled) if n >= need) + 1
 

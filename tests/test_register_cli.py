@@ -1,0 +1,157 @@
+"""`estate validate`, `estate mapping` and `estate geocode`: output, files, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+
+GOOD = (
+    "Property Ref,Agency,Name,Postcode,Easting,Northing,Running Cost,Desks\n"
+    "1,Council,Hall,LE15 6HW,486256,308721,£250k,120\n"
+    '2,Police,Station,LE15 6BQ,,,"£12,000",10\n'
+)
+
+
+@pytest.fixture
+def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)  # rejected.csv and mapping files land here
+    (tmp_path / "good.csv").write_text(GOOD, encoding="utf-8")
+    bad = GOOD + "3,Fire,Depot,,,,lots,2\n\n"
+    (tmp_path / "bad.csv").write_text(bad, encoding="utf-8")
+    (tmp_path / "pc.csv").write_bytes(
+        b'"LE156BQ",10,486500,308500,"E92000001","","","","E06000017","E05"\r\n'
+    )
+    return tmp_path
+
+
+def _run(args: list[str], cwd: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_validate_all_accepted_exits_0(files: Path) -> None:
+    code, out = _run(["validate", str(files / "good.csv")], files)
+    assert code == 0
+    assert out.splitlines()[0].endswith("good.csv (register): 2 rows read, 2 accepted, 0 rejected")
+
+
+def test_validate_json_accounts_for_every_row_and_writes_rejected_csv(files: Path) -> None:
+    rejected = files / "rej.csv"
+    code, out = _run(
+        ["validate", str(files / "bad.csv"), "--json", "--rejected", str(rejected)], files
+    )
+    assert code == 1
+    doc = json.loads(out)
+    (f,) = doc["files"]
+    assert (f["rows_read"], f["rows_accepted"], f["rows_rejected"], f["rows_blank"]) == (4, 2, 2, 1)
+    assert f["errors"] == [
+        {
+            "file": str(files / "bad.csv"),
+            "row": 4,
+            "column": "Running Cost",
+            "value": "lots",
+            "message": "expected a number",
+        },
+        {
+            "file": str(files / "bad.csv"),
+            "row": 5,
+            "column": "",
+            "value": "",
+            "message": "blank row",
+        },
+    ]
+    table = pd.read_csv(rejected, dtype=str, keep_default_na=False)
+    assert table["source_row"].tolist() == ["4", "5"]
+    assert table["reasons"].tolist() == ["running_cost: expected a number", "blank row"]
+    assert table["Name"].tolist() == ["Depot", ""]
+
+
+def test_validate_unreadable_or_misused_exits_2(files: Path) -> None:
+    code, out = _run(["validate", str(files / "missing.csv")], files)
+    assert code == 2 and "UNREADABLE: no such file" in out
+    (files / "m.yaml").write_text("columns: {name: Nope}\n", encoding="utf-8")
+    code, _ = _run(["validate", str(files / "good.csv"), "--mapping", str(files / "m.yaml")], files)
+    assert code == 2
+    code, _ = _run(["validate"], files)
+    assert code == 2
+    code, _ = _run(["validate", str(files / "good.csv"), "--kind", "nonsense"], files)
+    assert code == 2
+
+
+def test_validate_reports_colocations(files: Path) -> None:
+    other = files / "nhs.csv"
+    other.write_text(
+        "Property Ref,Agency,Name,Easting,Northing\nN1,NHS,Clinic,486260,308725\n",
+        encoding="utf-8",
+    )
+    code, out = _run(
+        ["validate", str(files / "good.csv"), str(other), "--kind", "assets", "--json"], files
+    )
+    assert code == 0
+    assert json.loads(out)["colocations"] == [
+        {
+            "building_id_a": "1",
+            "agency_a": "Council",
+            "name_a": "Hall",
+            "building_id_b": "N1",
+            "agency_b": "NHS",
+            "name_b": "Clinic",
+            "basis": "distance",
+            "distance_m": 5.7,
+        }
+    ]
+
+
+def test_mapping_writes_a_skeleton_validate_accepts(files: Path) -> None:
+    target = files / "good.mapping.yaml"
+    code, out = _run(["mapping", str(files / "good.csv"), "-o", str(target)], files)
+    assert code == 0 and out.strip() == f"wrote {target}"
+    text = target.read_text(encoding="utf-8")
+    assert "building_id: Property Ref" in text and "capacity_desks: Desks" in text
+    code, _ = _run(["mapping", str(files / "good.csv"), "-o", str(target)], files)
+    assert code == 2  # exists, no --force
+    code, _ = _run(["validate", str(files / "good.csv"), "--mapping", str(target)], files)
+    assert code == 0
+
+
+def test_geocode_writes_every_row_and_lists_the_unmatched(files: Path) -> None:
+    out_path = files / "out.gpkg"
+    code, out = _run(
+        [
+            "geocode",
+            str(files / "bad.csv"),
+            "-o",
+            str(out_path),
+            "--postcodes",
+            str(files / "pc.csv"),
+            "--json",
+        ],
+        files,
+    )
+    assert code == 1  # rows were rejected or unplaced
+    doc = json.loads(out)
+    assert doc["geocode"]["methods"]["easting_northing"] == 1
+    assert doc["geocode"]["methods"]["postcode"] == 1
+    back = gpd.read_file(out_path)
+    assert back["building_id"].tolist() == ["1", "2"]
+    assert back["geocode_method"].tolist() == ["easting_northing", "postcode"]
+    assert doc["load"]["rows_rejected"] == 2
+
+
+def test_geocode_lists_rows_without_a_location(files: Path) -> None:
+    (files / "nowhere.csv").write_text("id,agency,name\nA,Council,Somewhere\n", encoding="utf-8")
+    code, out = _run(
+        ["geocode", str(files / "nowhere.csv"), "--kind", "assets", "-o", str(files / "o.csv")],
+        files,
+    )
+    assert code == 1
+    assert "unmatched (1), kept without a point:" in out
+    assert "no coordinates, UPRN, postcode or address" in out
+    assert len(pd.read_csv(files / "o.csv")) == 1
