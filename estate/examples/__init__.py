@@ -1,0 +1,1 @@
+"""Worked examples built from real public data (see docs/)."""
