@@ -222,11 +222,19 @@ def _load_options(func: F) -> F:
         ),
         click.option(
             "--mapping",
-            "mapping_path",
+            "mapping_paths",
+            multiple=True,
             type=click.Path(dir_okay=False),
-            help="YAML column mapping (see `estate mapping`).",
+            help="YAML column mapping (see `estate mapping`): once for all files, or once "
+            "a file in the files' order.",
         ),
-        click.option("--agency", help="Agency of every row (when the file has no such column)."),
+        click.option(
+            "--agency",
+            "agencies",
+            multiple=True,
+            help="Agency of every row, overriding any agency column: once for all files, "
+            "or once a file in the files' order.",
+        ),
         click.option("--sheet", help="Sheet (workbooks) or layer (GeoPackage): name or number."),
         click.option("--encoding", help="Text encoding of CSV files [default: detected]."),
         click.option("--query", help="SQL query for a PostGIS source (instead of URL#table)."),
@@ -249,12 +257,12 @@ def _load(files: tuple[str, ...], opts: dict[str, Any]) -> Any:
     from estate.mapping import load_mapping
 
     try:
-        mapping = load_mapping(opts["mapping_path"]) if opts["mapping_path"] else None
+        mappings = [load_mapping(p) for p in opts["mapping_paths"]] or None
         return load_files(
             files,
             kind=opts["kind"],
-            mapping=mapping,
-            agency=opts["agency"],
+            mapping=mappings,
+            agency=list(opts["agencies"]) or None,
             sheet=opts["sheet"],
             encoding=opts["encoding"],
             query=opts["query"],

@@ -383,8 +383,21 @@ def _canonical(
     for name in cells.columns:
         if name not in used:
             extra = name if name not in reserved else f"{name} (source)"
-            frame[extra] = cells[name].map(lambda v: None if is_blank(v) else to_text(v))
+            frame[extra] = [_text_or_none(v) for v in cells[name].tolist()]
     return frame, issues
+
+
+def _text_or_none(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value if value.strip() else None
+    return None if is_blank(value) else to_text(value)
+
+
+def _blank(value: Any) -> bool:
+    """:func:`is_blank`, quicker for the plain strings CSV files are made of."""
+    if isinstance(value, str):
+        return not value.strip()
+    return is_blank(value)
 
 
 def _split_coordinates(
@@ -528,7 +541,7 @@ def validate_table(
     early: dict[int, list[CellIssue]] = {}
     blank_rows: list[int] = []
     for i, row in enumerate(table.cells.itertuples(index=False, name=None)):
-        if all(is_blank(v) for v in row):
+        if all(_blank(v) for v in row):
             blank_rows.append(table.row_numbers[i])
             early[i] = [CellIssue(source, table.row_numbers[i], "", "", "blank row")]
         elif i in table.too_wide:
@@ -731,8 +744,8 @@ def load_files(
     sources: Sequence[str],
     *,
     kind: Kind | None = None,
-    mapping: Mapping | None = None,
-    agency: str | None = None,
+    mapping: Mapping | Sequence[Mapping | None] | None = None,
+    agency: str | Sequence[str | None] | None = None,
     sheet: str | int | None = None,
     encoding: str | None = None,
     query: str | None = None,
@@ -740,19 +753,22 @@ def load_files(
 ) -> LoadResult:
     """Load and validate several files into one register.
 
-    A file that cannot be read is listed in ``unreadable`` and the others are still
-    loaded.  Ids must be unique across files: a later file's row that repeats an
-    earlier file's ``building_id`` is rejected.
+    ``mapping`` and ``agency`` are one for every file, or a sequence with one entry a
+    file (``None`` for none).  A file that cannot be read is listed in ``unreadable``
+    and the others are still loaded.  Ids must be unique across files: a later file's
+    row that repeats an earlier file's ``building_id`` is rejected.
     """
+    mappings = _per_file(mapping, len(sources), "mapping")
+    agencies = _per_file(agency, len(sources), "agency")
     reports: list[FileReport] = []
     unreadable: list[CellIssue] = []
-    for source in sources:
+    for source, file_mapping, file_agency in zip(sources, mappings, agencies, strict=True):
         try:
-            table = read_table(source, mapping, sheet=sheet, encoding=encoding, query=query)
+            table = read_table(source, file_mapping, sheet=sheet, encoding=encoding, query=query)
         except UnreadableError as exc:
             unreadable.extend(exc.issues)
             continue
-        reports.append(validate_table(table, kind, agency))
+        reports.append(validate_table(table, kind, file_agency))
     _reject_ids_held_elsewhere(reports)
     colocations = find_colocations(
         pd.concat([r.accepted for r in reports if r.kind != "services"], ignore_index=True)
@@ -761,6 +777,19 @@ def load_files(
         colocation_metres,
     )
     return LoadResult(reports, unreadable, colocations)
+
+
+def _per_file(value: Any, count: int, what: str) -> list[Any]:
+    if value is None or isinstance(value, str | Mapping):
+        return [value] * count
+    values = list(value)
+    if len(values) == 1:
+        return values * count
+    if len(values) != count:
+        raise SettingsError(
+            f"give one {what} for every file or one for all: {len(values)} for {count} files"
+        )
+    return values
 
 
 def _reject_ids_held_elsewhere(reports: list[FileReport]) -> None:
@@ -814,8 +843,10 @@ def find_colocations(buildings: pd.DataFrame, metres: float = 25.0) -> pd.DataFr
     pairs: dict[tuple[int, int], tuple[str, float]] = {}
     uprn = b["uprn"].astype(str)
     valid = uprn.str.fullmatch(r"\d{1,12}")
-    for _, group in b.loc[valid].groupby(uprn[valid]):
-        idx = group.index.tolist()
+    groups: dict[str, list[int]] = {}
+    for i, key in zip(np.flatnonzero(valid.to_numpy()), uprn[valid], strict=True):
+        groups.setdefault(key, []).append(int(i))
+    for idx in groups.values():
         for x in range(len(idx)):
             for y in range(x + 1, len(idx)):
                 pairs[(idx[x], idx[y])] = ("uprn", math.nan)
@@ -823,8 +854,8 @@ def find_colocations(buildings: pd.DataFrame, metres: float = 25.0) -> pd.DataFr
     pos = np.flatnonzero(has.to_numpy())
     if len(pos) > 1:
         xy = b.loc[has, ["easting", "northing"]].to_numpy(float)
-        for i, j in sorted(cKDTree(xy).query_pairs(metres)):
-            a, c = int(pos[i]), int(pos[j])
+        for p, q in sorted(cKDTree(xy).query_pairs(metres)):
+            a, c = int(pos[p]), int(pos[q])
             if (a, c) not in pairs:
                 pairs[(a, c)] = ("distance", math.nan)
     rows = []

@@ -349,7 +349,10 @@ class ExcludeRule(BaseModel):
         text = to_text(cell).strip()
         if self.nonblank:
             return text != ""
-        return text.casefold() in {str(v).strip().casefold() for v in self.equals}
+        return text.casefold() in self._folded()
+
+    def _folded(self) -> frozenset[str]:
+        return frozenset(str(v).strip().casefold() for v in self.equals)
 
 
 class Mapping(BaseModel):

@@ -11,7 +11,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -359,13 +359,15 @@ def fill_coordinates(table: pd.DataFrame, source: str) -> list[CellIssue]:
         table.loc[need_ll, "lat"] = lat
     located = has_ll | has_en
     inside = in_great_britain(table["easting"].fillna(-1), table["northing"].fillna(-1))
+    numbers: list[Any] = table[ROW_COLUMN].tolist() if ROW_COLUMN in table else [None] * len(table)
+    east, north = table["easting"].to_numpy(), table["northing"].to_numpy()
     for i in np.flatnonzero(~located.to_numpy()):
-        row = int(table[ROW_COLUMN].iloc[i]) if ROW_COLUMN in table else None
+        row = None if numbers[i] is None else int(numbers[i])
         issues.append(
             CellIssue(source, row, "lat/lon", "", "no location (lat/lon or easting/northing)")
         )
     for i in np.flatnonzero(located.to_numpy() & ~inside):
-        row = int(table[ROW_COLUMN].iloc[i]) if ROW_COLUMN in table else None
-        value = f"{table['easting'].iloc[i]:.0f},{table['northing'].iloc[i]:.0f}"
+        row = None if numbers[i] is None else int(numbers[i])
+        value = f"{east[i]:.0f},{north[i]:.0f}"
         issues.append(CellIssue(source, row, "easting/northing", value, "outside Great Britain"))
     return issues

@@ -155,3 +155,15 @@ def test_geocode_lists_rows_without_a_location(files: Path) -> None:
     assert "unmatched (1), kept without a point:" in out
     assert "no coordinates, UPRN, postcode or address" in out
     assert len(pd.read_csv(files / "o.csv")) == 1
+
+
+def test_one_agency_a_file_when_merging(files: Path) -> None:
+    (files / "a.csv").write_text("ref,name,easting,northing\nA1,Hall,486256,308721\n", "utf-8")
+    (files / "b.csv").write_text("ref,name,easting,northing\nB1,Clinic,486258,308722\n", "utf-8")
+    args = ["validate", str(files / "a.csv"), str(files / "b.csv"), "--kind", "assets", "--json"]
+    code, out = _run([*args, "--agency", "Council", "--agency", "NHS"], files)
+    assert code == 0
+    doc = json.loads(out)
+    assert [c["agency_a"] + "/" + c["agency_b"] for c in doc["colocations"]] == ["Council/NHS"]
+    code, _ = _run([*args, "--agency", "a", "--agency", "b", "--agency", "c"], files)
+    assert code == 2

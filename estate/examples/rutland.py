@@ -505,6 +505,15 @@ def build(data: Path = DEFAULT_DATA, rates: UnitRates | None = None) -> RutlandR
         "geocode_methods": buildings["geocode_method"].value_counts().sort_index().to_dict(),
         "note": "costs, floor areas and capacities marked in 'estimated' are estimates "
         "from the unit rates above, not reported figures",
+        "attribution": [
+            "Positions and floor areas derived from OpenStreetMap: (c) OpenStreetMap "
+            "contributors, ODbL 1.0; this register is a derived database under the ODbL",
+            "Contains OS data (c) Crown copyright and database right 2014; Contains Royal "
+            "Mail data (c) Royal Mail copyright and database right 2014; Contains National "
+            "Statistics data (c) Crown copyright and database right 2014",
+            "NHS ODS and NHS Digital (ERIC) data, ONS data: Open Government Licence v3.0",
+            "Arts Council England libraries data; Home Office fire stations data",
+        ],
     }
     return RutlandRegister(register.buildings, register.services, zones_from(data), provenance)
 
