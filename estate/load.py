@@ -844,8 +844,8 @@ def find_colocations(buildings: pd.DataFrame, metres: float = 25.0) -> pd.DataFr
     uprn = b["uprn"].astype(str)
     valid = uprn.str.fullmatch(r"\d{1,12}")
     groups: dict[str, list[int]] = {}
-    for i, key in zip(np.flatnonzero(valid.to_numpy()), uprn[valid], strict=True):
-        groups.setdefault(key, []).append(int(i))
+    for at, key in zip(np.flatnonzero(valid.to_numpy()).tolist(), uprn[valid], strict=True):
+        groups.setdefault(key, []).append(at)
     for idx in groups.values():
         for x in range(len(idx)):
             for y in range(x + 1, len(idx)):
