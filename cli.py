@@ -233,7 +233,7 @@ def _load_options(func: F) -> F:
             "agencies",
             multiple=True,
             help="Agency of every row, overriding any agency column: once for all files, "
-            "or once a file in the files' order.",
+            "or once a file in the files' order (\"\" = the file's own column).",
         ),
         click.option("--sheet", help="Sheet (workbooks) or layer (GeoPackage): name or number."),
         click.option("--encoding", help="Text encoding of CSV files [default: detected]."),
@@ -262,7 +262,7 @@ def _load(files: tuple[str, ...], opts: dict[str, Any]) -> Any:
             files,
             kind=opts["kind"],
             mapping=mappings,
-            agency=list(opts["agencies"]) or None,
+            agency=[a or None for a in opts["agencies"]] or None,
             sheet=opts["sheet"],
             encoding=opts["encoding"],
             query=opts["query"],

@@ -474,6 +474,7 @@ class FileReport:
     encoding: str | None = None
     sheet: str | None = None
     header_row: int | None = None
+    table: Table | None = field(default=None, repr=False)
 
     @property
     def rows_accepted(self) -> int:
@@ -505,20 +506,17 @@ class FileReport:
 
     def move_to_rejected(self, positions: list[int], issues: list[CellIssue]) -> None:
         """Reject accepted rows found bad after the fact (e.g. an id another file holds)."""
-        if not positions:
+        if not positions or self.table is None:
             return
-        moved = self.accepted.iloc[positions]
-        reasons = {i.row: f"{i.column}: {i.message}" for i in issues}
-        rows = pd.DataFrame(
-            {
-                FILE_COLUMN: self.source,
-                ROW_COLUMN: moved[ROW_COLUMN].to_numpy(),
-                "reasons": [reasons[int(r)] for r in moved[ROW_COLUMN]],
-            }
-        )
-        extra = moved.drop(columns=[c for c in (FILE_COLUMN, ROW_COLUMN) if c in moved.columns])
-        rows = pd.concat([rows, extra.reset_index(drop=True).astype(object)], axis=1)
-        rejected = pd.concat([self.rejected, rows], ignore_index=True)
+        table = self.table
+        by_number = {n: i for i, n in enumerate(table.row_numbers)}
+        reasons = {
+            by_number[int(issue.row)]: f"{issue.column}: {issue.message}"
+            for issue in issues
+            if issue.row is not None
+        }
+        moved = _rejected_frame(table, reasons)
+        rejected = pd.concat([self.rejected, moved], ignore_index=True)
         self.rejected = rejected.sort_values(ROW_COLUMN, kind="stable").reset_index(drop=True)
         keep = np.ones(len(self.accepted), dtype=bool)
         keep[positions] = False
@@ -536,6 +534,8 @@ def validate_table(
     spec = SPECS[kind]
     source = table.source
     resolved, notes = resolve_columns(table, kind)
+    if agency is not None:  # the given agency wins; an agency column stays as an extra
+        resolved.sources.pop("agency", None)
     notes = table.notes + notes
     n = len(table.cells)
     early: dict[int, list[CellIssue]] = {}
@@ -587,6 +587,7 @@ def validate_table(
         encoding=table.encoding,
         sheet=table.sheet,
         header_row=table.header_row,
+        table=table,
     )
 
 
@@ -628,6 +629,11 @@ def _rejected_rows(
     by_number = {table.row_numbers[p]: p for p in positions}
     for number, why in zip(coerced_rejected[ROW_COLUMN], coerced_rejected["reasons"], strict=True):
         reasons[by_number[int(number)]] = why
+    return _rejected_frame(table, reasons)
+
+
+def _rejected_frame(table: Table, reasons: dict[int, str]) -> pd.DataFrame:
+    """Rejected rows as the file holds them: file, row, reasons, then the row's cells."""
     order = sorted(reasons)
     cells = table.cells.iloc[order].reset_index(drop=True)
     head = pd.DataFrame(
@@ -793,8 +799,8 @@ def _per_file(value: Any, count: int, what: str) -> list[Any]:
 
 
 def _reject_ids_held_elsewhere(reports: list[FileReport]) -> None:
-    seen: dict[tuple[str, str], tuple[str, int]] = {}
-    for report in reports:
+    seen: dict[tuple[str, str], tuple[int, str, int]] = {}
+    for number, report in enumerate(reports):
         key_name = SPECS[report.kind].key
         table_kind = "services" if report.kind == "services" else "buildings"
         positions, issues = [], []
@@ -802,7 +808,9 @@ def _reject_ids_held_elsewhere(reports: list[FileReport]) -> None:
             zip(report.accepted[key_name], report.accepted[ROW_COLUMN], strict=True)
         ):
             held = seen.get((table_kind, key))
-            if held is not None and held[0] != report.source:
+            if held is None:
+                seen[(table_kind, key)] = (number, report.source, int(row))
+            elif held[0] != number:  # within a file, coerce_table has rejected repeats
                 positions.append(pos)
                 issues.append(
                     CellIssue(
@@ -810,12 +818,10 @@ def _reject_ids_held_elsewhere(reports: list[FileReport]) -> None:
                         int(row),
                         key_name,
                         key,
-                        f"duplicate {key_name}: {held[0]} row {held[1]} has it "
+                        f"duplicate {key_name}: {held[1]} row {held[2]} has it "
                         "(set id_prefix in a mapping to keep both)",
                     )
                 )
-            elif held is None:
-                seen[(table_kind, key)] = (report.source, int(row))
         report.move_to_rejected(positions, issues)
 
 

@@ -311,3 +311,13 @@ def test_header_row_and_column_names_for_headerless_files(tmp_path: Path) -> Non
     assert f.accepted["source_row"].tolist() == [1, 2]
     table = read_table(path, mapping)
     assert list(table.cells.columns) == ["code", "site name", "postcode"]
+
+
+def test_given_agency_wins_and_the_agency_column_stays_as_an_extra(tmp_path: Path) -> None:
+    path = _write(tmp_path / "f.csv", "id,FRS_FULLNAME,name\n1,Derbyshire,Alfreton\n")
+    f = _one([path], kind="assets", agency="Derbyshire Fire & Rescue Service").files[0]
+    assert f.accepted["agency"].tolist() == ["Derbyshire Fire & Rescue Service"]
+    assert f.accepted["FRS_FULLNAME"].tolist() == ["Derbyshire"]
+    both = _one([path, path], kind="assets", agency=["A", None])
+    assert both.files[1].accepted.empty  # same ids as the first file: rejected
+    assert both.files[1].rejected["FRS_FULLNAME"].tolist() == ["Derbyshire"]
