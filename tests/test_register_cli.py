@@ -167,3 +167,41 @@ def test_one_agency_a_file_when_merging(files: Path) -> None:
     assert [c["agency_a"] + "/" + c["agency_b"] for c in doc["colocations"]] == ["Council/NHS"]
     code, _ = _run([*args, "--agency", "a", "--agency", "b", "--agency", "c"], files)
     assert code == 2
+
+
+def test_geocode_online_uses_the_cached_rate_limited_geocoder(
+    files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import estate.geocode as geocode_module
+
+    monkeypatch.setenv("ESTATE_CACHE_DIR", str(files / "cache"))
+    asked: list[str] = []
+
+    class Fake:
+        def geocode(self, query: str) -> object:
+            asked.append(query)
+            return type("Location", (), {"latitude": 52.67, "longitude": -0.73})()
+
+    def fake_nominatim(user_agent: str) -> geocode_module.OnlineGeocoder:
+        assert user_agent == "estate-tests"
+        return geocode_module.OnlineGeocoder(Fake(), "fake", min_delay_seconds=0.0)
+
+    monkeypatch.setattr(geocode_module, "nominatim", fake_nominatim)
+    (files / "addr.csv").write_text(
+        "id,agency,name,address\nA,Council,Catmose,Catmose Street Oakham\n", encoding="utf-8"
+    )
+    args = ["geocode", str(files / "addr.csv"), "--kind", "assets", "-o", str(files / "o.gpkg")]
+    code, _ = _run([*args, "--online", "--user-agent", "estate-tests"], files)
+    assert code == 0
+    assert asked == ["Catmose, Catmose Street Oakham, United Kingdom"]
+    assert gpd.read_file(files / "o.gpkg")["geocode_method"].tolist() == ["online"]
+    assert len(list((files / "cache" / "geocode" / "fake").glob("*.json"))) == 1
+    code, _ = _run([*args, "--online", "--user-agent", "estate-tests"], files)
+    assert code == 0 and len(asked) == 1  # answered from the disk cache
+
+
+def test_nominatim_is_built_without_touching_the_network() -> None:
+    from estate.geocode import nominatim
+
+    coder = nominatim("estate-tests")
+    assert coder.provider == "nominatim" and coder.min_delay_seconds == 1.0 and coder.calls == 0
