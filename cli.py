@@ -464,5 +464,152 @@ def geocode(
     sys.exit(1 if rejected or len(geo.unmatched) else 0)
 
 
+def _thresholds(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise click.BadParameter(f"expected minutes separated by commas, got {text!r}") from None
+    if not values or min(values) <= 0:
+        raise click.BadParameter(f"expected positive minutes, got {text!r}")
+    return values
+
+
+@main.command()
+@click.option(
+    "--register",
+    "register_path",
+    required=True,
+    type=click.Path(exists=True),
+    help="Folder holding buildings.csv and services.csv, or a buildings CSV file.",
+)
+@click.option(
+    "--services",
+    "services_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Services CSV when --register is a buildings file [default: services.csv beside it].",
+)
+@click.option(
+    "--zones",
+    "zones_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Zones: canonical CSV, ONS LSOA centroids, or a point layer with a population.",
+)
+@click.option(
+    "--population",
+    "population_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Population by zone code (e.g. ONS SAPE CSV) when the zones file has none.",
+)
+@click.option(
+    "--zone-name-prefix",
+    help="Keep zones whose name starts with this (e.g. Rutland for its LSOAs).",
+)
+@click.option(
+    "--synthetic-zones",
+    type=click.IntRange(min=1),
+    help="Instead of --zones: this many SYNTHETIC zones scattered over the network.",
+)
+@click.option("--seed", type=int, default=2026, show_default=True, help="Seed of synthetic zones.")
+@click.option(
+    "--network",
+    "network_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Road network: .osm.pbf, .osm or .graphml.  Without it (or --place) times are "
+    "straight-line ESTIMATES.",
+)
+@click.option(
+    "--place",
+    help="Download the network of this place with osmnx (online, cached).",
+)
+@click.option("--mode", type=click.Choice(["drive", "walk"]), default="drive", show_default=True)
+@click.option(
+    "--cutoff",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="Ignore journeys longer than this many minutes.",
+)
+@click.option(
+    "--thresholds",
+    default="10,15,20,30",
+    show_default=True,
+    help="Coverage thresholds in minutes, comma-separated.",
+)
+@click.option("--no-cache", is_flag=True, help="Recompute travel times even if cached.")
+@click.option(
+    "-o",
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Report folder to write.",
+)
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--json", "as_json", is_flag=True, help="Print access.json to stdout.")
+@_handle_errors
+def access(
+    register_path: str,
+    services_path: str | None,
+    zones_path: str | None,
+    population_path: str | None,
+    zone_name_prefix: str | None,
+    synthetic_zones: int | None,
+    seed: int,
+    network_path: str | None,
+    place: str | None,
+    mode: str,
+    cutoff: float,
+    thresholds: str,
+    no_cache: bool,
+    out_dir: str,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Travel times from every zone to every building, and who can reach each service.
+
+    Writes travel_times.parquet (zone_id, building_id, minutes within the cutoff),
+    coverage.csv (per service type: share of the population within each threshold,
+    population-weighted mean minutes to the nearest building), nearest.csv,
+    access.json and map.html.  Travel times are cached: a second run with the same
+    inputs reads them back.
+    """
+    from geodata.access_report import AccessInputs, run_access
+    from geodata.inputs import load_network, load_register, load_zones
+
+    if (zones_path is None) == (synthetic_zones is None):
+        raise click.UsageError("give exactly one of --zones and --synthetic-zones")
+    if network_path is not None and place is not None:
+        raise click.UsageError("give at most one of --network and --place")
+    levels = _thresholds(thresholds)
+    console = Console(stderr=as_json, quiet=quiet)
+    with console.status("Loading the register") as status:
+        register = load_register(register_path, services_path)
+        status.update("Loading the road network")
+        network, network_source = load_network(network_path, place)
+        status.update("Loading the zones")
+        zones = load_zones(
+            zones_path, population_path, zone_name_prefix, synthetic_zones, seed, network, register
+        )
+        inputs = AccessInputs(
+            register=register,
+            zones=zones,
+            network=network,
+            mode=mode,  # type: ignore[arg-type]
+            cutoff_minutes=cutoff,
+            thresholds=levels,
+            use_cache=not no_cache,
+            network_source=network_source,
+        )
+        report = run_access(
+            inputs, out_dir, progress=lambda s: status.update(s[:1].upper() + s[1:])
+        )
+    if as_json:
+        click.echo(json.dumps(report.summary, indent=2, sort_keys=True))
+    else:
+        from geodata.access_display import print_access
+
+        print_access(report, inputs, console, out_dir)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -3,11 +3,14 @@
 A :class:`RoadNetwork` is two DataFrames in British National Grid metres: ``nodes``
 (``node_id``, ``x``, ``y``) and directed ``edges`` (``u``, ``v``, ``length_m``,
 ``highway``, ``maxspeed_kph``).  A two-way road is two edges.  Readers for
-OpenStreetMap files build these tables; the synthetic demo builds them in code.
+OpenStreetMap files (:mod:`geodata.osm`) build these tables, adding the optional
+boolean edge columns ``drivable`` and ``walkable`` from access tags; the synthetic
+demo builds them in code and leaves access to the road class.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Literal
 
@@ -44,11 +47,18 @@ DRIVE_SPEED_KPH: dict[str, float] = {
     "road": 30.0,
 }
 DEFAULT_DRIVE_KPH = 30.0
+# A tagged maxspeed is a legal limit, not a running speed: drive at this share of it
+# (OSRM's car profile uses the same 0.8), consistent with the class defaults above.
+MAXSPEED_RUNNING_FACTOR = 0.8
 
 # Classes a person may not walk along.
 NOT_WALKABLE = frozenset({"motorway", "motorway_link"})
 # Classes a car may not drive along.
 NOT_DRIVABLE = frozenset({"footway", "path", "pedestrian", "steps", "cycleway", "bridleway"})
+
+# Hashing a network for cache keys reads these columns, in this order.
+_NODE_KEY = ("node_id", "x", "y")
+_EDGE_KEY = ("u", "v", "length_m", "highway", "maxspeed_kph", "drivable", "walkable")
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,7 @@ class RoadNetwork:
     nodes: pd.DataFrame
     edges: pd.DataFrame
     name: str = ""
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         problems = []
@@ -74,24 +85,42 @@ class RoadNetwork:
         if problems:
             raise InputDataError(problems, "the road network is incomplete")
 
+    def content_hash(self) -> str:
+        """SHA-256 of the node and edge tables: equal tables, equal hash (cache keys)."""
+        digest = hashlib.sha256()
+        for frame, columns in ((self.nodes, _NODE_KEY), (self.edges, _EDGE_KEY)):
+            present = [c for c in columns if c in frame.columns]
+            digest.update(repr(present).encode())
+            hashed = pd.util.hash_pandas_object(frame[present], index=False)
+            digest.update(hashed.to_numpy().tobytes())
+        return digest.hexdigest()
+
+    def _allowed(self, mode: Mode) -> pd.Series:
+        """Edges a mode may use: the road-class rule, and the access column when present."""
+        highway = self.edges["highway"].astype(str)
+        barred = NOT_WALKABLE if mode == "walk" else NOT_DRIVABLE
+        allowed = ~highway.isin(barred)
+        column = "walkable" if mode == "walk" else "drivable"
+        if column in self.edges.columns:
+            allowed &= self.edges[column].astype(bool)
+        return allowed
+
     def edge_minutes(self, mode: Mode) -> pd.DataFrame:
         """Edges usable by ``mode`` with their traversal time in ``minutes``."""
         edges = self.edges
         highway = edges["highway"].astype(str)
+        keep = self._allowed(mode)
         if mode == "walk":
-            keep = ~highway.isin(NOT_WALKABLE)
-            speed = pd.Series(WALK_SPEED_KPH, index=edges.index)
             usable = edges.loc[keep, ["u", "v", "length_m"]].copy()
             # Pedestrians ignore one-way rules: add every reverse edge.
             reverse = usable.rename(columns={"u": "v", "v": "u"})
             usable = pd.concat([usable, reverse], ignore_index=True)
             usable["minutes"] = usable["length_m"] / (WALK_SPEED_KPH * 1000.0 / 60.0)
             return usable
-        keep = ~highway.isin(NOT_DRIVABLE)
         default = highway.map(DRIVE_SPEED_KPH).fillna(DEFAULT_DRIVE_KPH)
         if "maxspeed_kph" in edges.columns:
             tagged = pd.to_numeric(edges["maxspeed_kph"], errors="coerce")
-            speed = tagged.where(tagged > 0, default)
+            speed = (tagged * MAXSPEED_RUNNING_FACTOR).where(tagged > 0, default)
         else:
             speed = default
         usable = edges.loc[keep, ["u", "v", "length_m"]].copy()

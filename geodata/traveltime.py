@@ -8,6 +8,7 @@ the point and that node is timed at a connector speed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -73,6 +74,70 @@ class TravelTimes:
         )
 
 
+@dataclass(frozen=True)
+class TravelTable:
+    """Travel times as a sparse long table: one row per (origin, destination) pair
+    reachable within the cutoff.
+
+    ``pairs`` has integer ``origin`` and ``destination`` positions into
+    ``origin_ids``/``destination_ids`` and ``minutes``; pairs not listed are beyond the
+    cutoff or unreachable.  ``method`` is ``"estimate"`` for straight-line times.
+    """
+
+    origin_ids: tuple[str, ...]
+    destination_ids: tuple[str, ...]
+    pairs: pd.DataFrame
+    mode: Mode
+    method: Method
+    cutoff_minutes: float | None = None
+    note: str = field(default="")
+
+    def long(
+        self, origin_name: str = "origin_id", destination_name: str = "destination_id"
+    ) -> pd.DataFrame:
+        """The pairs with the caller's ids: ``origin_name``, ``destination_name``, minutes."""
+        origins = np.asarray(self.origin_ids, dtype=object)
+        destinations = np.asarray(self.destination_ids, dtype=object)
+        return pd.DataFrame(
+            {
+                origin_name: pd.array(origins[self.pairs["origin"].to_numpy()], dtype=str),
+                destination_name: pd.array(
+                    destinations[self.pairs["destination"].to_numpy()], dtype=str
+                ),
+                "minutes": self.pairs["minutes"].to_numpy(dtype=float),
+            }
+        )
+
+    def dense(self) -> TravelTimes:
+        """The same times as a dense :class:`TravelTimes` matrix (``inf`` where absent)."""
+        minutes = np.full((len(self.origin_ids), len(self.destination_ids)), np.inf)
+        minutes[self.pairs["origin"].to_numpy(), self.pairs["destination"].to_numpy()] = self.pairs[
+            "minutes"
+        ].to_numpy(dtype=float)
+        return TravelTimes(
+            self.origin_ids,
+            self.destination_ids,
+            minutes,
+            self.mode,
+            self.method,
+            self.cutoff_minutes,
+            self.note,
+        )
+
+    @classmethod
+    def from_dense(cls, times: TravelTimes) -> TravelTable:
+        rows = np.arange(len(times.origin_ids), dtype=np.int64)
+        return cls(
+            times.origin_ids,
+            times.destination_ids,
+            _long_from_blocks([(rows, times.minutes)]),
+            times.mode,
+            times.method,
+            times.cutoff_minutes,
+            times.note,
+        )
+
+
 def snap(
     graph: SparseGraph, xy: NDArray[np.float64]
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
@@ -80,6 +145,51 @@ def snap(
     tree = cKDTree(graph.xy)
     distance, index = tree.query(np.asarray(xy, dtype=float), k=1)
     return np.asarray(index, dtype=np.int64), np.asarray(distance, dtype=float)
+
+
+Block = tuple[NDArray[np.int64], NDArray[np.float64]]
+
+
+def _check_cutoff(cutoff_minutes: float | None) -> None:
+    if cutoff_minutes is not None and not cutoff_minutes > 0:
+        raise SettingsError(f"cutoff_minutes must be positive, got {cutoff_minutes}")
+
+
+def _network_blocks(
+    graph: SparseGraph,
+    origins: pd.DataFrame,
+    destinations: pd.DataFrame,
+    mode: Mode,
+    cutoff_minutes: float | None,
+    connector_kph: float | None,
+    batch_sources: int,
+) -> Iterator[Block]:
+    """Origin rows and their minutes to every destination, one dijkstra batch at a time.
+
+    Origins snapped to the same node share one search.  Entries above the cutoff are
+    ``inf``.  Each block holds at most ``batch_sources`` distinct origin nodes, which
+    bounds memory at ``batch_sources x nodes x 8`` bytes.
+    """
+    speed = connector_kph if connector_kph is not None else CONNECTOR_KPH[mode]
+    per_metre = 60.0 / (speed * 1000.0)
+    o_node, o_gap = snap(graph, origins[["x", "y"]].to_numpy(dtype=float))
+    d_node, d_gap = snap(graph, destinations[["x", "y"]].to_numpy(dtype=float))
+    o_leg = o_gap * per_metre
+    d_leg = d_gap * per_metre
+    sources, source_row = np.unique(o_node, return_inverse=True)
+    order = np.argsort(source_row, kind="stable")
+    starts = np.arange(0, len(sources), batch_sources)
+    bounds = np.searchsorted(source_row[order], np.append(starts, len(sources)))
+    limit = np.inf if cutoff_minutes is None else float(cutoff_minutes)
+    for k, start in enumerate(starts.tolist()):
+        batch = sources[start : start + batch_sources]
+        dist = dijkstra(graph.matrix, directed=True, indices=batch, limit=limit)
+        between = dist[:, d_node]
+        rows = order[bounds[k] : bounds[k + 1]]
+        block = o_leg[rows, None] + between[source_row[rows] - start] + d_leg[None, :]
+        if cutoff_minutes is not None:
+            block[block > cutoff_minutes] = np.inf
+        yield rows, block
 
 
 def network_travel_times(
@@ -91,7 +201,7 @@ def network_travel_times(
     connector_kph: float | None = None,
     graph: SparseGraph | None = None,
 ) -> TravelTimes:
-    """Minutes by road from each origin to each destination.
+    """Minutes by road from each origin to each destination, as a dense matrix.
 
     Parameters
     ----------
@@ -108,26 +218,14 @@ def network_travel_times(
     graph
         A prebuilt graph for ``mode`` (saves rebuilding it for several calls).
     """
-    if cutoff_minutes is not None and cutoff_minutes <= 0:
-        raise SettingsError(f"cutoff_minutes must be positive, got {cutoff_minutes}")
+    _check_cutoff(cutoff_minutes)
     graph = graph if graph is not None else network.graph(mode)
-    speed = connector_kph if connector_kph is not None else CONNECTOR_KPH[mode]
-    per_metre = 60.0 / (speed * 1000.0)
-    o_node, o_gap = snap(graph, origins[["x", "y"]].to_numpy(dtype=float))
-    d_node, d_gap = snap(graph, destinations[["x", "y"]].to_numpy(dtype=float))
-    o_leg = o_gap * per_metre
-    d_leg = d_gap * per_metre
-
-    sources, source_row = np.unique(o_node, return_inverse=True)
-    between = np.full((len(sources), len(d_node)), np.inf)
-    limit = np.inf if cutoff_minutes is None else float(cutoff_minutes)
-    for start in range(0, len(sources), BATCH_SOURCES):
-        batch = sources[start : start + BATCH_SOURCES]
-        dist = dijkstra(graph.matrix, directed=True, indices=batch, limit=limit)
-        between[start : start + len(batch)] = dist[:, d_node]
-    minutes = o_leg[:, None] + between[source_row] + d_leg[None, :]
-    if cutoff_minutes is not None:
-        minutes[minutes > cutoff_minutes] = np.inf
+    minutes = np.full((len(origins), len(destinations)), np.inf)
+    blocks = _network_blocks(
+        graph, origins, destinations, mode, cutoff_minutes, connector_kph, BATCH_SOURCES
+    )
+    for rows, block in blocks:
+        minutes[rows] = block
     return TravelTimes(
         origin_ids=tuple(origins["id"].astype(str)),
         destination_ids=tuple(destinations["id"].astype(str)),
@@ -135,7 +233,64 @@ def network_travel_times(
         mode=mode,
         method="network",
         cutoff_minutes=cutoff_minutes,
-        note=f"{mode} times on the road network ({graph.n_nodes} nodes)",
+        note=_network_note(mode, graph),
+    )
+
+
+def _network_note(mode: Mode, graph: SparseGraph) -> str:
+    return f"{mode} times on the road network ({graph.n_nodes:,} nodes)"
+
+
+def _long_from_blocks(blocks: Iterable[Block]) -> pd.DataFrame:
+    """Finite entries of row blocks as (origin, destination, minutes) index triples."""
+    o_parts, d_parts, m_parts = [], [], []
+    for rows, block in blocks:
+        r, c = np.nonzero(np.isfinite(block))
+        o_parts.append(rows[r])
+        d_parts.append(c)
+        m_parts.append(block[r, c])
+    if not o_parts:
+        return pd.DataFrame(
+            {"origin": np.empty(0, np.int64), "destination": np.empty(0, np.int64), "minutes": []}
+        )
+    table = pd.DataFrame(
+        {
+            "origin": np.concatenate(o_parts).astype(np.int64),
+            "destination": np.concatenate(d_parts).astype(np.int64),
+            "minutes": np.concatenate(m_parts).astype(float),
+        }
+    )
+    return table.sort_values(["origin", "destination"], kind="stable", ignore_index=True)
+
+
+def network_travel_table(
+    network: RoadNetwork,
+    origins: pd.DataFrame,
+    destinations: pd.DataFrame,
+    mode: Mode,
+    cutoff_minutes: float | None = None,
+    connector_kph: float | None = None,
+    graph: SparseGraph | None = None,
+    batch_sources: int = BATCH_SOURCES,
+) -> TravelTable:
+    """Minutes by road as a sparse long table: only pairs within the cutoff are kept.
+
+    The same searches as :func:`network_travel_times`, without ever holding the dense
+    origins x destinations matrix, so region-sized problems fit in memory.
+    """
+    _check_cutoff(cutoff_minutes)
+    graph = graph if graph is not None else network.graph(mode)
+    blocks = _network_blocks(
+        graph, origins, destinations, mode, cutoff_minutes, connector_kph, batch_sources
+    )
+    return TravelTable(
+        origin_ids=tuple(origins["id"].astype(str)),
+        destination_ids=tuple(destinations["id"].astype(str)),
+        pairs=_long_from_blocks(blocks),
+        mode=mode,
+        method="network",
+        cutoff_minutes=cutoff_minutes,
+        note=_network_note(mode, graph),
     )
 
 

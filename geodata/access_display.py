@@ -1,0 +1,53 @@
+"""The terminal summary of an access report (rich)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from geodata.access import share_column
+from geodata.access_report import AccessInputs, AccessReport
+
+
+def print_access(
+    report: AccessReport, inputs: AccessInputs, console: Console, out_dir: str | Path
+) -> None:
+    """Coverage per service type, where the times came from, and where the files are."""
+    summary = report.summary
+    if report.is_estimate:
+        console.print(
+            "[bold red]ESTIMATE[/]: no road network given; times are straight-line "
+            "distance x circuity / speed, not road travel times."
+        )
+    console.print(f"{report.table.note}")
+    zones = summary["zones"]
+    console.print(
+        f"{zones['count']:,} zones ({zones['population']:,.0f} people) x "
+        f"{summary['buildings']['count']:,} buildings; "
+        f"{summary['pairs_within_cutoff']:,} pairs within {inputs.cutoff_minutes:g} min"
+        + ("; travel times from the cache" if report.cache_hit else "")
+    )
+    for note in zones["notes"]:
+        console.print(f"  {note}")
+    title = f"Population within reach by {inputs.mode}" + (
+        " (ESTIMATE)" if report.is_estimate else ""
+    )
+    table = Table(title=title)
+    table.add_column("service type")
+    table.add_column("buildings", justify="right")
+    for t in inputs.thresholds:
+        table.add_column(f"≤{t:g} min", justify="right")
+    table.add_column("mean min to nearest", justify="right")
+    table.add_column("beyond cutoff", justify="right")
+    for row in report.coverage.to_dict(orient="records"):
+        table.add_row(
+            str(row["service_type"]),
+            str(row["buildings"]),
+            *(f"{row[share_column(t)]:.1%}" for t in inputs.thresholds),
+            f"{row['mean_minutes_to_nearest']:.1f}",
+            f"{row['share_beyond_cutoff']:.1%}",
+        )
+    console.print(table)
+    console.print(f"Report written to {out_dir}/ (coverage.csv, travel_times.parquet, map.html)")
