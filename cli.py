@@ -604,7 +604,8 @@ def access(
             inputs, out_dir, progress=lambda s: status.update(s[:1].upper() + s[1:])
         )
     if as_json:
-        click.echo(json.dumps(report.summary, indent=2, sort_keys=True))
+        doc = {**report.summary, "cache_hit": report.cache_hit}
+        click.echo(json.dumps(doc, indent=2, sort_keys=True))
     else:
         from geodata.access_display import print_access
 

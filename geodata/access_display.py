@@ -27,8 +27,9 @@ def print_access(
         f"{zones['count']:,} zones ({zones['population']:,.0f} people) x "
         f"{summary['buildings']['count']:,} buildings; "
         f"{summary['pairs_within_cutoff']:,} pairs within {inputs.cutoff_minutes:g} min"
-        + ("; travel times from the cache" if report.cache_hit else "")
     )
+    if report.cache_hit:
+        console.print("Travel times from the cache (same inputs as an earlier run).")
     for note in zones["notes"]:
         console.print(f"  {note}")
     title = f"Population within reach by {inputs.mode}" + (

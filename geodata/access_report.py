@@ -107,12 +107,12 @@ def compute_access(inputs: AccessInputs, progress: Progress = _silent) -> Access
     cover = coverage(near, zones, hosts, inputs.thresholds, inputs.cutoff_minutes)
     cover.insert(1, "mode", inputs.mode)
     cover.insert(2, "method", cached.table.method)
-    summary = _summary(inputs, cached.table, cover, cached.hit, cached.key)
+    summary = _summary(inputs, cached.table, cover, cached.key)
     return AccessReport(cached.table, near, cover, cached.hit, summary)
 
 
 def _summary(
-    inputs: AccessInputs, table: TravelTable, cover: pd.DataFrame, hit: bool, key: str
+    inputs: AccessInputs, table: TravelTable, cover: pd.DataFrame, key: str
 ) -> dict[str, Any]:
     network = inputs.network
     doc: dict[str, Any] = {
@@ -134,7 +134,9 @@ def _summary(
         },
         "network": None,
         "pairs_within_cutoff": len(table.pairs),
-        "cache": {"hit": hit, "key": key},
+        # Whether the cache served this run is not written: the file must not differ
+        # between a first and a second run on the same inputs.
+        "travel_times_key": key,
         "coverage": _records(cover),
     }
     if network is not None:

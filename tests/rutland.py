@@ -61,9 +61,7 @@ def codepoint() -> pd.DataFrame:
 
 def libraries() -> pd.DataFrame:
     raw = pd.read_csv(DATA / "assets" / "basic-dataset-for-libraries-2023-enhanced.csv", dtype=str)
-    rows = raw.loc[
-        (raw["Reporting service code"] == RUTLAND) & (raw["Type"] == "Static Library")
-    ]
+    rows = raw.loc[(raw["Reporting service code"] == RUTLAND) & (raw["Type"] == "Static Library")]
     return pd.DataFrame(
         {
             "building_id": "LIB-" + rows["Name"].str.upper().str.replace(" ", "-"),

@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geodata.network import RoadNetwork
-from geodata.traveltime import estimated_travel_times, network_travel_times
+from estate.errors import SettingsError
+from geodata.network import Mode, RoadNetwork
+from geodata.traveltime import estimated_travel_times, network_travel_table, network_travel_times
 
 
 def _network(
@@ -115,3 +116,97 @@ def test_estimate_is_labelled() -> None:
     assert times.method == "estimate"
     assert "ESTIMATE" in times.note
     assert times.minutes[0, 0] == pytest.approx(5000 * 1.3 / (40000 / 60))
+
+
+def _random_network(seed: int, n: int = 60, m: int = 200) -> tuple[RoadNetwork, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    xy = [(float(x), float(y)) for x, y in rng.uniform(0, 5000, size=(n, 2))]
+    graph = nx.gnm_random_graph(n, m, seed=seed, directed=True)
+    classes = ["residential", "primary", "tertiary", "footway"]
+    edges = [
+        (u, v, float(np.hypot(xy[u][0] - xy[v][0], xy[u][1] - xy[v][1])) + 1.0, classes[k])
+        for (u, v), k in zip(graph.edges(), rng.integers(0, 4, size=m), strict=True)
+    ]
+    points = _points([(float(x), float(y)) for x, y in rng.uniform(0, 5000, size=(25, 2))], "p")
+    return _network(edges, xy), points
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("mode", ["drive", "walk"])
+def test_sparse_table_in_small_batches_equals_the_dense_matrix(seed: int, mode: Mode) -> None:
+    """Batches of 1-3 sources, off-network legs and a cutoff: same numbers as dense."""
+    network, points = _random_network(seed)
+    dense = network_travel_times(network, points, points[:10], mode, cutoff_minutes=25.0)
+    for batch in (1, 3):
+        table = network_travel_table(
+            network,
+            points,
+            points[:10],
+            mode,
+            cutoff_minutes=25.0,
+            batch_sources=batch,
+        )
+        np.testing.assert_array_equal(table.dense().minutes, dense.minutes)
+        assert table.pairs["minutes"].max() <= 25.0
+        assert len(table.pairs) == int(np.isfinite(dense.minutes).sum())
+    long = table.long("zone_id", "building_id")
+    assert list(long.columns) == ["zone_id", "building_id", "minutes"]
+    assert set(long["zone_id"]) <= set(points["id"])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_walk_agrees_with_networkx_on_random_graphs(seed: int) -> None:
+    """Walk mode: reverse edges added, footways in, shortest paths as networkx says."""
+    network, _ = _random_network(seed)
+    nodes = network.nodes.rename(columns={"node_id": "id"}).astype({"id": str})
+    times = network_travel_times(network, nodes, nodes, "walk")
+    usable = network.edge_minutes("walk")
+    g = nx.DiGraph()
+    for u, v, minutes in zip(usable["u"], usable["v"], usable["minutes"], strict=True):
+        if not g.has_edge(u, v) or g[u][v]["w"] > minutes:
+            g.add_edge(u, v, w=minutes)
+    component = max(nx.strongly_connected_components(g), key=len)
+    sub = g.subgraph(component)
+    for i in sorted(component):
+        lengths = nx.single_source_dijkstra_path_length(sub, i, weight="w")
+        for j in sorted(component):
+            assert times.minutes[i, j] == pytest.approx(lengths[j], abs=1e-9)
+
+
+def test_tagged_maxspeed_is_driven_below_the_limit_and_access_column_is_honoured() -> None:
+    """1 km at a tagged 50 km/h drives at 40 km/h (1.5 min); a drivable=False edge is not
+    driven even though its class would allow it."""
+    xy = [(0.0, 0.0), (1000.0, 0.0), (0.0, 500.0)]
+    edges = pd.DataFrame(
+        {
+            "u": [0, 1, 0, 2, 1, 2],
+            "v": [1, 0, 2, 0, 2, 1],
+            "length_m": [1000.0, 1000.0, 500.0, 500.0, 2000.0, 2000.0],
+            "highway": ["primary", "primary", "residential", "residential", "primary", "primary"],
+            "maxspeed_kph": [50.0, 50.0, np.nan, np.nan, np.nan, np.nan],
+            "drivable": [True, True, False, False, True, True],
+        }
+    )
+    nodes = pd.DataFrame({"node_id": [0, 1, 2], "x": [p[0] for p in xy], "y": [p[1] for p in xy]})
+    network = RoadNetwork(nodes, edges)
+    pts = _points(xy, "n")
+    drive = network_travel_times(network, pts, pts, "drive").minutes
+    assert drive[0, 1] == pytest.approx(1.5)
+    assert drive[0, 2] == pytest.approx(1.5 + 2000 / (65000 / 60))  # around, not the 500 m
+    walk = network_travel_times(network, pts, pts, "walk").minutes
+    assert walk[0, 2] == pytest.approx(500 / 80)
+
+
+def test_content_hash_follows_the_tables() -> None:
+    network, _ = _random_network(0)
+    same = RoadNetwork(network.nodes.copy(), network.edges.copy(), name="other name")
+    assert same.content_hash() == network.content_hash()
+    edges = network.edges.copy()
+    edges.loc[0, "length_m"] += 1.0
+    assert RoadNetwork(network.nodes, edges).content_hash() != network.content_hash()
+
+
+def test_bad_cutoff_is_refused() -> None:
+    network, points = _random_network(0)
+    with pytest.raises(SettingsError, match="cutoff_minutes must be positive"):
+        network_travel_table(network, points, points, "drive", cutoff_minutes=0.0)
