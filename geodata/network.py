@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -19,6 +20,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 
 from estate.errors import CellIssue, InputDataError
 
@@ -171,3 +173,137 @@ class SparseGraph:
     @property
     def n_nodes(self) -> int:
         return int(self.matrix.shape[0])
+
+    @cached_property
+    def tree(self) -> cKDTree:
+        """A KD-tree of the node coordinates, for snapping points (built once)."""
+        return cKDTree(self.xy)
+
+    @cached_property
+    def _chains(self) -> _Chains:
+        return _Chains.of(self.matrix)
+
+    def contract(self, keep: NDArray[np.bool_]) -> tuple[sparse.csr_matrix, NDArray[np.int64]]:
+        """The graph with its through-nodes contracted away, exactly.
+
+        OpenStreetMap ways carry a node at every bend, so most nodes (about 80% in
+        Rutland) have two neighbours and lie on a road between junctions.  Replacing
+        each such chain by one edge whose minutes are the chain's sum leaves every
+        shortest path between the remaining nodes unchanged and makes dijkstra several
+        times faster.  Nodes where ``keep`` is true (snapped origins and destinations)
+        are never contracted.
+
+        Returns the contracted CSR matrix and, for every original node, its index in
+        it (``-1`` for contracted nodes).
+        """
+        return self._chains.contract(np.asarray(keep, dtype=bool))
+
+
+@dataclass(frozen=True)
+class _Chains:
+    """Each edge's place on its chain (a run of edges through through-nodes, from one
+    junction to the next), worked out once per graph so that a query's contraction is
+    a few vectorised passes.
+
+    Edges are in CSR order.  ``to_end`` is the minutes from an edge's tail to its
+    chain's end; ``order`` lists edges chain by chain, from first to last.
+    """
+
+    tail: NDArray[np.int64]
+    head: NDArray[np.int64]
+    minutes: NDArray[np.float64]
+    through: NDArray[np.bool_]
+    to_end: NDArray[np.float64]
+    order: NDArray[np.int64]
+
+    @classmethod
+    def of(cls, matrix: sparse.csr_matrix) -> _Chains:
+        m = matrix.tocsr(copy=True)
+        m.sort_indices()
+        n = m.shape[0]
+        out_degree = np.diff(m.indptr)
+        tail = np.repeat(np.arange(n, dtype=np.int64), out_degree)
+        head = m.indices.astype(np.int64)
+        minutes = m.data.astype(float)
+        in_degree = np.bincount(head, minlength=n)
+        neighbours = np.diff(((m + m.T) != 0).tocsr().indptr)
+        candidate = (neighbours == 2) & (out_degree >= 1) & (out_degree == in_degree)
+        # Edge x -> v continues along v's out-edge whose head is not x; a through-node
+        # has at most two out-edges, stored side by side in CSR order.
+        last_position = max(len(head) - 1, 0)
+        p1 = m.indptr[:-1][head].astype(np.int64)
+        h1 = head[np.minimum(p1, last_position)]
+        h2 = head[np.minimum(p1 + 1, last_position)]
+        out_of_head = out_degree[head]
+        next_edge = np.full(len(head), -1, dtype=np.int64)
+        along_first = (out_of_head >= 1) & (h1 != tail)
+        along_second = ~along_first & (out_of_head == 2) & (h2 != tail)
+        next_edge[along_first] = p1[along_first]
+        next_edge[along_second] = p1[along_second] + 1
+        stuck = np.bincount(head[next_edge < 0], minlength=n) > 0
+        through = candidate & ~stuck
+        # List ranking by pointer jumping: every edge learns the minutes and the number
+        # of edges to its chain's end, and the chain's last edge, in O(log length)
+        # numpy passes.  A ring made only of through-nodes has no end; its first node
+        # is then treated as a junction (it cannot occur in a connected graph that has
+        # any junction).
+        pointer = np.where(through[head], next_edge, -1)
+        to_end = minutes.copy()
+        steps = np.ones(len(head), dtype=np.int64)
+        last = np.arange(len(head), dtype=np.int64)
+        for _ in range(64):
+            active = np.flatnonzero(pointer >= 0)
+            if not len(active):
+                break
+            ahead = pointer[active]
+            to_end[active], steps[active], last[active], pointer[active] = (
+                to_end[active] + to_end[ahead],
+                steps[active] + steps[ahead],
+                last[ahead],
+                pointer[ahead],
+            )
+        else:  # pragma: no cover - only a graph that is one ring of through-nodes
+            return cls.of_without_rings(matrix, tail, head, minutes)
+        order = np.lexsort((-steps, last)).astype(np.int64)
+        return cls(tail, head, minutes, through, to_end, order)
+
+    @classmethod
+    def of_without_rings(
+        cls,
+        matrix: sparse.csr_matrix,
+        tail: NDArray[np.int64],
+        head: NDArray[np.int64],
+        minutes: NDArray[np.float64],
+    ) -> _Chains:  # pragma: no cover - see above
+        n = matrix.shape[0]
+        order = np.arange(len(head), dtype=np.int64)
+        return cls(tail, head, minutes, np.zeros(n, dtype=bool), minutes.copy(), order)
+
+    def contract(self, keep: NDArray[np.bool_]) -> tuple[sparse.csr_matrix, NDArray[np.int64]]:
+        through = self.through & ~keep
+        kept = np.flatnonzero(~through)
+        index = np.full(len(through), -1, dtype=np.int64)
+        index[kept] = np.arange(len(kept))
+        # A chain now ends wherever its head is a junction or a kept node, and starts
+        # wherever its tail is one; each start runs to the next end on its chain.
+        ends = ~through[self.head][self.order]
+        position = np.arange(len(ends))
+        next_end = np.minimum.accumulate(np.where(ends, position, len(ends))[::-1])[::-1]
+        starts = ~through[self.tail][self.order]
+        first = self.order[starts]
+        final = self.order[next_end[starts]]
+        rows = index[self.tail[first]]
+        cols = index[self.head[final]]
+        weights = self.to_end[first] - self.to_end[final] + self.minutes[final]
+        useful = rows != cols
+        rows, cols, weights = rows[useful], cols[useful], weights[useful]
+        # Parallel chains between the same two nodes: keep the fastest.
+        order = np.lexsort((weights, cols, rows))
+        rows, cols, weights = rows[order], cols[order], weights[order]
+        fastest = np.ones(len(rows), dtype=bool)
+        fastest[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+        size = len(kept)
+        matrix = sparse.csr_matrix(
+            (weights[fastest], (rows[fastest], cols[fastest])), shape=(size, size)
+        )
+        return matrix, index

@@ -8,15 +8,17 @@ the point and that node is timed at a connector speed.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
-from scipy.spatial import cKDTree
 
 from estate.errors import SettingsError
 from geodata.network import WALK_SPEED_KPH, Mode, RoadNetwork, SparseGraph
@@ -142,8 +144,7 @@ def snap(
     graph: SparseGraph, xy: NDArray[np.float64]
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Index of the nearest graph node to each point, and the distance to it in metres."""
-    tree = cKDTree(graph.xy)
-    distance, index = tree.query(np.asarray(xy, dtype=float), k=1)
+    distance, index = graph.tree.query(np.asarray(xy, dtype=float), k=1)
     return np.asarray(index, dtype=np.int64), np.asarray(distance, dtype=float)
 
 
@@ -163,11 +164,13 @@ def _network_blocks(
     cutoff_minutes: float | None,
     connector_kph: float | None,
     batch_sources: int,
+    workers: int = 1,
 ) -> Iterator[Block]:
     """Origin rows and their minutes to every destination, one dijkstra batch at a time.
 
-    Origins snapped to the same node share one search.  Entries above the cutoff are
-    ``inf``.  Each block holds at most ``batch_sources`` distinct origin nodes, which
+    Origins snapped to the same node share one search, on the graph with its
+    through-nodes contracted (:meth:`SparseGraph.contract`).  Entries above the cutoff
+    are ``inf``.  Each block holds at most ``batch_sources`` distinct origin nodes, which
     bounds memory at ``batch_sources x nodes x 8`` bytes.
     """
     speed = connector_kph if connector_kph is not None else CONNECTOR_KPH[mode]
@@ -176,20 +179,68 @@ def _network_blocks(
     d_node, d_gap = snap(graph, destinations[["x", "y"]].to_numpy(dtype=float))
     o_leg = o_gap * per_metre
     d_leg = d_gap * per_metre
-    sources, source_row = np.unique(o_node, return_inverse=True)
+    keep = np.zeros(graph.n_nodes, dtype=bool)
+    keep[o_node] = True
+    keep[d_node] = True
+    matrix, index = graph.contract(keep)
+    sources, source_row = np.unique(index[o_node], return_inverse=True)
+    targets = index[d_node]
     order = np.argsort(source_row, kind="stable")
     starts = np.arange(0, len(sources), batch_sources)
     bounds = np.searchsorted(source_row[order], np.append(starts, len(sources)))
     limit = np.inf if cutoff_minutes is None else float(cutoff_minutes)
-    for k, start in enumerate(starts.tolist()):
-        batch = sources[start : start + batch_sources]
-        dist = dijkstra(graph.matrix, directed=True, indices=batch, limit=limit)
-        between = dist[:, d_node]
+    batches = [sources[start : start + batch_sources] for start in starts.tolist()]
+    searches = _searches(matrix, batches, targets, limit, workers)
+    for k, (start, between) in enumerate(zip(starts.tolist(), searches, strict=True)):
         rows = order[bounds[k] : bounds[k + 1]]
         block = o_leg[rows, None] + between[source_row[rows] - start] + d_leg[None, :]
         if cutoff_minutes is not None:
             block[block > cutoff_minutes] = np.inf
         yield rows, block
+
+
+_SHARED: dict[str, object] = {}
+
+
+def _share(matrix: sparse.csr_matrix, targets: NDArray[np.int64], limit: float) -> None:
+    _SHARED.update(matrix=matrix, targets=targets, limit=limit)
+
+
+def _search_shared(batch: NDArray[np.int64]) -> NDArray[np.float64]:
+    return _search(_SHARED["matrix"], batch, _SHARED["targets"], _SHARED["limit"])  # type: ignore[arg-type]
+
+
+def _search(
+    matrix: sparse.csr_matrix, batch: NDArray[np.int64], targets: NDArray[np.int64], limit: float
+) -> NDArray[np.float64]:
+    dist = dijkstra(matrix, directed=True, indices=batch, limit=limit)
+    return np.asarray(dist[:, targets], dtype=float)
+
+
+def _searches(
+    matrix: sparse.csr_matrix,
+    batches: list[NDArray[np.int64]],
+    targets: NDArray[np.int64],
+    limit: float,
+    workers: int,
+) -> Iterator[NDArray[np.float64]]:
+    """Minutes from each batch of sources to the targets, in batch order.
+
+    scipy's dijkstra holds the GIL, so ``workers > 1`` uses processes, each given the
+    matrix once.  They are spawned, not forked: forking a process that runs threads
+    (BLAS, rich's progress display) can deadlock.
+    """
+    if workers <= 1 or len(batches) <= 1:
+        for batch in batches:
+            yield _search(matrix, batch, targets, limit)
+        return
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(batches)),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_share,
+        initargs=(matrix, targets, limit),
+    ) as pool:
+        yield from pool.map(_search_shared, batches)
 
 
 def network_travel_times(
@@ -272,16 +323,18 @@ def network_travel_table(
     connector_kph: float | None = None,
     graph: SparseGraph | None = None,
     batch_sources: int = BATCH_SOURCES,
+    workers: int = 1,
 ) -> TravelTable:
     """Minutes by road as a sparse long table: only pairs within the cutoff are kept.
 
     The same searches as :func:`network_travel_times`, without ever holding the dense
-    origins x destinations matrix, so region-sized problems fit in memory.
+    origins x destinations matrix, so region-sized problems fit in memory.  With
+    ``workers > 1`` the batches of ``batch_sources`` searches run in that many processes.
     """
     _check_cutoff(cutoff_minutes)
     graph = graph if graph is not None else network.graph(mode)
     blocks = _network_blocks(
-        graph, origins, destinations, mode, cutoff_minutes, connector_kph, batch_sources
+        graph, origins, destinations, mode, cutoff_minutes, connector_kph, batch_sources, workers
     )
     return TravelTable(
         origin_ids=tuple(origins["id"].astype(str)),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -210,3 +212,62 @@ def test_bad_cutoff_is_refused() -> None:
     network, points = _random_network(0)
     with pytest.raises(SettingsError, match="cutoff_minutes must be positive"):
         network_travel_table(network, points, points, "drive", cutoff_minutes=0.0)
+
+
+def _chained_network(seed: int) -> RoadNetwork:
+    """A random road graph whose roads are split into 1-4 pieces by bend nodes, as
+    OpenStreetMap ways are: two-way roads (both directions) and some one-way ones."""
+    rng = np.random.default_rng(seed)
+    n = 30
+    xy = [(float(x), float(y)) for x, y in rng.uniform(0, 5000, size=(n, 2))]
+    base = nx.gnm_random_graph(n, 60, seed=seed)
+    edges: list[tuple[int, int, float, str]] = []
+    for u, v in base.edges():
+        pieces = int(rng.integers(1, 5))
+        chain = [u]
+        for k in range(1, pieces):
+            t = k / pieces
+            xy.append((xy[u][0] * (1 - t) + xy[v][0] * t, xy[u][1] * (1 - t) + xy[v][1] * t))
+            chain.append(len(xy) - 1)
+        chain.append(v)
+        one_way = rng.random() < 0.2
+        highway = ["residential", "primary", "tertiary"][int(rng.integers(0, 3))]
+        for a, b in itertools.pairwise(chain):
+            length = float(np.hypot(xy[a][0] - xy[b][0], xy[a][1] - xy[b][1])) + 1.0
+            edges.append((a, b, length, highway))
+            if not one_way:
+                edges.append((b, a, length, highway))
+    return _network(edges, xy)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_contracted_search_agrees_with_networkx_on_chained_graphs(seed: int) -> None:
+    """Origins and destinations on junctions and on bend nodes (also on one chain)."""
+    network = _chained_network(seed)
+    graph = network.graph("drive")
+    rng = np.random.default_rng(seed)
+    picked = rng.choice(graph.n_nodes, size=min(20, graph.n_nodes), replace=False)
+    node_ids = graph.node_ids[picked]
+    xy = [tuple(p) for p in graph.xy[picked]]
+    times = network_travel_times(network, _points(xy, "o"), _points(xy, "d"), "drive")
+    usable = network.edge_minutes("drive")
+    g = nx.DiGraph()
+    for u, v, minutes in zip(usable["u"], usable["v"], usable["minutes"], strict=True):
+        if not g.has_edge(u, v) or g[u][v]["w"] > minutes:
+            g.add_edge(u, v, w=minutes)
+    for i, source in enumerate(node_ids):
+        lengths = nx.single_source_dijkstra_path_length(g, int(source), weight="w")
+        for j, target in enumerate(node_ids):
+            assert times.minutes[i, j] == pytest.approx(lengths[int(target)], abs=1e-9)
+    keep = np.zeros(graph.n_nodes, dtype=bool)
+    keep[picked] = True
+    matrix, index = graph.contract(keep)
+    assert matrix.shape[0] < graph.n_nodes  # bend nodes were contracted away
+    assert (index[picked] >= 0).all()
+
+
+def test_worker_processes_give_the_same_table() -> None:
+    network, points = _random_network(1)
+    one = network_travel_table(network, points, points, "drive", 20.0, batch_sources=4)
+    two = network_travel_table(network, points, points, "drive", 20.0, batch_sources=4, workers=2)
+    pd.testing.assert_frame_equal(one.pairs, two.pairs)
