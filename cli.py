@@ -535,7 +535,7 @@ def _thresholds(text: str) -> tuple[float, ...]:
     show_default=True,
     help="Coverage thresholds in minutes, comma-separated.",
 )
-@click.option("--no-cache", is_flag=True, help="Recompute travel times even if cached.")
+@click.option("--no-cache", is_flag=True, help="Parse the network and compute travel times afresh.")
 @click.option(
     "-o",
     "--out",
@@ -585,7 +585,7 @@ def access(
     with console.status("Loading the register") as status:
         register = load_register(register_path, services_path)
         status.update("Loading the road network")
-        network, network_source = load_network(network_path, place)
+        network, network_source = load_network(network_path, place, use_cache=not no_cache)
         status.update("Loading the zones")
         zones = load_zones(
             zones_path, population_path, zone_name_prefix, synthetic_zones, seed, network, register

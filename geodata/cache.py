@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,44 @@ from geodata.traveltime import (
 FORMAT_VERSION = "travel-table-1"
 CACHE_KIND = "travel_times"
 _META = b"estate.travel_table"
+_NETWORK_META = b"estate.road_network"
+
+
+def file_hash(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def cached_network(path: Path, version: str, reader: Callable[[Path], RoadNetwork]) -> RoadNetwork:
+    """``reader(path)``, or its tables from the cache when the same file was read before.
+
+    The entry is two parquet files (nodes, then edges with the name and notes in its
+    metadata); the edges file is written last, so its presence marks a whole entry.
+    """
+    key = hashlib.sha256(f"{version}|{file_hash(path)}".encode()).hexdigest()[:32]
+    folder = cache_dir("networks")
+    nodes_path = folder / f"{key}.nodes.parquet"
+    edges_path = folder / f"{key}.edges.parquet"
+    if nodes_path.is_file() and edges_path.is_file():
+        try:
+            meta = json.loads((pq.read_schema(edges_path).metadata or {})[_NETWORK_META])
+            return RoadNetwork(
+                pq.read_table(nodes_path).to_pandas(),
+                pq.read_table(edges_path).to_pandas(),
+                name=meta["name"],
+                notes=tuple(meta["notes"]),
+            )
+        except (OSError, KeyError, ValueError, pa.ArrowException):
+            pass  # a damaged entry is parsed again and overwritten
+    network = reader(path)
+    _write(network.nodes, {}, nodes_path)
+    doc = {"name": network.name, "notes": list(network.notes)}
+    _write(network.edges, {_NETWORK_META: json.dumps(doc).encode()}, edges_path)
+    return network
 
 
 @dataclass(frozen=True)

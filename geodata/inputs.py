@@ -34,11 +34,15 @@ def load_register(path: str | Path, services: str | Path | None = None) -> Regis
 
 
 def load_network(
-    path: str | Path | None, place: str | None = None
+    path: str | Path | None, place: str | None = None, use_cache: bool = True
 ) -> tuple[RoadNetwork | None, str]:
-    """The road network from a file or a place name, or ``None`` (estimates only)."""
+    """The road network from a file or a place name, or ``None`` (estimates only).
+
+    Parsed network files are cached (keyed by the file's bytes) unless ``use_cache``
+    is false.
+    """
     if path is not None:
-        return read_network(path), str(path)
+        return read_network(path, use_cache=use_cache), str(path)
     if place is not None:
         return network_from_place(place), f"place {place!r} (osmnx, cached)"
     return None, ""

@@ -97,37 +97,46 @@ class RoadNetwork:
             digest.update(hashed.to_numpy().tobytes())
         return digest.hexdigest()
 
-    def _allowed(self, mode: Mode) -> pd.Series:
+    def _classes(self) -> tuple[NDArray[np.int64], list[str]]:
+        """Road class of every edge as a code into a list of distinct classes (fast)."""
+        codes, uniques = pd.factorize(self.edges["highway"].astype(str), sort=True)
+        return np.asarray(codes, dtype=np.int64), [str(u) for u in uniques]
+
+    def _allowed(self, mode: Mode, codes: NDArray[np.int64], classes: list[str]) -> NDArray:
         """Edges a mode may use: the road-class rule, and the access column when present."""
-        highway = self.edges["highway"].astype(str)
         barred = NOT_WALKABLE if mode == "walk" else NOT_DRIVABLE
-        allowed = ~highway.isin(barred)
+        allowed = ~np.array([c in barred for c in classes], dtype=bool)[codes]
         column = "walkable" if mode == "walk" else "drivable"
         if column in self.edges.columns:
-            allowed &= self.edges[column].astype(bool)
+            allowed &= self.edges[column].to_numpy(dtype=bool)
         return allowed
 
     def edge_minutes(self, mode: Mode) -> pd.DataFrame:
         """Edges usable by ``mode`` with their traversal time in ``minutes``."""
         edges = self.edges
-        highway = edges["highway"].astype(str)
-        keep = self._allowed(mode)
+        codes, classes = self._classes()
+        keep = self._allowed(mode, codes, classes)
+        u = edges["u"].to_numpy()[keep]
+        v = edges["v"].to_numpy()[keep]
+        length = edges["length_m"].to_numpy(dtype=float)[keep]
         if mode == "walk":
-            usable = edges.loc[keep, ["u", "v", "length_m"]].copy()
             # Pedestrians ignore one-way rules: add every reverse edge.
-            reverse = usable.rename(columns={"u": "v", "v": "u"})
-            usable = pd.concat([usable, reverse], ignore_index=True)
-            usable["minutes"] = usable["length_m"] / (WALK_SPEED_KPH * 1000.0 / 60.0)
-            return usable
-        default = highway.map(DRIVE_SPEED_KPH).fillna(DEFAULT_DRIVE_KPH)
+            metres = np.concatenate([length, length])
+            return pd.DataFrame(
+                {
+                    "u": np.concatenate([u, v]),
+                    "v": np.concatenate([v, u]),
+                    "length_m": metres,
+                    "minutes": metres / (WALK_SPEED_KPH * 1000.0 / 60.0),
+                }
+            )
+        by_class = np.array([DRIVE_SPEED_KPH.get(c, DEFAULT_DRIVE_KPH) for c in classes])
+        speed = by_class[codes] if len(classes) else np.empty(0)
         if "maxspeed_kph" in edges.columns:
-            tagged = pd.to_numeric(edges["maxspeed_kph"], errors="coerce")
-            speed = (tagged * MAXSPEED_RUNNING_FACTOR).where(tagged > 0, default)
-        else:
-            speed = default
-        usable = edges.loc[keep, ["u", "v", "length_m"]].copy()
-        usable["minutes"] = usable["length_m"] / (speed[keep] * 1000.0 / 60.0)
-        return usable
+            tagged = pd.to_numeric(edges["maxspeed_kph"], errors="coerce").to_numpy(dtype=float)
+            speed = np.where(tagged > 0, tagged * MAXSPEED_RUNNING_FACTOR, speed)
+        minutes = length / (speed[keep] * 1000.0 / 60.0)
+        return pd.DataFrame({"u": u, "v": v, "length_m": length, "minutes": minutes})
 
     def graph(self, mode: Mode) -> SparseGraph:
         """The sparse graph of ``mode`` restricted to its largest strongly connected part."""
@@ -150,14 +159,15 @@ class SparseGraph:
     @classmethod
     def from_edges(cls, nodes: pd.DataFrame, edges: pd.DataFrame) -> SparseGraph:
         ids = nodes["node_id"].to_numpy(dtype=np.int64)
-        position = pd.Series(np.arange(len(ids)), index=ids)
-        edges = edges.loc[edges["u"].isin(position.index) & edges["v"].isin(position.index)]
-        edges = edges.loc[edges["u"] != edges["v"]]
-        best = edges.groupby(["u", "v"], sort=True)["minutes"].min().reset_index()
-        rows = position.loc[best["u"]].to_numpy()
-        cols = position.loc[best["v"]].to_numpy()
+        index = pd.Index(ids)
+        rows = index.get_indexer(edges["u"].to_numpy(dtype=np.int64))
+        cols = index.get_indexer(edges["v"].to_numpy(dtype=np.int64))
+        weights = edges["minutes"].to_numpy(dtype=float)
+        valid = (rows >= 0) & (cols >= 0) & (rows != cols)
+        rows, cols, weights = rows[valid], cols[valid], weights[valid]
+        rows, cols, weights = _fastest(rows, cols, weights)
         # Zero-length edges would vanish from a sparse matrix; keep them tiny instead.
-        weights = np.maximum(best["minutes"].to_numpy(dtype=float), 1e-9)
+        weights = np.maximum(weights, 1e-9)
         n = len(ids)
         full = sparse.csr_matrix((weights, (rows, cols)), shape=(n, n))
         n_parts, labels = connected_components(full, directed=True, connection="strong")
@@ -296,14 +306,18 @@ class _Chains:
         cols = index[self.head[final]]
         weights = self.to_end[first] - self.to_end[final] + self.minutes[final]
         useful = rows != cols
-        rows, cols, weights = rows[useful], cols[useful], weights[useful]
         # Parallel chains between the same two nodes: keep the fastest.
-        order = np.lexsort((weights, cols, rows))
-        rows, cols, weights = rows[order], cols[order], weights[order]
-        fastest = np.ones(len(rows), dtype=bool)
-        fastest[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+        rows, cols, weights = _fastest(rows[useful], cols[useful], weights[useful])
         size = len(kept)
-        matrix = sparse.csr_matrix(
-            (weights[fastest], (rows[fastest], cols[fastest])), shape=(size, size)
-        )
-        return matrix, index
+        return sparse.csr_matrix((weights, (rows, cols)), shape=(size, size)), index
+
+
+def _fastest(
+    rows: NDArray[np.int64], cols: NDArray[np.int64], weights: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """One edge per (row, col): the one with the least minutes (scipy would add them)."""
+    order = np.lexsort((weights, cols, rows))
+    rows, cols, weights = rows[order], cols[order], weights[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    return rows[first], cols[first], weights[first]

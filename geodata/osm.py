@@ -41,6 +41,9 @@ from geodata.network import RoadNetwork
 
 OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf", ".osm.bz2", ".osm.gz", ".o5m")
 GRAPHML_SUFFIXES = (".graphml",)
+# Bump when parsing or tag rules change, so networks cached by an older reader are
+# parsed again.
+READER_VERSION = "osm-reader-1"
 # Seconds osmnx may wait for any one answer from Nominatim or Overpass.
 ONLINE_TIMEOUT_SECONDS = 30
 
@@ -151,8 +154,13 @@ def _suffix(path: Path) -> str:
     return path.suffix.lower()
 
 
-def read_network(path: str | Path) -> RoadNetwork:
-    """Read a road network file, choosing the reader by its suffix."""
+def read_network(path: str | Path, use_cache: bool = False) -> RoadNetwork:
+    """Read a road network file, choosing the reader by its suffix.
+
+    With ``use_cache``, the parsed tables are kept under
+    :func:`estate.settings.cache_dir` ``("networks")``, keyed by a hash of the file's
+    bytes and :data:`READER_VERSION`, and read back on the next call for the same file.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputDataError(
@@ -161,9 +169,17 @@ def read_network(path: str | Path) -> RoadNetwork:
         )
     suffix = _suffix(path)
     if suffix in OSM_SUFFIXES:
-        return read_osm(path)
-    if suffix in GRAPHML_SUFFIXES:
-        return read_graphml(path)
+        reader = read_osm
+    elif suffix in GRAPHML_SUFFIXES:
+        reader = read_graphml
+    else:
+        reader = None
+    if reader is not None:
+        if not use_cache:
+            return reader(path)
+        from geodata.cache import cached_network
+
+        return cached_network(path, READER_VERSION, reader)
     raise InputDataError(
         [
             CellIssue(

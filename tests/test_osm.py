@@ -296,3 +296,26 @@ def test_place_offline_fails_fast_with_a_clear_error(
     assert result.exit_code == 1
     assert "Error: could not download the road network of 'Nowhere Vale'" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_parsed_network_is_cached_by_file_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import geodata.osm as osm
+
+    path = _write_osm(tmp_path / "tiny.osm")
+    first = read_network(path, use_cache=True)
+
+    def refuse(_: object) -> None:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(osm, "read_osm", refuse)
+    again = read_network(path, use_cache=True)
+    assert again.content_hash() == first.content_hash()
+    assert again.notes == first.notes and again.name == first.name
+    pd.testing.assert_frame_equal(again.edges, first.edges)
+
+    changed = path.read_text().replace("30 mph", "40 mph")
+    path.write_text(changed)
+    with pytest.raises(AssertionError, match="parsed again"):
+        read_network(path, use_cache=True)
