@@ -521,7 +521,13 @@ def _thresholds(text: str) -> tuple[float, ...]:
     "--place",
     help="Download the network of this place with osmnx (online, cached).",
 )
-@click.option("--mode", type=click.Choice(["drive", "walk"]), default="drive", show_default=True)
+@click.option(
+    "--mode",
+    type=click.Choice(["drive", "walk"]),
+    default="drive",
+    show_default=True,
+    help="By car (speed limits, one-way streets) or on foot (4.8 km/h).",
+)
 @click.option(
     "--cutoff",
     type=click.FloatRange(min=0, min_open=True),

@@ -32,23 +32,26 @@ def print_access(
         console.print("Travel times from the cache (same inputs as an earlier run).")
     for note in zones["notes"]:
         console.print(f"  {note}")
-    title = f"Population within reach by {inputs.mode}" + (
+    title = f"Share of the population within N minutes by {inputs.mode}" + (
         " (ESTIMATE)" if report.is_estimate else ""
     )
-    table = Table(title=title)
-    table.add_column("service type")
-    table.add_column("buildings", justify="right")
+    table = Table(
+        title=title,
+        caption="mean: population-weighted minutes to the nearest; none: no site in the cutoff",
+    )
+    table.add_column("service type", no_wrap=True)
+    table.add_column("sites", justify="right")
     for t in inputs.thresholds:
-        table.add_column(f"≤{t:g} min", justify="right")
-    table.add_column("mean min to nearest", justify="right")
-    table.add_column("beyond cutoff", justify="right")
+        table.add_column(f"≤{t:g}", justify="right")
+    table.add_column("mean", justify="right")
+    table.add_column("none", justify="right")
     for row in report.coverage.to_dict(orient="records"):
         table.add_row(
             str(row["service_type"]),
             str(row["buildings"]),
-            *(f"{row[share_column(t)]:.1%}" for t in inputs.thresholds),
+            *(f"{row[share_column(t)]:.0%}" for t in inputs.thresholds),
             f"{row['mean_minutes_to_nearest']:.1f}",
-            f"{row['share_beyond_cutoff']:.1%}",
+            f"{row['share_beyond_cutoff']:.0%}",
         )
     console.print(table)
     console.print(f"Report written to {out_dir}/ (coverage.csv, travel_times.parquet, map.html)")

@@ -42,7 +42,8 @@ UPPINGHAM = (486759.99, 299647.74)
 
 
 def available() -> bool:
-    return PBF.is_file() and ZONES.is_file() and (DATA / "assets").is_dir()
+    folders = ("assets", "postcodes")
+    return PBF.is_file() and ZONES.is_file() and all((DATA / f).is_dir() for f in folders)
 
 
 def _postcode_key(text: pd.Series) -> pd.Series:
