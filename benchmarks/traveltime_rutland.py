@@ -34,7 +34,6 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
-import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -105,15 +104,8 @@ def main() -> None:
     load_before = os.getloadavg()
     parse_s, network = best_of(1, lambda: read_network(rutland.PBF))
     zones = read_zones(rutland.ZONES).zones
-    buildings, _ = rutland.register_frames()
     origins = points(zones, "zone_id")
-    destinations = pd.DataFrame(
-        {
-            "id": buildings["building_id"],
-            "x": buildings["easting"].astype(float),
-            "y": buildings["northing"].astype(float),
-        }
-    )
+    destinations = rutland.building_points()
     graph_s, graph = best_of(REPEATS, lambda: network.graph("drive"))
     scipy_s, times = best_of(
         REPEATS,

@@ -20,35 +20,8 @@ MPH = 1.609344  # km per mile
 NSL_SINGLE_KPH = 60 * MPH
 NSL_DUAL_KPH = 70 * MPH
 
-# Classes that make up the routable network; anything else (buildings' outlines,
-# proposed roads, platforms, ...) is not a road.
-ROAD_CLASSES = frozenset(
-    {
-        "motorway",
-        "motorway_link",
-        "trunk",
-        "trunk_link",
-        "primary",
-        "primary_link",
-        "secondary",
-        "secondary_link",
-        "tertiary",
-        "tertiary_link",
-        "unclassified",
-        "residential",
-        "living_street",
-        "service",
-        "road",
-        "track",
-        "busway",
-        "footway",
-        "path",
-        "pedestrian",
-        "steps",
-        "cycleway",
-        "bridleway",
-    }
-)
+# Classes a car may use, and all classes that make up the routable network; anything
+# else (proposed roads, platforms, raceways, ...) is not a road.
 DRIVE_CLASSES = frozenset(
     {
         "motorway",
@@ -68,6 +41,16 @@ DRIVE_CLASSES = frozenset(
         "road",
     }
 )
+ROAD_CLASSES = DRIVE_CLASSES | {
+    "track",
+    "busway",
+    "footway",
+    "path",
+    "pedestrian",
+    "steps",
+    "cycleway",
+    "bridleway",
+}
 WALK_BARRED_CLASSES = frozenset({"motorway", "motorway_link", "busway"})
 # Private service roads: car parks and driveways lead nowhere public.
 PRIVATE_SERVICE = frozenset({"parking_aisle", "driveway", "emergency_access", "private"})

@@ -269,23 +269,9 @@ def network_travel_times(
     graph
         A prebuilt graph for ``mode`` (saves rebuilding it for several calls).
     """
-    _check_cutoff(cutoff_minutes)
-    graph = graph if graph is not None else network.graph(mode)
-    minutes = np.full((len(origins), len(destinations)), np.inf)
-    blocks = _network_blocks(
-        graph, origins, destinations, mode, cutoff_minutes, connector_kph, BATCH_SOURCES
-    )
-    for rows, block in blocks:
-        minutes[rows] = block
-    return TravelTimes(
-        origin_ids=tuple(origins["id"].astype(str)),
-        destination_ids=tuple(destinations["id"].astype(str)),
-        minutes=minutes,
-        mode=mode,
-        method="network",
-        cutoff_minutes=cutoff_minutes,
-        note=_network_note(mode, graph),
-    )
+    return network_travel_table(
+        network, origins, destinations, mode, cutoff_minutes, connector_kph, graph
+    ).dense()
 
 
 def _network_note(mode: Mode, graph: SparseGraph) -> str:

@@ -146,3 +146,15 @@ def write_register(folder: Path) -> Path:
     buildings.to_csv(folder / "buildings.csv", index=False)
     services.to_csv(folder / "services.csv", index=False)
     return folder
+
+
+def building_points() -> pd.DataFrame:
+    """The register's buildings as an ``id``/``x``/``y`` points frame (metres)."""
+    buildings, _ = register_frames()
+    return pd.DataFrame(
+        {
+            "id": buildings["building_id"].to_numpy(),
+            "x": buildings["easting"].astype(float).to_numpy(),
+            "y": buildings["northing"].astype(float).to_numpy(),
+        }
+    )

@@ -201,15 +201,8 @@ def test_rutland_walking_is_slower_than_driving_for_every_pair(
     rutland_network: RoadNetwork,
 ) -> None:
     zones = read_zones(rutland.ZONES).zones
-    buildings, _ = rutland.register_frames()
     origins = points(zones, "zone_id")
-    destinations = pd.DataFrame(
-        {
-            "id": buildings["building_id"],
-            "x": buildings["easting"].astype(float),
-            "y": buildings["northing"].astype(float),
-        }
-    )
+    destinations = rutland.building_points()
     drive = network_travel_times(rutland_network, origins, destinations, "drive").minutes
     walk = network_travel_times(rutland_network, origins, destinations, "walk").minutes
     assert np.isfinite(drive).all() and np.isfinite(walk).all()

@@ -34,6 +34,18 @@ def _points(xy: list[tuple[float, float]], prefix: str) -> pd.DataFrame:
     )
 
 
+def _networkx_reference(network: RoadNetwork, mode: Mode) -> nx.DiGraph:
+    """The mode's usable edges in networkx (parallel edges at their minimum), restricted
+    to the largest strongly connected component: the reference our searches must match."""
+    usable = network.edge_minutes(mode)
+    g = nx.DiGraph()
+    for u, v, minutes in zip(usable["u"], usable["v"], usable["minutes"], strict=True):
+        if not g.has_edge(u, v) or g[u][v]["w"] > minutes:
+            g.add_edge(u, v, w=minutes)
+    component = max(nx.strongly_connected_components(g), key=len)
+    return g.subgraph(component).copy()
+
+
 def test_line_graph_times_by_hand() -> None:
     """0 --1 km residential (30 km/h, 2 min)-- 1 --2 km primary (65 km/h)-- 2, both ways.
 
@@ -97,14 +109,8 @@ def test_random_graphs_agree_with_networkx(seed: int) -> None:
         edges.append((u, v, length, classes[int(rng.integers(0, 3))]))
     network = _network(edges, xy)
     times = network_travel_times(network, _points(xy, "o"), _points(xy, "d"), "drive")
-    usable = network.edge_minutes("drive")
-    g = nx.DiGraph()
-    for u, v, minutes in zip(usable["u"], usable["v"], usable["minutes"], strict=True):
-        if not g.has_edge(u, v) or g[u][v]["w"] > minutes:
-            g.add_edge(u, v, w=minutes)
-    component = max(nx.strongly_connected_components(g), key=len)
-    sub = g.subgraph(component)
-    nodes = sorted(component)
+    sub = _networkx_reference(network, "drive")
+    nodes = sorted(sub.nodes)
     for i in nodes:
         lengths = nx.single_source_dijkstra_path_length(sub, i, weight="w")
         for j in nodes:
@@ -162,16 +168,10 @@ def test_walk_agrees_with_networkx_on_random_graphs(seed: int) -> None:
     network, _ = _random_network(seed)
     nodes = network.nodes.rename(columns={"node_id": "id"}).astype({"id": str})
     times = network_travel_times(network, nodes, nodes, "walk")
-    usable = network.edge_minutes("walk")
-    g = nx.DiGraph()
-    for u, v, minutes in zip(usable["u"], usable["v"], usable["minutes"], strict=True):
-        if not g.has_edge(u, v) or g[u][v]["w"] > minutes:
-            g.add_edge(u, v, w=minutes)
-    component = max(nx.strongly_connected_components(g), key=len)
-    sub = g.subgraph(component)
-    for i in sorted(component):
+    sub = _networkx_reference(network, "walk")
+    for i in sorted(sub.nodes):
         lengths = nx.single_source_dijkstra_path_length(sub, i, weight="w")
-        for j in sorted(component):
+        for j in sorted(sub.nodes):
             assert times.minutes[i, j] == pytest.approx(lengths[j], abs=1e-9)
 
 
@@ -250,11 +250,7 @@ def test_contracted_search_agrees_with_networkx_on_chained_graphs(seed: int) -> 
     node_ids = graph.node_ids[picked]
     xy = [tuple(p) for p in graph.xy[picked]]
     times = network_travel_times(network, _points(xy, "o"), _points(xy, "d"), "drive")
-    usable = network.edge_minutes("drive")
-    g = nx.DiGraph()
-    for u, v, minutes in zip(usable["u"], usable["v"], usable["minutes"], strict=True):
-        if not g.has_edge(u, v) or g[u][v]["w"] > minutes:
-            g.add_edge(u, v, w=minutes)
+    g = _networkx_reference(network, "drive")
     for i, source in enumerate(node_ids):
         lengths = nx.single_source_dijkstra_path_length(g, int(source), weight="w")
         for j, target in enumerate(node_ids):
