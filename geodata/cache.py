@@ -29,7 +29,7 @@ from geodata.traveltime import (
     DEFAULT_CIRCUITY,
     ESTIMATE_KPH,
     TravelTable,
-    estimated_travel_times,
+    estimated_travel_table,
     network_travel_table,
 )
 
@@ -217,10 +217,8 @@ def travel_table(
             network, origins, destinations, mode, cutoff_minutes, connector_kph, graph
         )
     else:
-        table = TravelTable.from_dense(
-            estimated_travel_times(
-                origins, destinations, mode, circuity=circuity, cutoff_minutes=cutoff_minutes
-            )
+        table = estimated_travel_table(
+            origins, destinations, mode, circuity=circuity, cutoff_minutes=cutoff_minutes
         )
     if path is not None:
         _write(table.pairs, _metadata(table, key), path)

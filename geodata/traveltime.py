@@ -333,6 +333,60 @@ def network_travel_table(
     )
 
 
+def _estimate_blocks(
+    origins: pd.DataFrame,
+    destinations: pd.DataFrame,
+    per_metre: float,
+    cutoff_minutes: float | None,
+    rows_per_block: int,
+) -> Iterator[Block]:
+    o = origins[["x", "y"]].to_numpy(dtype=float)
+    d = destinations[["x", "y"]].to_numpy(dtype=float)
+    for start in range(0, len(o), rows_per_block):
+        rows = np.arange(start, min(start + rows_per_block, len(o)), dtype=np.int64)
+        block = np.hypot(o[rows, None, 0] - d[None, :, 0], o[rows, None, 1] - d[None, :, 1])
+        block *= per_metre
+        if cutoff_minutes is not None:
+            block[block > cutoff_minutes] = np.inf
+        yield rows, block
+
+
+def _estimate_settings(mode: Mode, circuity: float, speed_kph: float | None) -> tuple[float, str]:
+    """Minutes per straight-line metre, and the note every output shows."""
+    if circuity < 1.0:
+        raise SettingsError(f"circuity must be at least 1, got {circuity}")
+    speed = speed_kph if speed_kph is not None else ESTIMATE_KPH[mode]
+    note = (
+        f"ESTIMATE: straight-line distance x {circuity:g} circuity at {speed:g} km/h "
+        "(no road network)"
+    )
+    return circuity * 60.0 / (speed * 1000.0), note
+
+
+def estimated_travel_table(
+    origins: pd.DataFrame,
+    destinations: pd.DataFrame,
+    mode: Mode,
+    circuity: float = DEFAULT_CIRCUITY,
+    speed_kph: float | None = None,
+    cutoff_minutes: float | None = None,
+    rows_per_block: int = 1024,
+) -> TravelTable:
+    """Straight-line estimates as a sparse table, computed a block of origins at a time."""
+    _check_cutoff(cutoff_minutes)
+    per_metre, note = _estimate_settings(mode, circuity, speed_kph)
+    blocks = _estimate_blocks(origins, destinations, per_metre, cutoff_minutes, rows_per_block)
+    return TravelTable(
+        origin_ids=tuple(origins["id"].astype(str)),
+        destination_ids=tuple(destinations["id"].astype(str)),
+        pairs=_long_from_blocks(blocks),
+        mode=mode,
+        method="estimate",
+        cutoff_minutes=cutoff_minutes,
+        note=note,
+    )
+
+
 def estimated_travel_times(
     origins: pd.DataFrame,
     destinations: pd.DataFrame,
@@ -342,24 +396,6 @@ def estimated_travel_times(
     cutoff_minutes: float | None = None,
 ) -> TravelTimes:
     """Straight-line distance x circuity / speed: an estimate, labelled as one."""
-    if circuity < 1.0:
-        raise SettingsError(f"circuity must be at least 1, got {circuity}")
-    speed = speed_kph if speed_kph is not None else ESTIMATE_KPH[mode]
-    o = origins[["x", "y"]].to_numpy(dtype=float)
-    d = destinations[["x", "y"]].to_numpy(dtype=float)
-    metres = np.hypot(o[:, None, 0] - d[None, :, 0], o[:, None, 1] - d[None, :, 1])
-    minutes = metres * circuity * 60.0 / (speed * 1000.0)
-    if cutoff_minutes is not None:
-        minutes[minutes > cutoff_minutes] = np.inf
-    return TravelTimes(
-        origin_ids=tuple(origins["id"].astype(str)),
-        destination_ids=tuple(destinations["id"].astype(str)),
-        minutes=minutes,
-        mode=mode,
-        method="estimate",
-        cutoff_minutes=cutoff_minutes,
-        note=(
-            f"ESTIMATE: straight-line distance x {circuity:g} circuity at {speed:g} km/h "
-            "(no road network)"
-        ),
-    )
+    return estimated_travel_table(
+        origins, destinations, mode, circuity, speed_kph, cutoff_minutes
+    ).dense()

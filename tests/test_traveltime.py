@@ -11,7 +11,12 @@ import pytest
 
 from estate.errors import SettingsError
 from geodata.network import Mode, RoadNetwork
-from geodata.traveltime import estimated_travel_times, network_travel_table, network_travel_times
+from geodata.traveltime import (
+    estimated_travel_table,
+    estimated_travel_times,
+    network_travel_table,
+    network_travel_times,
+)
 
 
 def _network(
@@ -267,3 +272,13 @@ def test_worker_processes_give_the_same_table() -> None:
     one = network_travel_table(network, points, points, "drive", 20.0, batch_sources=4)
     two = network_travel_table(network, points, points, "drive", 20.0, batch_sources=4, workers=2)
     pd.testing.assert_frame_equal(one.pairs, two.pairs)
+
+
+def test_estimate_table_in_blocks_equals_the_dense_estimate() -> None:
+    _, points = _random_network(2)
+    dense = estimated_travel_times(points, points[:7], "walk", cutoff_minutes=40.0)
+    table = estimated_travel_table(
+        points, points[:7], "walk", cutoff_minutes=40.0, rows_per_block=4
+    )
+    np.testing.assert_array_equal(table.dense().minutes, dense.minutes)
+    assert table.method == "estimate" and table.note == dense.note
