@@ -543,6 +543,12 @@ def _thresholds(text: str) -> tuple[float, ...]:
 )
 @click.option("--no-cache", is_flag=True, help="Parse the network and compute travel times afresh.")
 @click.option(
+    "--offline",
+    is_flag=True,
+    help="Map basemap from the network's own roads (no request at all); default: "
+    "OpenStreetMap tiles, fetched by the browser when online.",
+)
+@click.option(
     "-o",
     "--out",
     "out_dir",
@@ -567,6 +573,7 @@ def access(
     cutoff: float,
     thresholds: str,
     no_cache: bool,
+    offline: bool,
     out_dir: str,
     quiet: bool,
     as_json: bool,
@@ -581,6 +588,7 @@ def access(
     """
     from geodata.access_report import AccessInputs, run_access
     from geodata.inputs import load_network, load_register, load_zones
+    from scenarios.access_map import write_access_map
 
     if (zones_path is None) == (synthetic_zones is None):
         raise click.UsageError("give exactly one of --zones and --synthetic-zones")
@@ -609,6 +617,8 @@ def access(
         report = run_access(
             inputs, out_dir, progress=lambda s: status.update(s[:1].upper() + s[1:])
         )
+        status.update("Drawing the map")
+        report = write_access_map(report, inputs, out_dir, "roads" if offline else "tiles")
     if as_json:
         doc = {**report.summary, "cache_hit": report.cache_hit}
         click.echo(json.dumps(doc, indent=2, sort_keys=True))

@@ -32,6 +32,7 @@ from jinja2 import Template
 
 from estate.coords import bng_to_lonlat
 from estate.io import write_text
+from geodata.network import RoadNetwork
 from scenarios.leaflet_assets import AssetError, leaflet_head, leaflet_version
 from scenarios.runfolder import RunFolder, catchments
 
@@ -162,6 +163,11 @@ def tooltip(layer: Any, text: str) -> None:
     layer.add_child(_Bind("bindTooltip", _e(text), sticky=True))
 
 
+def shapes(layer: Any, kind: Literal["polygon", "polyline"], items: list[dict[str, Any]]) -> None:
+    """Add many polygons or polylines to ``layer`` in one element (see :class:`_Shapes`)."""
+    layer.add_child(_Shapes(kind, items))
+
+
 def pick_service_type(folder: RunFolder, service_type: str | None) -> str | None:
     """The access layer shown first: the one asked for, else the one that changes most."""
     from estate.errors import SettingsError
@@ -238,8 +244,13 @@ def _withheld(buildings: pd.DataFrame) -> pd.Series:
 def _roads_layer(folder: RunFolder, show: bool) -> folium.FeatureGroup:
     """The run's road network as vector lines, one polyline set per road class."""
     assert folder.network is not None
-    nodes = folder.network.nodes.set_index("node_id")
-    edges = folder.network.edges
+    return roads_layer(folder.network, show, "Roads (the run's network)")
+
+
+def roads_layer(network: RoadNetwork, show: bool, name: str) -> folium.FeatureGroup:
+    """A road network as vector lines, one polyline set per road class."""
+    nodes = network.nodes.set_index("node_id")
+    edges = network.edges
     pair = np.sort(edges[["u", "v"]].to_numpy(dtype=np.int64), axis=1)
     edges = edges.assign(a=pair[:, 0], b=pair[:, 1]).drop_duplicates(["a", "b"])
     lon, lat = bng_to_lonlat(nodes["x"].to_numpy(), nodes["y"].to_numpy())
@@ -250,7 +261,7 @@ def _roads_layer(folder: RunFolder, show: bool) -> folium.FeatureGroup:
             strict=True,
         )
     )
-    group = folium.FeatureGroup(name="Roads (the run's network)", show=show)
+    group = folium.FeatureGroup(name=name, show=show)
     edges = edges.assign(style=edges["highway"].astype(str).map(_road_class))
     for style, part in sorted(edges.groupby("style"), key=lambda kv: ROAD_ORDER.index(kv[0])):
         colour, weight = ROAD_STYLE.get(style, MINOR_ROAD)
@@ -656,7 +667,13 @@ def render_map(
     folder: RunFolder, basemap: Basemap = "roads", service_type: str | None = None
 ) -> str:
     """The map as one self-contained HTML page, byte-identical for the same folder."""
-    fmap = decision_map(folder, basemap, service_type)
+    return standalone_page(decision_map(folder, basemap, service_type))
+
+
+def standalone_page(fmap: folium.Map) -> str:
+    """A Folium map as one self-contained page: Leaflet inlined, no external script or
+    stylesheet (the map must drop Folium's ``default_js``/``default_css``), element ids
+    numbered in order so the same map gives the same bytes."""
     root: Any = fmap.get_root()
     root.header.add_child(folium.Element(leaflet_head()), name="leaflet_inline")
     root.header.add_child(

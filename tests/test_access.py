@@ -18,6 +18,7 @@ from geodata.network import RoadNetwork
 from geodata.traveltime import network_travel_table, network_travel_times
 from geodata.zones import points, read_zones
 from tests import rutland
+from tests.browser import Chromium, find_chromium
 from tests.tiny_places import write_line_road, write_line_zones, write_tiny_register
 
 REPORT_FILES = ["travel_times.parquet", "coverage.csv", "nearest.csv", "access.json", "map.html"]
@@ -242,3 +243,34 @@ def test_rutland_real_place_report(tmp_path: Path) -> None:
     assert len(matrix) == 23 * 10
     code, again = _invoke(*args[:-1], str(tmp_path / "again"))
     assert code == 0 and "Travel times from the cache" in again
+
+
+CHROMIUM = find_chromium()
+
+
+@pytest.mark.shared_data
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed (apt-get install chromium)")
+def test_rutland_access_map_renders_offline_in_chromium(tmp_path: Path) -> None:
+    """The real report's map, drawn with --offline, in a browser with the network closed."""
+    if not rutland.available():
+        pytest.skip(f"real data not found at {rutland.DATA}")
+    assert CHROMIUM is not None
+    register = rutland.write_register(tmp_path / "register")
+    out = tmp_path / "report"
+    code, output = _invoke(
+        *("--register", str(register), "--zones", str(rutland.ZONES)),
+        *("--network", str(rutland.PBF), "--offline", "-o", str(out)),
+    )
+    assert code == 0, output
+    with Chromium(CHROMIUM) as browser:
+        report = browser.open((out / "map.html").as_uri())
+        assert report.errors == []
+        assert report.requests == [(out / "map.html").as_uri()], "the page asked the network"
+        assert browser.evaluate("typeof L") == "object"
+        # 23 zone cells in the layer shown first, 10 buildings, and the roads.
+        assert (
+            browser.evaluate("document.querySelectorAll('path.leaflet-interactive').length") >= 33
+        )
+        png = browser.screenshot()
+    (tmp_path / "map.png").write_bytes(png)
+    assert len(png) > 10_000

@@ -1,0 +1,197 @@
+"""The access map (``map.html`` of ``estate access``): minutes from each zone to the
+nearest building of each service type.
+
+Zones are drawn as cells around their population-weighted centroids (as on the decision
+map), one layer per service type, coloured by minutes to the nearest building; buildings
+are dots (sensitive ones are not drawn).  The page is self-contained like the decision
+map: Leaflet inlined, the road network as a vector basemap with ``basemap="roads"``, or
+OpenStreetMap tiles (fetched by the browser when online) with ``basemap="tiles"``.
+Straight-line estimates say ESTIMATE in the title and in every layer's name.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+import folium
+import numpy as np
+
+from estate.coords import bng_to_lonlat
+from estate.io import write_text
+from estate.register import Register
+from geodata.access import share_column
+from geodata.access_report import AccessInputs, AccessReport
+from scenarios.maps import Basemap, roads_layer, shapes, standalone_page, tooltip, zone_cells
+
+# Minutes to the nearest building (upper bound) -> fill colour and legend text.
+BANDS: tuple[tuple[float, str, str], ...] = (
+    (10.0, "#1a9850", "up to 10 min"),
+    (15.0, "#91cf60", "10–15 min"),
+    (20.0, "#fee08b", "15–20 min"),
+    (30.0, "#fc8d59", "20–30 min"),
+    (np.inf, "#d73027", "over 30 min"),
+)
+UNREACHED = ("#777777", "none within the cutoff")
+
+
+def band_colour(minutes: float) -> str:
+    """The fill colour of a zone ``minutes`` from its nearest building."""
+    if not np.isfinite(minutes):
+        return UNREACHED[0]
+    return next(colour for upper, colour, _ in BANDS if minutes <= upper)
+
+
+def _label(report: AccessReport) -> str:
+    return " (ESTIMATE)" if report.is_estimate else ""
+
+
+def _zone_layers(report: AccessReport, inputs: AccessInputs) -> list[folium.FeatureGroup]:
+    zones = inputs.zones.zones.reset_index(drop=True)
+    rings = dict(zip(zones["zone_id"].astype(str), zone_cells(zones), strict=True))
+    names = dict(zip(zones["zone_id"].astype(str), zones["name"].astype(str), strict=True))
+    people = dict(zip(zones["zone_id"].astype(str), zones["population"], strict=True))
+    layers = []
+    for i, (service_type, rows) in enumerate(report.nearest.groupby("service_type", sort=True)):
+        group = folium.FeatureGroup(
+            name=html.escape(f"Minutes to nearest {service_type}{_label(report)}"), show=i == 0
+        )
+        items = []
+        for r in rows.itertuples():
+            zone = str(r.zone_id)
+            minutes = float(r.minutes_to_nearest)
+            shown = f"{minutes:.1f} min" if np.isfinite(minutes) else UNREACHED[1]
+            text = (
+                f"{names[zone] or zone} ({zone}), {people[zone]:,.0f} people: {shown} to the "
+                f"nearest {service_type}{_label(report)}"
+            )
+            style = {
+                "color": "#555555",
+                "weight": 0.6,
+                "fill": True,
+                "fillColor": band_colour(minutes),
+                "fillOpacity": 0.55,
+            }
+            items.append({"latlngs": rings[zone], "style": style, "tooltip": html.escape(text)})
+        shapes(group, "polygon", items)
+        layers.append(group)
+    return layers
+
+
+def _building_layer(register: Register) -> tuple[folium.FeatureGroup, int]:
+    buildings = register.buildings
+    hidden = buildings["sensitive"].astype(bool)
+    shown = buildings.loc[~hidden]
+    types = register.services.groupby("building_id")["service_type"].agg(
+        lambda s: ", ".join(sorted(set(map(str, s))))
+    )
+    lon, lat = bng_to_lonlat(shown["easting"].to_numpy(), shown["northing"].to_numpy())
+    group = folium.FeatureGroup(name="Buildings")
+    for b, a, o in zip(shown.itertuples(), lat, lon, strict=True):
+        marker = folium.CircleMarker(
+            location=[round(float(a), 6), round(float(o), 6)],
+            radius=6,
+            color="#000000",
+            weight=1.5,
+            fill=True,
+            fill_color="#2b6cb0",
+            fill_opacity=0.95,
+        )
+        tooltip(marker, f"{b.name} ({b.building_id}): {types.get(b.building_id, 'no services')}")
+        marker.add_to(group)
+    return group, int(hidden.sum())
+
+
+def _title(report: AccessReport, inputs: AccessInputs, withheld: int) -> str:
+    e = html.escape
+    warning = (
+        "<p style='color:#b00;margin:4px 0'><b>ESTIMATE</b>: straight-line distance, no "
+        "road network. These are not road travel times.</p>"
+        if report.is_estimate
+        else ""
+    )
+    heads = "".join(f"<th>≤{t:g} min</th>" for t in inputs.thresholds)
+    rows = "".join(
+        f"<tr><td>{e(str(r['service_type']))}</td>"
+        + "".join(
+            f"<td style='text-align:right'>{r[share_column(t)]:.0%}</td>" for t in inputs.thresholds
+        )
+        + "</tr>"
+        for r in report.coverage.to_dict(orient="records")
+    )
+    hidden = f"<div>{withheld} sensitive site(s) not drawn.</div>" if withheld else ""
+    return (
+        "<div style='position:fixed;top:10px;left:50px;z-index:9999;background:white;"
+        "padding:8px 12px;border:1px solid #888;border-radius:4px;font:13px sans-serif;"
+        f"max-width:460px'><b>Access by {e(inputs.mode)}</b>{warning}"
+        f"<div>{e(report.table.note)}</div>{hidden}"
+        f"<table><tr><th>share of people within</th>{heads}</tr>{rows}</table></div>"
+    )
+
+
+def _legend() -> str:
+    entries = [(colour, text) for _, colour, text in BANDS] + [UNREACHED]
+    items = "".join(
+        f"<div><span style='display:inline-block;width:12px;height:12px;"
+        f"background:{c};margin-right:6px'></span>{html.escape(t)}</div>"
+        for c, t in entries
+    )
+    return (
+        "<div style='position:fixed;bottom:40px;left:10px;z-index:9999;background:white;"
+        "padding:8px 12px;border:1px solid #888;border-radius:4px;font:12px sans-serif'>"
+        f"<b>Minutes to the nearest</b>{items}<div>● building</div></div>"
+    )
+
+
+def access_map(
+    report: AccessReport, inputs: AccessInputs, basemap: Basemap = "tiles"
+) -> folium.Map:
+    """The Folium map of an access report."""
+    zones = inputs.zones.zones
+    lon, lat = bng_to_lonlat(zones["easting"].to_numpy(), zones["northing"].to_numpy())
+    fmap = folium.Map(
+        location=[float(np.mean(lat)), float(np.mean(lon))],
+        zoom_start=11,
+        tiles=None,
+        control_scale=True,
+    )
+    # Drop Folium's CDN links; standalone_page inlines Leaflet instead.
+    fmap.default_js = []
+    fmap.default_css = []
+    if basemap == "tiles":
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap tiles (online)").add_to(fmap)
+    if inputs.network is not None:
+        roads_layer(inputs.network, basemap == "roads", "Roads (the network used)").add_to(fmap)
+    for layer in _zone_layers(report, inputs):
+        layer.add_to(fmap)
+    buildings, withheld = _building_layer(inputs.register)
+    buildings.add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    root: Any = fmap.get_root()
+    root.html.add_child(folium.Element(_title(report, inputs, withheld)))
+    root.html.add_child(folium.Element(_legend()))
+    fmap.fit_bounds(
+        [[float(np.min(lat)), float(np.min(lon))], [float(np.max(lat)), float(np.max(lon))]]
+    )
+    return fmap
+
+
+def write_access_map(
+    report: AccessReport,
+    inputs: AccessInputs,
+    out_dir: str | Path,
+    basemap: Basemap = "tiles",
+) -> AccessReport:
+    """Write ``map.html`` into the report folder; returns the report with it listed."""
+    path = write_text(
+        Path(out_dir) / "map.html", standalone_page(access_map(report, inputs, basemap))
+    )
+    return AccessReport(
+        report.table,
+        report.nearest,
+        report.coverage,
+        report.cache_hit,
+        report.summary,
+        (*report.files, path),
+    )
