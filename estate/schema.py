@@ -109,6 +109,7 @@ SERVICES = TableSpec(
         Column("movable", "bool", default=True),
         Column("move_cost", "float", minimum=0, unit="GBP one-off; blank = per-desk rate"),
         Column("exclusive", "bool", default=False),
+        Column("divisible", "bool", default=False, description="may be split across buildings"),
     ),
 )
 

@@ -2,8 +2,10 @@
 
 C(s) is the service's home building, plus every building it may move into: one of
 its own agency's, or (``shared`` policy) any building that ``can_host``; big enough
-for it; within the move radius and among the k nearest when those are set.
-Pruning never removes the home building.
+for it; not forced to close; within the move radius and among the k nearest when
+those are set.  When ``policy.agencies`` is set, the other agencies stay as they are:
+their services do not move and their buildings take no one in.  Pruning never
+removes the home building.
 """
 
 from __future__ import annotations
@@ -25,10 +27,14 @@ def candidate_pairs(instance: EstateInstance) -> tuple[NDArray[np.int64], NDArra
     home = instance.home_index()
     xy = b[["easting", "northing"]].to_numpy(dtype=float)
     capacity = b["capacity_desks"].to_numpy(dtype=float) * policy.utilisation
-    can_host = b["can_host"].to_numpy(dtype=bool)
+    can_host = b["can_host"].to_numpy(dtype=bool) & _taking_part(b["agency"], policy.agencies)
+    closing = b["building_id"].isin(policy.force_dispose).to_numpy()
     b_agency = b["agency"].to_numpy(dtype=object)
-    movable = s["movable"].to_numpy(dtype=bool)
+    movable = s["movable"].to_numpy(dtype=bool) & _taking_part(s["agency"], policy.agencies)
     desks = s["desks"].to_numpy(dtype=float)
+    # A divisible service may be split, so no single building need hold all of it.
+    if "divisible" in s.columns:
+        desks = np.where(s["divisible"].fillna(False).to_numpy(dtype=bool), 0.0, desks)
     s_agency = s["agency"].to_numpy(dtype=object)
 
     pair_s: list[NDArray[np.int64]] = []
@@ -43,11 +49,18 @@ def candidate_pairs(instance: EstateInstance) -> tuple[NDArray[np.int64], NDArra
             if key not in cache:
                 cache[key] = _reachable(h, str(s_agency[i]), xy, can_host, b_agency, instance)
             options = cache[key]
-            options = options[capacity[options] + 1e-9 >= desks[i]]
+            options = options[(capacity[options] + 1e-9 >= desks[i]) & ~closing[options]]
             chosen = np.union1d(options, [h]).astype(np.int64)
         pair_s.append(np.full(len(chosen), i, dtype=np.int64))
         pair_b.append(chosen)
     return np.concatenate(pair_s), np.concatenate(pair_b)
+
+
+def _taking_part(agency: object, agencies: tuple[str, ...] | None) -> NDArray[np.bool_]:
+    column = np.asarray(agency, dtype=object)
+    if agencies is None:
+        return np.ones(len(column), dtype=bool)
+    return np.isin(column, list(agencies))
 
 
 def _reachable(

@@ -30,6 +30,7 @@ class EstateInstance:
     access: Mapping[str, AccessStandard]
     finance: FinanceSettings = field(default_factory=FinanceSettings)
     policy: PolicySettings = field(default_factory=PolicySettings)
+    assignment_cost: np.ndarray | None = None
 
     @classmethod
     def build(
@@ -40,8 +41,15 @@ class EstateInstance:
         access: Mapping[str, AccessStandard],
         finance: FinanceSettings | None = None,
         policy: PolicySettings | None = None,
+        assignment_cost: np.ndarray | None = None,
     ) -> EstateInstance:
-        """Check that zones, travel times and standards fit the register."""
+        """Check that zones, travel times, standards and policy fit the register.
+
+        ``assignment_cost[s, b]`` (optional) is a one-off cost in GBP, paid in year 1,
+        of placing service s in building b, on top of any move cost: it is how
+        location-allocation benchmarks (p-median, facility location) become special
+        cases of the estate model.
+        """
         buildings = register.buildings.reset_index(drop=True)
         services = register.services.reset_index(drop=True)
         zones = zones.reset_index(drop=True)
@@ -70,6 +78,15 @@ class EstateInstance:
                 )
         if issues:
             raise InputDataError(issues, "access standards do not match the register")
+        policy = policy or PolicySettings()
+        _check_policy(policy, set(building_ids), set(buildings["agency"]) | set(services["agency"]))
+        if assignment_cost is not None:
+            assignment_cost = np.asarray(assignment_cost, dtype=float)
+            if assignment_cost.shape != (len(services), len(buildings)):
+                raise SettingsError(
+                    f"assignment_cost has shape {assignment_cost.shape}, expected "
+                    f"{(len(services), len(buildings))}"
+                )
         return cls(
             buildings,
             services,
@@ -77,7 +94,8 @@ class EstateInstance:
             aligned,
             dict(access),
             finance or FinanceSettings(),
-            policy or PolicySettings(),
+            policy,
+            assignment_cost,
         )
 
     @property
@@ -96,6 +114,17 @@ class EstateInstance:
     def zone_weight(self) -> np.ndarray:
         """Population x need weight of each zone: what access shares are shares of."""
         return (self.zones["population"] * self.zones["weight"]).to_numpy(dtype=float)
+
+
+def _check_policy(policy: PolicySettings, building_ids: set[str], agencies: set[str]) -> None:
+    unknown = sorted(set(policy.force_keep) | set(policy.force_dispose))
+    unknown = [b for b in unknown if b not in building_ids]
+    if unknown:
+        raise SettingsError(f"policy names buildings that are not in the register: {unknown}")
+    named = set(policy.agencies or ()) | set(policy.agency_budgets or {})
+    missing = sorted(named - agencies)
+    if missing:
+        raise SettingsError(f"policy names agencies that are not in the register: {missing}")
 
 
 def _align(times: TravelTimes, zone_ids: list[str], building_ids: list[str]) -> TravelTimes:

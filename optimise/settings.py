@@ -62,7 +62,7 @@ class FinanceSettings(_Settings):
 
 
 class PolicySettings(_Settings):
-    """Who may move where."""
+    """Who may move where, and what the Board has decided in advance."""
 
     sharing: Literal["shared", "siloed"] = "shared"
     utilisation: float = Field(
@@ -74,12 +74,57 @@ class PolicySettings(_Settings):
     k_nearest: int | None = Field(
         default=None, ge=1, description="candidate buildings: the k nearest (plus home)"
     )
+    agencies: tuple[str, ...] | None = Field(
+        default=None,
+        description="agencies taking part; the others' buildings and services stay as they are",
+    )
+    force_keep: tuple[str, ...] = Field(default=(), description="building ids that must be kept")
+    force_dispose: tuple[str, ...] = Field(
+        default=(), description="building ids that must be disposed of"
+    )
+    keep_at_most: int | None = Field(default=None, ge=0, description="at most p buildings kept")
+    keep_exactly: int | None = Field(default=None, ge=0, description="exactly p buildings kept")
+    capital_budget: float | None = Field(
+        default=None,
+        ge=0,
+        description="pooled Total Capital pot for one-off costs (moves, fit-out, dilapidations)",
+    )
+    agency_budgets: dict[str, float] | None = Field(
+        default=None, description="per-agency caps on their own one-off costs, GBP"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PolicySettings:
+        if self.keep_at_most is not None and self.keep_exactly is not None:
+            raise ValueError("give keep_at_most or keep_exactly, not both")
+        both = sorted(set(self.force_keep) & set(self.force_dispose))
+        if both:
+            raise ValueError(f"buildings both forced to stay and to go: {both}")
+        if self.agency_budgets and any(v < 0 for v in self.agency_budgets.values()):
+            raise ValueError("agency budgets must be non-negative")
+        return self
 
 
 class SolverSettings(_Settings):
-    """How hard to try."""
+    """How hard to try, and with what."""
 
-    solver: Literal["highs"] = "highs"
+    solver: Literal["highs", "cbc"] = "highs"
+    backend: Literal["auto", "pulp", "highspy"] = Field(
+        default="auto",
+        description="how the model reaches HiGHS: through PuLP, or straight into highspy "
+        "(auto: PuLP for small models, highspy when PuLP's per-row building would dominate)",
+    )
+    strategy: Literal["auto", "exact", "heuristic"] = Field(
+        default="auto",
+        description="exact: hand the whole MIP to the solver; heuristic: LP relaxation, "
+        "greedy disposal and window search first, then the MIP from that plan for the "
+        "rest of the time (auto: heuristic above 20,000 integer columns)",
+    )
     time_limit_seconds: float = Field(default=60.0, gt=0)
     mip_rel_gap: float = Field(default=1e-4, ge=0, le=1)
     threads: int = Field(default=1, ge=1)
+    warm_start: bool = Field(default=True, description="start from the baseline when feasible")
+    watchdog_grace_seconds: float = Field(
+        default=30.0, gt=0, description="kill a solver this long after its own time limit"
+    )
+    random_seed: int = Field(default=0, ge=0)
