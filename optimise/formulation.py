@@ -1,14 +1,18 @@
 """The MILP of MODEL.md section 4 as arrays: objective, bounds and a sparse row matrix.
 
-The formulation is built with numpy, once; solver back-ends (PuLP, or HiGHS
-directly) only translate it.  Variables, in column order:
+The formulation is built with numpy, once; solver back-ends (PuLP, HiGHS directly,
+CBC) only translate it.  Variables, in column order:
 
 ``keep[b]``          binary, 1 = the building is kept
-``assign[s,b]``      binary, one per candidate pair (see :mod:`optimise.candidates`)
+``assign[s,b]``      one per candidate pair (see :mod:`optimise.candidates`); binary,
+                     or in [0,1] for a ``divisible`` service
 ``present[k,b]``     in [0,1], a service of public-facing type k is in building b
 ``covered[k,z]``     in [0,1], zone z is within the standard of type k
 ``agency_in[a,b]``   binary, agency a has a service in b (only where an exclusive
                      service could be in b)
+
+Rows are named (``capacity[B001]``, ``access[library]`` ...) so that an infeasible
+model can be explained in the register's own words.
 """
 
 from __future__ import annotations
@@ -21,7 +25,13 @@ from numpy.typing import NDArray
 from scipy import sparse
 
 from optimise.candidates import candidate_pairs
-from optimise.finance import building_cash_flows, discount_factors, move_costs, present_value
+from optimise.finance import (
+    DILAPIDATIONS,
+    building_cash_flows,
+    discount_factors,
+    move_costs,
+    present_value,
+)
 from optimise.instance import EstateInstance
 
 INF = float("inf")
@@ -93,6 +103,51 @@ class _Rows:
         return coo.tocsr()
 
 
+@dataclass
+class _Columns:
+    """Accumulates columns: cost, bounds, integrality and names."""
+
+    c: list[NDArray[np.float64]] = field(default_factory=list)
+    lo: list[NDArray[np.float64]] = field(default_factory=list)
+    hi: list[NDArray[np.float64]] = field(default_factory=list)
+    integer: list[NDArray[np.bool_]] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+
+    def add(
+        self,
+        names: list[str],
+        cost: NDArray[np.float64] | float = 0.0,
+        lo: NDArray[np.float64] | float = 0.0,
+        hi: NDArray[np.float64] | float = 1.0,
+        integer: NDArray[np.bool_] | bool = False,
+    ) -> NDArray[np.int64]:
+        """Add columns; returns their indices."""
+        n = len(names)
+        start = len(self.names)
+        self.c.append(np.broadcast_to(np.asarray(cost, dtype=float), (n,)).copy())
+        self.lo.append(np.broadcast_to(np.asarray(lo, dtype=float), (n,)).copy())
+        self.hi.append(np.broadcast_to(np.asarray(hi, dtype=float), (n,)).copy())
+        self.integer.append(np.broadcast_to(np.asarray(integer, dtype=bool), (n,)).copy())
+        self.names.extend(names)
+        return np.arange(start, start + n, dtype=np.int64)
+
+    @property
+    def count(self) -> int:
+        return len(self.names)
+
+
+@dataclass(frozen=True)
+class AccessBlock:
+    """Columns of one access standard, for warm starts and diagnosis."""
+
+    service_type: str
+    present_col: NDArray[np.int64]
+    present_building: NDArray[np.int64]
+    covered_col: NDArray[np.int64]
+    covered_zone: NDArray[np.int64]
+    reach: sparse.csr_matrix  # covered zone x present building, 1 = within the standard
+
+
 @dataclass(frozen=True)
 class Formulation:
     """The LP plus the maps from columns back to the instance."""
@@ -103,11 +158,14 @@ class Formulation:
     pair_building: NDArray[np.int64]
     pair_col: NDArray[np.int64]
     access_types: list[str]
+    access_blocks: list[AccessBlock]
+    agency_cols: dict[tuple[str, int], int]
     baseline_share: dict[str, float]
     target_share: dict[str, float]
     keep_cost: NDArray[np.float64]
     dispose_cost: NDArray[np.float64]
     move_cost: NDArray[np.float64]
+    link_rows: NDArray[np.int64]  # strong linking rows: valid cuts, may be added lazily
 
 
 def reachable(minutes: NDArray[np.float64], max_minutes: float) -> NDArray[np.bool_]:
@@ -128,127 +186,123 @@ def baseline_access_share(
     return float(weight[within.any(axis=1)].sum() / total) if total > 0 else 1.0
 
 
+def one_off_costs(instance: EstateInstance) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Undiscounted one-off costs a capital budget pays for.
+
+    Returns (moving each service, with optimism bias; exiting each building:
+    dilapidations falling inside the horizon).
+    """
+    flows = building_cash_flows(instance.buildings, instance.finance)
+    return move_costs(instance.services, instance.finance), flows.dispose[:, DILAPIDATIONS].sum(
+        axis=1
+    )
+
+
 def formulate(instance: EstateInstance) -> Formulation:
     """Build the MILP of MODEL.md section 4 for ``instance``."""
-    n_b = len(instance.buildings)
-    finance = instance.finance
-    discount = discount_factors(finance)
-    flows = building_cash_flows(instance.buildings, finance)
+    b = instance.buildings
+    s = instance.services
+    policy = instance.policy
+    n_b = len(b)
+    discount = discount_factors(instance.finance)
+    flows = building_cash_flows(b, instance.finance)
     keep_cost = present_value(flows.keep.sum(axis=1), discount)
     dispose_cost = present_value(flows.dispose.sum(axis=1), discount)
-    move_cost = move_costs(instance.services, finance) * discount[1]
+    move_cost = move_costs(s, instance.finance) * discount[1]
     home = instance.home_index()
     pair_s, pair_b = candidate_pairs(instance)
-    n_p = len(pair_s)
     b_ids = instance.building_ids
     s_ids = instance.service_ids
-
-    col_names = [f"keep[{b}]" for b in b_ids]
-    col_names += [f"assign[{s_ids[s]},{b_ids[b]}]" for s, b in zip(pair_s, pair_b, strict=True)]
-    keep_col = np.arange(n_b)
-    pair_col = n_b + np.arange(n_p)
-    c = [keep_cost - dispose_cost]
-    moved = pair_b != home[pair_s]
-    c.append(np.where(moved, move_cost[pair_s], 0.0))
-    lo = [np.where(instance.buildings["must_retain"].to_numpy(dtype=bool), 1.0, 0.0), np.zeros(n_p)]
-    hi = [np.ones(n_b), np.ones(n_p)]
-    integer = [np.ones(n_b, bool), np.ones(n_p, bool)]
+    cols = _Columns()
     rows = _Rows()
 
+    keep_lo = (
+        b["must_retain"].to_numpy(dtype=bool)
+        | b["building_id"].isin(policy.force_keep).to_numpy()
+        | _not_taking_part(b["agency"], policy.agencies)
+    ).astype(float)
+    keep_hi = np.where(b["building_id"].isin(policy.force_dispose).to_numpy(), 0.0, 1.0)
+    keep_col = cols.add(
+        [f"keep[{x}]" for x in b_ids], keep_cost - dispose_cost, keep_lo, keep_hi, True
+    )
+    pair_cost = np.where(pair_b != home[pair_s], move_cost[pair_s], 0.0)
+    if instance.assignment_cost is not None:
+        pair_cost = pair_cost + instance.assignment_cost[pair_s, pair_b] * discount[1]
+    divisible = _flag(s, "divisible")
+    pair_col = cols.add(
+        [f"assign[{s_ids[i]},{b_ids[j]}]" for i, j in zip(pair_s, pair_b, strict=True)],
+        pair_cost,
+        0.0,
+        1.0,
+        ~divisible[pair_s],
+    )
+    n_p = len(pair_s)
+
     # Each service in exactly one building.
-    rows.add([f"assign_once[{s}]" for s in s_ids], pair_s, pair_col, 1.0, 1.0, 1.0)
-    # Capacity: desks in b <= capacity x utilisation x keep[b].
-    desks = instance.services["desks"].to_numpy(dtype=float)
-    cap = instance.buildings["capacity_desks"].to_numpy(dtype=float) * instance.policy.utilisation
+    rows.add([f"assign_once[{x}]" for x in s_ids], pair_s, pair_col, 1.0, 1.0, 1.0)
+    # Capacity: desks in b <= capacity x utilisation x keep[b].  Where every candidate
+    # service together fits, the linking rows already imply it: leave it out.
+    desks = s["desks"].to_numpy(dtype=float)
+    cap = b["capacity_desks"].to_numpy(dtype=float) * policy.utilisation
+    demand = np.bincount(pair_b, weights=desks[pair_s], minlength=n_b)
+    binding = demand > cap + 1e-9
+    on_pair = binding[pair_b]
     rows.add(
-        [f"capacity[{b}]" for b in b_ids],
-        np.concatenate([pair_b, np.arange(n_b)]),
-        np.concatenate([pair_col, keep_col]),
-        np.concatenate([desks[pair_s], -cap]),
+        [f"capacity[{x}]" for x, bind in zip(b_ids, binding, strict=True) if bind],
+        np.concatenate([np.cumsum(binding)[pair_b[on_pair]] - 1, np.cumsum(binding)[binding] - 1]),
+        np.concatenate([pair_col[on_pair], keep_col[binding]]),
+        np.concatenate([desks[pair_s[on_pair]], -cap[binding]]),
+        -INF,
+        0.0,
+    )
+    # Weak linking where no capacity row binds: sum of assign[., b] <= count x keep[b].
+    # It keeps every integer solution valid on its own, so the strong rows below may be
+    # handed to the solver as cuts, only where the LP breaks them (row generation).
+    loose = ~binding
+    n_cand = np.bincount(pair_b, minlength=n_b).astype(float)
+    loose_pair = loose[pair_b]
+    loose_rank = np.cumsum(loose) - 1
+    rows.add(
+        [f"weak_link[{x}]" for x, lo_ in zip(b_ids, loose, strict=True) if lo_],
+        np.concatenate([loose_rank[pair_b[loose_pair]], loose_rank[loose]]),
+        np.concatenate([pair_col[loose_pair], keep_col[loose]]),
+        np.concatenate([np.ones(int(loose_pair.sum())), -n_cand[loose]]),
         -INF,
         0.0,
     )
     # Strong linking: assign[s,b] <= keep[b].
+    first_link = rows.count
     rows.add(
-        [f"link[{s_ids[s]},{b_ids[b]}]" for s, b in zip(pair_s, pair_b, strict=True)],
+        [f"link[{s_ids[i]},{b_ids[j]}]" for i, j in zip(pair_s, pair_b, strict=True)],
         np.concatenate([np.arange(n_p), np.arange(n_p)]),
         np.concatenate([pair_col, keep_col[pair_b]]),
         np.concatenate([np.ones(n_p), -np.ones(n_p)]),
         -INF,
         0.0,
     )
-    n_cols = n_b + n_p
+    link_rows = np.arange(first_link, rows.count, dtype=np.int64)
     access_types = sorted(instance.access)
-    baseline_share: dict[str, float] = {}
-    target_share: dict[str, float] = {}
-    weight = instance.zone_weight()
-    s_type = instance.services["service_type"].to_numpy(dtype=object)
+    blocks, baseline_share, target_share = [], {}, {}
     for k in access_types:
-        standard = instance.access[k]
         baseline_share[k] = baseline_access_share(instance, k, home)
-        target_share[k] = standard.target_share(baseline_share[k])
-        of_type = s_type[pair_s] == k
-        hosts = np.unique(pair_b[of_type])
-        # present[k,b] <= sum of assign[s,b] over services of type k.
-        present_col = n_cols + np.arange(len(hosts))
-        col_names += [f"present[{k},{b_ids[b]}]" for b in hosts]
-        n_cols += len(hosts)
-        host_pos = np.searchsorted(hosts, pair_b[of_type])
-        rows.add(
-            [f"present[{k},{b_ids[b]}]" for b in hosts],
-            np.concatenate([np.arange(len(hosts)), host_pos]),
-            np.concatenate([present_col, pair_col[of_type]]),
-            np.concatenate([np.ones(len(hosts)), -np.ones(int(of_type.sum()))]),
-            -INF,
-            0.0,
+        target_share[k] = instance.access[k].target_share(baseline_share[k])
+        blocks.append(
+            _access_rows(instance, k, target_share[k], pair_s, pair_b, pair_col, cols, rows)
         )
-        c.append(np.zeros(len(hosts)))
-        lo.append(np.zeros(len(hosts)))
-        hi.append(np.ones(len(hosts)))
-        integer.append(np.zeros(len(hosts), bool))
-        # covered[k,z] <= sum of present[k,b] over b within the standard of z.
-        within = reachable(instance.travel[standard.mode].minutes[:, hosts], standard.max_minutes)
-        zones_in = np.flatnonzero(within.any(axis=1) & (weight > 0))
-        z_ids = instance.zones["zone_id"].to_numpy(dtype=object)
-        covered_col = n_cols + np.arange(len(zones_in))
-        col_names += [f"covered[{k},{z_ids[z]}]" for z in zones_in]
-        n_cols += len(zones_in)
-        zr, hb = np.nonzero(within[zones_in])
-        rows.add(
-            [f"covers[{k},{z_ids[z]}]" for z in zones_in],
-            np.concatenate([np.arange(len(zones_in)), zr]),
-            np.concatenate([covered_col, present_col[hb]]),
-            np.concatenate([np.ones(len(zones_in)), -np.ones(len(zr))]),
-            -INF,
-            0.0,
-        )
-        c.append(np.zeros(len(zones_in)))
-        lo.append(np.zeros(len(zones_in)))
-        hi.append(np.ones(len(zones_in)))
-        integer.append(np.zeros(len(zones_in), bool))
-        # Weighted population covered >= target share of the total.
-        rows.add(
-            [f"access[{k}]"],
-            np.zeros(len(zones_in), dtype=np.int64),
-            covered_col,
-            weight[zones_in],
-            target_share[k] * weight.sum() - 1e-9 * max(weight.sum(), 1.0),
-            INF,
-        )
+    agency_cols = _exclusivity(instance, pair_s, pair_b, pair_col, cols, rows)
+    _cardinality_rows(instance, keep_col, rows)
+    _budget_rows(instance, pair_s, pair_b, pair_col, home, keep_col, rows)
 
-    n_cols = _exclusivity(
-        instance, pair_s, pair_b, pair_col, n_cols, rows, col_names, c, lo, hi, integer
-    )
     lp = LinearProgram(
-        c=np.concatenate(c),
+        c=np.concatenate(cols.c),
         constant=float(dispose_cost.sum()),
-        matrix=rows.matrix(n_cols),
+        matrix=rows.matrix(cols.count),
         row_lo=np.concatenate(rows.lo),
         row_hi=np.concatenate(rows.hi),
-        col_lo=np.concatenate(lo),
-        col_hi=np.concatenate(hi),
-        integer=np.concatenate(integer),
-        col_names=col_names,
+        col_lo=np.concatenate(cols.lo),
+        col_hi=np.concatenate(cols.hi),
+        integer=np.concatenate(cols.integer),
+        col_names=cols.names,
         row_names=rows.names,
     )
     return Formulation(
@@ -258,12 +312,80 @@ def formulate(instance: EstateInstance) -> Formulation:
         pair_building=pair_b,
         pair_col=pair_col,
         access_types=access_types,
+        access_blocks=blocks,
+        agency_cols=agency_cols,
         baseline_share=baseline_share,
         target_share=target_share,
         keep_cost=keep_cost,
         dispose_cost=dispose_cost,
         move_cost=move_cost,
+        link_rows=link_rows,
     )
+
+
+def _flag(table: pd.DataFrame, column: str) -> NDArray[np.bool_]:
+    if column not in table.columns:
+        return np.zeros(len(table), dtype=bool)
+    return table[column].fillna(False).to_numpy(dtype=bool)
+
+
+def _not_taking_part(agency: pd.Series, agencies: tuple[str, ...] | None) -> NDArray[np.bool_]:
+    if agencies is None:
+        return np.zeros(len(agency), dtype=bool)
+    return ~agency.isin(list(agencies)).to_numpy()
+
+
+def _access_rows(
+    instance: EstateInstance,
+    k: str,
+    target: float,
+    pair_s: NDArray[np.int64],
+    pair_b: NDArray[np.int64],
+    pair_col: NDArray[np.int64],
+    cols: _Columns,
+    rows: _Rows,
+) -> AccessBlock:
+    """present[k,b] <= sum assign; covered[k,z] <= sum present within reach; share >= target."""
+    standard = instance.access[k]
+    b_ids = instance.building_ids
+    weight = instance.zone_weight()
+    s_type = instance.services["service_type"].to_numpy(dtype=object)
+    of_type = s_type[pair_s] == k
+    hosts = np.unique(pair_b[of_type])
+    present_col = cols.add([f"present[{k},{b_ids[x]}]" for x in hosts])
+    host_pos = np.searchsorted(hosts, pair_b[of_type])
+    rows.add(
+        [f"present[{k},{b_ids[x]}]" for x in hosts],
+        np.concatenate([np.arange(len(hosts)), host_pos]),
+        np.concatenate([present_col, pair_col[of_type]]),
+        np.concatenate([np.ones(len(hosts)), -np.ones(int(of_type.sum()))]),
+        -INF,
+        0.0,
+    )
+    within = reachable(instance.travel[standard.mode].minutes[:, hosts], standard.max_minutes)
+    zones_in = np.flatnonzero(within.any(axis=1) & (weight > 0))
+    z_ids = instance.zones["zone_id"].to_numpy(dtype=object)
+    covered_col = cols.add([f"covered[{k},{z_ids[z]}]" for z in zones_in])
+    zr, hb = np.nonzero(within[zones_in])
+    rows.add(
+        [f"covers[{k},{z_ids[z]}]" for z in zones_in],
+        np.concatenate([np.arange(len(zones_in)), zr]),
+        np.concatenate([covered_col, present_col[hb]]),
+        np.concatenate([np.ones(len(zones_in)), -np.ones(len(zr))]),
+        -INF,
+        0.0,
+    )
+    total = weight.sum()
+    rows.add(
+        [f"access[{k}]"],
+        np.zeros(len(zones_in), dtype=np.int64),
+        covered_col,
+        weight[zones_in],
+        target * total - 1e-9 * max(total, 1.0),
+        INF,
+    )
+    reach = sparse.csr_matrix((np.ones(len(zr)), (zr, hb)), shape=(len(zones_in), len(hosts)))
+    return AccessBlock(k, present_col, hosts, covered_col, zones_in, reach)
 
 
 def _exclusivity(
@@ -271,24 +393,19 @@ def _exclusivity(
     pair_s: NDArray[np.int64],
     pair_b: NDArray[np.int64],
     pair_col: NDArray[np.int64],
-    n_cols: int,
+    cols: _Columns,
     rows: _Rows,
-    col_names: list[str],
-    c: list[NDArray[np.float64]],
-    lo: list[NDArray[np.float64]],
-    hi: list[NDArray[np.float64]],
-    integer: list[NDArray[np.bool_]],
-) -> int:
+) -> dict[tuple[str, int], int]:
     """Exclusive services share a building with no other agency.
 
-    Where an exclusive service of agency a may be in b, each other agency a' with a
+    Where an exclusive service of agency a may be in b, each agency a' with a
     candidate service in b gets ``agency_in[a',b] >= assign[s',b]``, and
-    ``assign[s,b] + agency_in[a',b] <= 1``.
+    ``assign[s,b] + agency_in[a',b] <= 1`` for every a' other than a.
     """
     services = instance.services
     exclusive = services["exclusive"].to_numpy(dtype=bool)
     if not exclusive.any():
-        return n_cols
+        return {}
     s_agency = services["agency"].to_numpy(dtype=object)
     b_ids = instance.building_ids
     s_ids = instance.service_ids
@@ -301,43 +418,91 @@ def _exclusivity(
             "excl": exclusive[pair_s],
         }
     )
-    excl_buildings = np.unique(pairs.loc[pairs["excl"], "b"])
-    at = pairs.loc[pairs["b"].isin(excl_buildings)]
-    groups = at.groupby(["agency", "b"], sort=True)
-    names, r_link, c_link = [], [], []
-    y_of: dict[tuple[str, int], int] = {}
-    for (agency, b), group in groups:
-        y = n_cols + len(y_of)
-        y_of[(str(agency), int(b))] = y
-        col_names.append(f"agency_in[{agency},{b_ids[b]}]")
-        for col, s in zip(group["col"], group["s"], strict=True):
-            names.append(f"agency_link[{s_ids[s]},{b_ids[b]}]")
-            r_link.append(len(names) - 1)
-            c_link.append((col, y))
-    n_y = len(y_of)
-    if names:
-        idx = np.arange(len(names))
-        cols_x = np.array([a for a, _ in c_link], dtype=np.int64)
-        cols_y = np.array([b for _, b in c_link], dtype=np.int64)
-        rows.add(
-            names,
-            np.concatenate([idx, idx]),
-            np.concatenate([cols_x, cols_y]),
-            np.concatenate([np.ones(len(idx)), -np.ones(len(idx))]),
-            -INF,
-            0.0,
-        )
-    names, r, cols = [], [], []
+    at = pairs.loc[pairs["b"].isin(np.unique(pairs.loc[pairs["excl"], "b"]))]
+    keys = sorted({(str(a), int(x)) for a, x in zip(at["agency"], at["b"], strict=True)})
+    y_cols = cols.add([f"agency_in[{a},{b_ids[x]}]" for a, x in keys], integer=True)
+    agency_cols = {key: int(c) for key, c in zip(keys, y_cols, strict=True)}
+    y_of_pair = np.array(
+        [agency_cols[(str(a), int(x))] for a, x in zip(at["agency"], at["b"], strict=True)],
+        dtype=np.int64,
+    )
+    idx = np.arange(len(at))
+    rows.add(
+        [f"agency_link[{s_ids[i]},{b_ids[x]}]" for i, x in zip(at["s"], at["b"], strict=True)],
+        np.concatenate([idx, idx]),
+        np.concatenate([at["col"].to_numpy(), y_of_pair]),
+        np.concatenate([np.ones(len(idx)), -np.ones(len(idx))]),
+        -INF,
+        0.0,
+    )
+    names, r, c = [], [], []
     for row in at.loc[at["excl"]].itertuples():
-        for (agency, b), y in y_of.items():
-            if b == row.b and agency != row.agency:
-                names.append(f"exclusive[{s_ids[row.s]},{agency}]")
+        for (agency, x), y in agency_cols.items():
+            if x == row.b and agency != row.agency:
+                names.append(f"exclusive[{s_ids[row.s]},{agency},{b_ids[x]}]")
                 r += [len(names) - 1, len(names) - 1]
-                cols += [int(row.col), y]
+                c += [int(row.col), y]
     if names:
-        rows.add(names, np.array(r), np.array(cols), 1.0, -INF, 1.0)
-    c.append(np.zeros(n_y))
-    lo.append(np.zeros(n_y))
-    hi.append(np.ones(n_y))
-    integer.append(np.ones(n_y, bool))
-    return n_cols + n_y
+        rows.add(names, np.array(r), np.array(c), 1.0, -INF, 1.0)
+    return agency_cols
+
+
+def _cardinality_rows(instance: EstateInstance, keep_col: NDArray[np.int64], rows: _Rows) -> None:
+    policy = instance.policy
+    n = len(keep_col)
+    if policy.keep_exactly is not None:
+        p = float(policy.keep_exactly)
+        rows.add(["keep_count"], np.zeros(n, dtype=np.int64), keep_col, 1.0, p, p)
+    elif policy.keep_at_most is not None:
+        p = float(policy.keep_at_most)
+        rows.add(["keep_count"], np.zeros(n, dtype=np.int64), keep_col, 1.0, -INF, p)
+
+
+def _budget_rows(
+    instance: EstateInstance,
+    pair_s: NDArray[np.int64],
+    pair_b: NDArray[np.int64],
+    pair_col: NDArray[np.int64],
+    home: NDArray[np.int64],
+    keep_col: NDArray[np.int64],
+    rows: _Rows,
+) -> None:
+    """One-off costs within the capital budget, pooled or per agency.
+
+    moves (+ placement costs) + dilapidations x (1 - keep) <= budget, i.e.
+    moves - dilapidations x keep <= budget - sum of dilapidations.
+    """
+    policy = instance.policy
+    if policy.capital_budget is None and not policy.agency_budgets:
+        return
+    move, dilaps = one_off_costs(instance)
+    pair_cost = np.where(pair_b != home[pair_s], move[pair_s], 0.0)
+    if instance.assignment_cost is not None:
+        pair_cost = pair_cost + instance.assignment_cost[pair_s, pair_b]
+    s_agency = instance.services["agency"].to_numpy(dtype=object)
+    b_agency = instance.buildings["agency"].to_numpy(dtype=object)
+    budgets: list[tuple[str, float, NDArray[np.bool_], NDArray[np.bool_]]] = []
+    if policy.capital_budget is not None:
+        budgets.append(
+            (
+                "budget[pooled]",
+                policy.capital_budget,
+                np.ones(len(pair_s), bool),
+                np.ones(len(keep_col), bool),
+            )
+        )
+    for agency, amount in sorted((policy.agency_budgets or {}).items()):
+        budgets.append(
+            (f"budget[{agency}]", amount, s_agency[pair_s] == agency, b_agency == agency)
+        )
+    for name, amount, pairs_in, buildings_in in budgets:
+        use_p = pairs_in & (pair_cost != 0)
+        use_b = buildings_in & (dilaps != 0)
+        rows.add(
+            [name],
+            np.zeros(int(use_p.sum() + use_b.sum()), dtype=np.int64),
+            np.concatenate([pair_col[use_p], keep_col[use_b]]),
+            np.concatenate([pair_cost[use_p], -dilaps[use_b]]),
+            -INF,
+            amount - float(dilaps[buildings_in].sum()),
+        )
