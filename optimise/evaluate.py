@@ -29,6 +29,7 @@ from optimise.instance import EstateInstance
 MONEY_DP = 2
 SHARE_DP = 6
 MINUTES_DP = 3
+SHARE_EPS = 1e-9
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,36 @@ class Evaluation:
         return not self.violations
 
 
+@dataclass(frozen=True)
+class Allocation:
+    """Where each service ends up: (service, building, share) triplets.
+
+    A service that is not ``divisible`` has one triplet with share 1; a divisible one
+    may be split across buildings (shares summing to 1).
+    """
+
+    service: NDArray[np.int64]
+    building: NDArray[np.int64]
+    share: NDArray[np.float64]
+
+    @classmethod
+    def single(cls, assign: NDArray[np.int64]) -> Allocation:
+        assign = np.asarray(assign, dtype=np.int64)
+        return cls(np.arange(len(assign), dtype=np.int64), assign, np.ones(len(assign)))
+
+    def main_building(self, n_services: int) -> NDArray[np.int64]:
+        """The building holding the largest share of each service."""
+        order = np.lexsort((self.building, -self.share, self.service))
+        first = np.unique(self.service[order], return_index=True)[1]
+        out = np.full(n_services, -1, dtype=np.int64)
+        out[self.service[order][first]] = self.building[order][first]
+        return out
+
+
 def evaluate(
-    instance: EstateInstance, keep: NDArray[np.bool_], assign: NDArray[np.int64]
+    instance: EstateInstance,
+    keep: NDArray[np.bool_],
+    assign: NDArray[np.int64] | Allocation,
 ) -> Evaluation:
     """Price and check a decision.
 
@@ -69,31 +98,41 @@ def evaluate(
     keep
         One flag per building (row order of ``instance.buildings``).
     assign
-        Index of the building each service is in after the change.
+        Index of the building each service is in after the change, or an
+        :class:`Allocation` when divisible services are split.
     """
     keep = np.asarray(keep, dtype=bool)
-    assign = np.asarray(assign, dtype=np.int64)
+    alloc = assign if isinstance(assign, Allocation) else Allocation.single(assign)
     finance = instance.finance
     discount = discount_factors(finance)
     flows = building_cash_flows(instance.buildings, finance)
     home = instance.home_index()
-    moved = assign != home
+    moved = alloc.building != home[alloc.service]
     move_one_off = move_costs(instance.services, finance)
+    placement = _placement_costs(instance, alloc)
 
     scenario = np.where(keep[:, None, None], flows.keep, flows.dispose)
     service_flows = np.zeros((len(instance.services), len(CATEGORIES), len(discount)))
-    service_flows[moved, MOVES, 1] = move_one_off[moved]
+    per_service = np.asarray(
+        np.bincount(
+            alloc.service,
+            weights=np.where(moved, move_one_off[alloc.service], 0.0) * alloc.share + placement,
+            minlength=len(instance.services),
+        ),
+        dtype=float,
+    )
+    service_flows[:, MOVES, 1] = per_service
     baseline_pv = float((flows.keep.sum(axis=1) @ discount).sum())
     scenario_pv = float(
         (scenario.sum(axis=1) @ discount).sum() + (service_flows[:, MOVES] @ discount).sum()
     )
 
     cash = _cash_flow_table(instance, flows.keep, scenario, service_flows)
-    buildings = _building_table(instance, keep, assign, home, flows.exit_years, scenario, discount)
-    moves = _moves_table(instance, assign, home, move_one_off)
-    access, summary = _access_tables(instance, assign, home)
+    buildings = _building_table(instance, keep, alloc, home, flows.exit_years, scenario, discount)
+    moves = _moves_table(instance, alloc, home, move_one_off, placement)
+    access, summary = _access_tables(instance, alloc, home)
     agencies = _agency_table(instance, cash, buildings, moves, discount)
-    violations = _violations(instance, keep, assign, home, summary)
+    violations = _violations(instance, keep, alloc, home, summary, per_service, scenario)
     return Evaluation(
         present_cost=scenario_pv,
         baseline_cost=baseline_pv,
@@ -105,6 +144,13 @@ def evaluate(
         cash_flows=cash,
         violations=tuple(violations),
     )
+
+
+def _placement_costs(instance: EstateInstance, alloc: Allocation) -> NDArray[np.float64]:
+    """Per triplet: the instance's assignment cost of that placement, times its share."""
+    if instance.assignment_cost is None:
+        return np.zeros(len(alloc.service))
+    return instance.assignment_cost[alloc.service, alloc.building] * alloc.share
 
 
 def _cash_flow_table(
@@ -136,7 +182,7 @@ def _cash_flow_table(
 def _building_table(
     instance: EstateInstance,
     keep: NDArray[np.bool_],
-    assign: NDArray[np.int64],
+    alloc: Allocation,
     home: NDArray[np.int64],
     exit_years: NDArray[np.int64],
     scenario: NDArray[np.float64],
@@ -144,10 +190,11 @@ def _building_table(
 ) -> pd.DataFrame:
     b = instance.buildings
     n = len(b)
-    moved = assign != home
+    moved = (alloc.building != home[alloc.service]) & (alloc.share > SHARE_EPS)
     desks = instance.services["desks"].to_numpy(dtype=float)
-    arriving = np.bincount(assign[moved], minlength=n)
-    leaving = np.bincount(home[moved], minlength=n)
+    arriving = np.bincount(alloc.building[moved], minlength=n)
+    leaving_services = np.unique(alloc.service[moved])
+    leaving = np.bincount(home[leaving_services], minlength=n)
     decision = np.where(~keep, "dispose", np.where(arriving > 0, "host", "retain"))
     leasehold = (b["tenure"] == "leasehold").to_numpy()
     disposed = ~keep
@@ -166,7 +213,9 @@ def _building_table(
             "exit_year": np.where(disposed, exit_years, 0),
             "capacity_desks": b["capacity_desks"].to_numpy(dtype=float),
             "desks_before": np.bincount(home, weights=desks, minlength=n),
-            "desks_after": np.bincount(assign, weights=desks, minlength=n),
+            "desks_after": np.bincount(
+                alloc.building, weights=desks[alloc.service] * alloc.share, minlength=n
+            ).round(6),
             "services_in": arriving,
             "services_out": leaving,
             "running_cost_gbp": b["running_cost"].to_numpy(dtype=float),
@@ -180,52 +229,70 @@ def _building_table(
 
 def _moves_table(
     instance: EstateInstance,
-    assign: NDArray[np.int64],
+    alloc: Allocation,
     home: NDArray[np.int64],
     move_one_off: NDArray[np.float64],
+    placement: NDArray[np.float64],
 ) -> pd.DataFrame:
+    """One row per service (or share of a divisible service) that moves."""
     s = instance.services
     b_ids = np.asarray(instance.building_ids, dtype=object)
-    moved = np.flatnonzero(assign != home)
+    moved = np.flatnonzero((alloc.building != home[alloc.service]) & (alloc.share > SHARE_EPS))
+    sv = alloc.service[moved]
+    share = alloc.share[moved]
     return pd.DataFrame(
         {
-            "service_id": s["service_id"].to_numpy(dtype=object)[moved],
-            "agency": s["agency"].to_numpy(dtype=object)[moved],
-            "name": s["name"].to_numpy(dtype=object)[moved],
-            "service_type": s["service_type"].to_numpy(dtype=object)[moved],
-            "from_building": b_ids[home[moved]],
-            "to_building": b_ids[assign[moved]],
-            "desks": s["desks"].to_numpy(dtype=float)[moved],
-            "cost": move_one_off[moved].round(MONEY_DP),
+            "service_id": s["service_id"].to_numpy(dtype=object)[sv],
+            "agency": s["agency"].to_numpy(dtype=object)[sv],
+            "name": s["name"].to_numpy(dtype=object)[sv],
+            "service_type": s["service_type"].to_numpy(dtype=object)[sv],
+            "from_building": b_ids[home[sv]],
+            "to_building": b_ids[alloc.building[moved]],
+            "desks": (s["desks"].to_numpy(dtype=float)[sv] * share).round(6),
+            "share": share.round(6),
+            "cost": (move_one_off[sv] * share + placement[moved]).round(MONEY_DP),
         }
     )
 
 
 def nearest_minutes(
-    instance: EstateInstance, service_type: str, where: NDArray[np.int64]
+    instance: EstateInstance, service_type: str, hosts: NDArray[np.int64]
 ) -> NDArray[np.float64]:
-    """Minutes from each zone to the nearest building holding ``service_type``."""
+    """Minutes from each zone to the nearest of ``hosts`` (buildings holding the type)."""
     standard = instance.access[service_type]
-    is_type = (instance.services["service_type"] == service_type).to_numpy()
-    hosts = np.unique(where[is_type])
     minutes = instance.travel[standard.mode].minutes
     if len(hosts) == 0:
         return np.full(minutes.shape[0], np.inf)
     return np.asarray(minutes[:, hosts].min(axis=1), dtype=float)
 
 
+def hosts_of(
+    instance: EstateInstance,
+    service_type: str,
+    service: NDArray[np.int64],
+    building: NDArray[np.int64],
+) -> NDArray[np.int64]:
+    """Buildings holding any part of a service of ``service_type``."""
+    is_type = (instance.services["service_type"] == service_type).to_numpy()
+    return np.unique(building[is_type[service]])
+
+
 def _access_tables(
-    instance: EstateInstance, assign: NDArray[np.int64], home: NDArray[np.int64]
+    instance: EstateInstance, alloc: Allocation, home: NDArray[np.int64]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     weight = instance.zone_weight()
     total = weight.sum()
     zone_ids = instance.zones["zone_id"].to_numpy(dtype=object)
     population = instance.zones["population"].to_numpy(dtype=float)
+    everyone = np.arange(len(home), dtype=np.int64)
+    present = alloc.share > SHARE_EPS
     parts, summary = [], []
     for k in sorted(instance.access):
         standard = instance.access[k]
-        before = nearest_minutes(instance, k, home)
-        after = nearest_minutes(instance, k, assign)
+        hosts_before = hosts_of(instance, k, everyone, home)
+        hosts_after = hosts_of(instance, k, alloc.service[present], alloc.building[present])
+        before = nearest_minutes(instance, k, hosts_before)
+        after = nearest_minutes(instance, k, hosts_after)
         in_before = reachable(before, standard.max_minutes)
         in_after = reachable(after, standard.max_minutes)
         parts.append(
@@ -257,16 +324,12 @@ def _access_tables(
                 "target_share": round(standard.target_share(share_before), SHARE_DP),
                 "mean_minutes_before": _weighted_mean(before, weight),
                 "mean_minutes_after": _weighted_mean(after, weight),
-                "buildings_before": len(np.unique(home[_of_type(instance, k)])),
-                "buildings_after": len(np.unique(assign[_of_type(instance, k)])),
+                "buildings_before": len(hosts_before),
+                "buildings_after": len(hosts_after),
             }
         )
     access = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     return access, pd.DataFrame(summary)
-
-
-def _of_type(instance: EstateInstance, service_type: str) -> NDArray[np.bool_]:
-    return (instance.services["service_type"] == service_type).to_numpy()
 
 
 def _weighted_mean(minutes: NDArray[np.float64], weight: NDArray[np.float64]) -> float | None:
@@ -336,39 +399,105 @@ def payback_year(net_saving_by_year: pd.Series) -> int | None:
 def _violations(
     instance: EstateInstance,
     keep: NDArray[np.bool_],
-    assign: NDArray[np.int64],
+    alloc: Allocation,
     home: NDArray[np.int64],
     summary: pd.DataFrame,
+    per_service_one_off: NDArray[np.float64],
+    scenario: NDArray[np.float64],
 ) -> list[str]:
-    b = instance.buildings
-    s = instance.services
+    """Every rule of MODEL.md section 4 the decision breaks, in words."""
+    b, s, policy = instance.buildings, instance.services, instance.policy
     ids = instance.building_ids
-    out = []
-    for i in np.flatnonzero(b["must_retain"].to_numpy(dtype=bool) & ~keep):
-        out.append(f"building {ids[i]} must be retained")
-    for j in np.flatnonzero(~keep[assign]):
-        out.append(f"service {s['service_id'].iloc[j]} is in disposed building {ids[assign[j]]}")
-    for j in np.flatnonzero(~s["movable"].to_numpy(dtype=bool) & (assign != home)):
-        out.append(f"service {s['service_id'].iloc[j]} cannot move")
-    used = np.bincount(assign, weights=s["desks"].to_numpy(dtype=float), minlength=len(b))
-    cap = b["capacity_desks"].to_numpy(dtype=float) * instance.policy.utilisation
-    for i in np.flatnonzero(used > cap + 1e-6):
-        if keep[i]:
-            out.append(f"building {ids[i]} over capacity: {used[i]:g} > {cap[i]:g} desks")
-    agency = s["agency"].to_numpy(dtype=object)
+    sid = s["service_id"].to_numpy(dtype=object)
+    out: list[str] = []
+    used = alloc.share > SHARE_EPS
+    sv, bv, fv = alloc.service[used], alloc.building[used], alloc.share[used]
+    total = np.bincount(alloc.service, weights=alloc.share, minlength=len(s))
+    for j in np.flatnonzero(np.abs(total - 1.0) > 1e-6):
+        out.append(f"service {sid[j]} is placed {total[j]:g} times, not once")
+    divisible = s["divisible"].to_numpy(dtype=bool) if "divisible" in s else np.zeros(len(s), bool)
+    split = np.bincount(sv, minlength=len(s)) > 1
+    for j in np.flatnonzero(split & ~divisible):
+        out.append(f"service {sid[j]} is split across buildings but is not divisible")
+    forced_keep = (
+        b["must_retain"].to_numpy(dtype=bool)
+        | b["building_id"].isin(policy.force_keep).to_numpy()
+        | (
+            ~b["agency"].isin(list(policy.agencies)).to_numpy()
+            if policy.agencies is not None
+            else np.zeros(len(b), bool)
+        )
+    )
+    for i in np.flatnonzero(forced_keep & ~keep):
+        out.append(f"building {ids[i]} must be kept")
+    for i in np.flatnonzero(b["building_id"].isin(policy.force_dispose).to_numpy() & keep):
+        out.append(f"building {ids[i]} must be disposed of")
+    for j, i in zip(sv, bv, strict=True):
+        if not keep[i]:
+            out.append(f"service {sid[j]} is in disposed building {ids[i]}")
+    moved = bv != home[sv]
+    s_agency = s["agency"].to_numpy(dtype=object)
     b_agency = b["agency"].to_numpy(dtype=object)
-    foreign = (assign != home) & (b_agency[assign] != agency)
-    siloed = instance.policy.sharing == "siloed"
-    for j in np.flatnonzero(foreign & (siloed | ~b["can_host"].to_numpy(dtype=bool)[assign])):
-        out.append(f"service {s['service_id'].iloc[j]} may not move into {ids[assign[j]]}")
-    for j in np.flatnonzero(s["exclusive"].to_numpy(dtype=bool)):
-        others = set(agency[assign == assign[j]]) - {agency[j]}
+    taking_part = (
+        np.isin(s_agency, list(policy.agencies))
+        if policy.agencies is not None
+        else np.ones(len(s), bool)
+    )
+    for j in np.unique(sv[moved & ~(s["movable"].to_numpy(dtype=bool) & taking_part)[sv]]):
+        out.append(f"service {sid[j]} cannot move")
+    foreign = moved & (b_agency[bv] != s_agency[sv])
+    host_ok = b["can_host"].to_numpy(dtype=bool)
+    if policy.agencies is not None:
+        host_ok = host_ok & np.isin(b_agency, list(policy.agencies))
+    bad_host = foreign & ((policy.sharing == "siloed") | ~host_ok[bv])
+    for j, i in zip(sv[bad_host], bv[bad_host], strict=True):
+        out.append(f"service {sid[j]} may not move into {ids[i]}")
+    if policy.move_radius_km is not None:
+        xy = b[["easting", "northing"]].to_numpy(dtype=float)
+        km = np.hypot(*(xy[bv] - xy[home[sv]]).T) / 1000.0
+        for j, i in zip(
+            sv[moved & (km > policy.move_radius_km + 1e-9)],
+            bv[moved & (km > policy.move_radius_km + 1e-9)],
+            strict=True,
+        ):
+            out.append(f"service {sid[j]} moves beyond {policy.move_radius_km:g} km to {ids[i]}")
+    desks = s["desks"].to_numpy(dtype=float)
+    load = np.bincount(bv, weights=desks[sv] * fv, minlength=len(b))
+    cap = b["capacity_desks"].to_numpy(dtype=float) * policy.utilisation
+    for i in np.flatnonzero(keep & (load > cap + 1e-6)):
+        out.append(f"building {ids[i]} over capacity: {load[i]:g} > {cap[i]:g} desks")
+    exclusive = s["exclusive"].to_numpy(dtype=bool)
+    for j in np.unique(sv[exclusive[sv]]):
+        where = set(bv[sv == j])
+        others = {s_agency[x] for x, i in zip(sv, bv, strict=True) if i in where} - {s_agency[j]}
         if others:
-            out.append(f"exclusive service {s['service_id'].iloc[j]} shares with {sorted(others)}")
+            out.append(f"exclusive service {sid[j]} shares with {sorted(others)}")
     for row in summary.itertuples():
         if row.share_after + 1e-6 < row.target_share:
             out.append(
                 f"access to {row.service_type}: {row.share_after:.4f} of population within "
                 f"{row.max_minutes:g} min, below the required {row.target_share:.4f}"
             )
+    kept = int(keep.sum())
+    if policy.keep_exactly is not None and kept != policy.keep_exactly:
+        out.append(f"{kept} buildings kept, not exactly {policy.keep_exactly}")
+    if policy.keep_at_most is not None and kept > policy.keep_at_most:
+        out.append(f"{kept} buildings kept, more than {policy.keep_at_most}")
+    dilaps = scenario[:, DILAPIDATIONS].sum(axis=1)
+    budgets = []
+    if policy.capital_budget is not None:
+        budgets.append(
+            (
+                "the pooled budget",
+                policy.capital_budget,
+                np.ones(len(s), bool),
+                np.ones(len(b), bool),
+            )
+        )
+    for agency, amount in sorted((policy.agency_budgets or {}).items()):
+        budgets.append((f"the {agency} budget", amount, s_agency == agency, b_agency == agency))
+    for name, amount, mine_s, mine_b in budgets:
+        spent = float(per_service_one_off[mine_s].sum() + dilaps[mine_b].sum())
+        if spent > amount + 1e-6 * max(1.0, amount) + 1e-6:
+            out.append(f"one-off costs {spent:,.2f} exceed {name} of {amount:,.2f}")
     return out
