@@ -7,16 +7,20 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from estate.errors import SolverError
-from optimise.evaluate import Evaluation, evaluate
-from optimise.formulation import Formulation, formulate
+from optimise.evaluate import Allocation, Evaluation, evaluate
+from optimise.formulation import Formulation, LinearProgram, formulate
 from optimise.instance import EstateInstance
 from optimise.settings import SolverSettings
-from optimise.solve import SolverOutput, SolveStatus, solve_with_pulp
+from optimise.solve import SolverOutput, SolveStatus, solve
 
 # The solver's objective and our independent pricing of its decision must agree.
 CONSISTENCY_TOL_GBP = 1.0
+# Above this many integer columns HiGHS alone rarely improves on the baseline in minutes.
+HEURISTIC_ABOVE = 20_000
+FEASIBILITY_TOL = 1e-6
 
 
 @dataclass(frozen=True)
@@ -25,7 +29,9 @@ class Result:
 
     ``evaluation`` is ``None`` unless a decision was found (``optimal`` or
     ``feasible``); ``gap`` is the relative gap between the decision's present cost and
-    the solver's proven bound.
+    the solver's proven bound.  ``allocation`` has one row per (service, building,
+    share); ``assignment`` the building holding the largest share of each service.
+    ``diagnosis`` explains an ``infeasible`` result.
     """
 
     status: SolveStatus
@@ -38,7 +44,10 @@ class Result:
     detail: str
     keep: pd.Series | None
     assignment: pd.Series | None
+    allocation: pd.DataFrame | None
     evaluation: Evaluation | None
+    diagnosis: object | None = None
+    warm_started: bool = False
 
     @property
     def has_solution(self) -> bool:
@@ -54,30 +63,90 @@ class EstateModel:
         self.formulation: Formulation = formulate(instance)
         self.build_seconds = time.perf_counter() - start
 
-    def solve(self, settings: SolverSettings | None = None) -> Result:
-        """Solve and price the decision; never raises for infeasible or unfinished solves."""
-        settings = settings or SolverSettings()
-        output = solve_with_pulp(self.formulation.lp, settings)
-        return self._result(output)
+    def solve(self, settings: SolverSettings | None = None, diagnose: bool = True) -> Result:
+        """Solve and price the decision; never raises for infeasible or unfinished solves.
 
-    def decision(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Keep flags and each service's building index from column values."""
+        An infeasible model is re-solved with penalised slack to say why
+        (``Result.diagnosis``) unless ``diagnose`` is False.
+        """
+        settings = settings or SolverSettings()
+        if self.use_heuristics(settings):
+            from optimise.heuristics import solve_large
+
+            output = solve_large(self, settings)
+            warm = True
+        else:
+            start = self.baseline_start()
+            output = solve(self.formulation.lp, settings, start, self.formulation.link_rows)
+            warm = start is not None and settings.warm_start
+        result = self._result(output, warm_started=warm)
+        if result.status is SolveStatus.INFEASIBLE and diagnose:
+            from optimise.diagnose import diagnose_infeasibility
+
+            diagnosis = diagnose_infeasibility(self, settings)
+            result = Result(**{**result.__dict__, "diagnosis": diagnosis})
+        return result
+
+    def use_heuristics(self, settings: SolverSettings) -> bool:
+        """Whether ``settings`` ask for the heuristic-first strategy on this model."""
+        if settings.strategy != "auto":
+            return settings.strategy == "heuristic" and settings.solver == "highs"
+        return (
+            settings.solver == "highs" and int(self.formulation.lp.integer.sum()) > HEURISTIC_ABOVE
+        )
+
+    def baseline_start(self) -> NDArray[np.float64] | None:
+        """Column values of the baseline (keep everything, move nothing), if feasible."""
+        keep = np.ones(len(self.instance.buildings), dtype=bool)
+        return self.columns(keep, self.instance.home_index())
+
+    def columns(
+        self, keep: NDArray[np.bool_], assign: NDArray[np.int64]
+    ) -> NDArray[np.float64] | None:
+        """Full column values for a decision (derived columns filled in), or None when
+        the decision breaks a row or bound of the model."""
+        f = self.formulation
+        lp = f.lp
+        x = np.zeros(len(lp.c))
+        x[f.keep_col] = keep.astype(float)
+        at = assign[f.pair_service] == f.pair_building
+        x[f.pair_col[at]] = 1.0
+        if np.count_nonzero(at) != len(assign):
+            return None  # a service placed outside its candidates
+        for block in f.access_blocks:
+            held = np.isin(
+                block.present_building, _hosts(self.instance, block.service_type, assign)
+            )
+            x[block.present_col] = held.astype(float)
+            if len(block.covered_col):
+                x[block.covered_col] = np.minimum(1.0, block.reach @ held.astype(float))
+        agency = self.instance.services["agency"].to_numpy(dtype=object)
+        for (a, b), col in f.agency_cols.items():
+            x[col] = float(np.any((assign == b) & (agency == a)))
+        return x if is_feasible(lp, x) else None
+
+    def decision(self, x: NDArray[np.float64]) -> tuple[NDArray[np.bool_], Allocation]:
+        """Keep flags and where each service (or share of one) goes, from column values."""
         f = self.formulation
         keep = x[f.keep_col] > 0.5
-        chosen = x[f.pair_col] > 0.5
-        assign = np.full(len(self.instance.services), -1, dtype=np.int64)
-        assign[f.pair_service[chosen]] = f.pair_building[chosen]
-        if (assign < 0).any():
-            raise SolverError("the solver left a service unassigned")
-        return keep, assign
+        values = x[f.pair_col]
+        integer = self.formulation.lp.integer[f.pair_col]
+        share = np.where(integer, np.round(values), values)
+        used = share > 1e-9
+        sv, bv, fv = f.pair_service[used], f.pair_building[used], share[used]
+        totals = np.bincount(sv, weights=fv, minlength=len(self.instance.services))
+        if (np.abs(totals - 1.0) > 1e-6).any():
+            raise SolverError("the solver left a service unplaced or placed twice")
+        return keep, Allocation(sv, bv, fv / totals[sv])
 
-    def _result(self, output: SolverOutput) -> Result:
-        keep_s = assign_s = evaluation = None
+    def _result(self, output: SolverOutput, warm_started: bool) -> Result:
+        keep_s = assign_s = alloc_df = evaluation = None
         if output.x is not None:
-            keep, assign = self.decision(output.x)
-            evaluation = evaluate(self.instance, keep, assign)
+            keep, alloc = self.decision(output.x)
+            evaluation = evaluate(self.instance, keep, alloc)
             assert output.objective is not None
-            if abs(evaluation.present_cost - output.objective) > CONSISTENCY_TOL_GBP:
+            tolerance = max(CONSISTENCY_TOL_GBP, 1e-9 * abs(output.objective))
+            if abs(evaluation.present_cost - output.objective) > tolerance:
                 raise SolverError(
                     f"solver objective {output.objective:,.2f} disagrees with the priced "
                     f"decision {evaluation.present_cost:,.2f}"
@@ -86,23 +155,49 @@ class EstateModel:
                 raise SolverError(
                     "the solver's decision breaks constraints: " + "; ".join(evaluation.violations)
                 )
-            ids = self.instance.building_ids
-            keep_s = pd.Series(keep, index=pd.Index(ids, name="building_id"), name="keep")
+            b_ids = np.asarray(self.instance.building_ids, dtype=object)
+            s_ids = np.asarray(self.instance.service_ids, dtype=object)
+            keep_s = pd.Series(keep, index=pd.Index(b_ids, name="building_id"), name="keep")
+            main = alloc.main_building(len(s_ids))
             assign_s = pd.Series(
-                np.asarray(ids, dtype=object)[assign],
-                index=pd.Index(self.instance.service_ids, name="service_id"),
-                name="building_id",
+                b_ids[main], index=pd.Index(s_ids, name="service_id"), name="building_id"
+            )
+            alloc_df = pd.DataFrame(
+                {
+                    "service_id": s_ids[alloc.service],
+                    "building_id": b_ids[alloc.building],
+                    "share": alloc.share,
+                }
             )
         return Result(
             status=output.status,
             objective=output.objective,
             bound=output.bound,
             gap=output.gap,
-            build_seconds=self.build_seconds,
+            build_seconds=self.build_seconds + output.build_seconds,
             solve_seconds=output.seconds,
             solver=output.solver,
             detail=output.detail,
             keep=keep_s,
             assignment=assign_s,
+            allocation=alloc_df,
             evaluation=evaluation,
+            warm_started=warm_started,
         )
+
+
+def is_feasible(lp: LinearProgram, x: NDArray[np.float64], tol: float = FEASIBILITY_TOL) -> bool:
+    """Whether ``x`` satisfies every bound and row of ``lp`` (relative tolerance)."""
+    inside = (x >= lp.col_lo - tol) & (x <= lp.col_hi + tol)
+    activity = lp.matrix @ x
+    rows_ok = (activity >= lp.row_lo - tol * np.maximum(1, np.abs(lp.row_lo))) & (
+        activity <= lp.row_hi + tol * np.maximum(1, np.abs(lp.row_hi))
+    )
+    return bool(inside.all() and rows_ok.all())
+
+
+def _hosts(
+    instance: EstateInstance, service_type: str, home: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    is_type = (instance.services["service_type"] == service_type).to_numpy()
+    return np.unique(home[is_type])

@@ -38,6 +38,8 @@ def print_summary(doc: dict[str, Any], console: Console, out_dir: str | None = N
     )
     if "npv_saving" not in doc:
         console.print("[red]No decision was found.[/]")
+        for finding in doc.get("diagnosis", {}).get("findings", []):
+            console.print(f"[red]- {finding['message']}[/]")
         return
     headline = Table(title="Headline (present values at the Green Book rate, real terms)")
     headline.add_column("Figure")

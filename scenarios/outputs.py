@@ -136,6 +136,9 @@ def summary(inputs: RunInputs, instance: EstateInstance, result: Result) -> dict
         "input_hashes": input_hashes(inputs),
         "versions": versions(),
     }
+    diagnosis = result.diagnosis
+    if diagnosis is not None and hasattr(diagnosis, "as_dict"):
+        doc["diagnosis"] = diagnosis.as_dict()
     evaluation = result.evaluation
     if evaluation is not None:
         doc["objective"] = round(float(evaluation.present_cost), MONEY_DP)
