@@ -1,0 +1,581 @@
+"""Primal heuristics for large estates: a good plan fast, for the MIP to start from.
+
+At county size (1,000 buildings, 3,000 services) HiGHS spends minutes in its root
+node and may not improve on the baseline at all.  Two heuristics find good plans in
+seconds and hand them to the exact solver as a warm start:
+
+- :func:`greedy_disposal` — guided by the LP relaxation, try to dispose of one
+  building at a time: re-house each of its services in a kept candidate building with
+  room (best LP affinity first), keep the move only if every rule still holds and the
+  present cost falls.
+- :func:`improve_by_windows` — large-neighbourhood search: free the buildings of one
+  geographical window (and the services in them), fix everything else, and solve that
+  small MIP exactly; sweep the windows while time allows.
+
+Both only ever accept plans that satisfy every row of the model.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import sparse
+from scipy.cluster.vq import kmeans2
+
+from optimise.formulation import LinearProgram
+from optimise.settings import SolverSettings
+from optimise.solve import SolverOutput, SolveStatus, relative_gap, solve, solve_with_highspy
+
+if TYPE_CHECKING:
+    from optimise.model import EstateModel
+
+WINDOW_BUILDINGS = 40
+
+
+@dataclass
+class _State:
+    """A plan under construction, with the bookkeeping to test one change quickly."""
+
+    keep: NDArray[np.bool_]
+    assign: NDArray[np.int64]
+    load: NDArray[np.float64]
+    hosting: list[NDArray[np.int64]]  # per access block: services of the type per host
+    cover: list[NDArray[np.int64]]  # per access block: hosts within reach per zone
+    covered_weight: NDArray[np.float64]  # per access block
+
+
+def lp_relaxation(model: EstateModel, settings: SolverSettings) -> NDArray[np.float64] | None:
+    """Column values of the LP relaxation, or None if it could not be solved."""
+    lp = model.formulation.lp
+    relaxed = LinearProgram(
+        lp.c,
+        lp.constant,
+        lp.matrix,
+        lp.row_lo,
+        lp.row_hi,
+        lp.col_lo,
+        lp.col_hi,
+        np.zeros_like(lp.integer),
+        lp.col_names,
+        lp.row_names,
+    )
+    out = solve_with_highspy(relaxed, settings.model_copy(update={"mip_rel_gap": 0.0}))
+    return out.x
+
+
+Move = tuple[int, int, int]  # (service, from building, to building)
+
+
+def greedy_disposal(
+    model: EstateModel, x_lp: NDArray[np.float64] | None, deadline: float
+) -> NDArray[np.float64] | None:
+    """From the baseline, dispose of buildings one by one while it pays and stays feasible.
+
+    Buildings go in order of the LP relaxation's advice (disposed there first), then by
+    saving per desk displaced.  Each service of the building goes to the kept candidate
+    with the best LP affinity that has room; if none has, one smaller service already
+    there may be moved on to make room (a one-step ejection chain).  Returns full column
+    values of the plan, or None when the baseline itself is infeasible.
+    """
+    f = model.formulation
+    inst = model.instance
+    start = model.baseline_start()
+    if start is None:
+        return None
+    n_b = len(inst.buildings)
+    home = inst.home_index()
+    desks = inst.services["desks"].to_numpy(dtype=float)
+    ctx = _Context(
+        f=f,
+        first=np.searchsorted(f.pair_service, np.arange(len(home) + 1)),
+        affinity=np.zeros(len(f.pair_col)) if x_lp is None else x_lp[f.pair_col],
+        desks=desks,
+        cap=inst.buildings["capacity_desks"].to_numpy(dtype=float) * inst.policy.utilisation,
+        home=home,
+        agency=inst.services["agency"].to_numpy(dtype=object),
+        exclusive=inst.services["exclusive"].to_numpy(dtype=bool),
+        movable=np.bincount(f.pair_service, minlength=len(home)) > 1,
+    )
+    saving = f.keep_cost - f.dispose_cost
+    keep_lp = np.ones(n_b) if x_lp is None else x_lp[f.keep_col]
+    state = _initial_state(model, home, desks)
+    weight = inst.zone_weight()
+    targets = [f.target_share[b.service_type] * weight.sum() for b in f.access_blocks]
+    s_type = inst.services["service_type"].to_numpy(dtype=object)
+    block_of_type = {b.service_type: i for i, b in enumerate(f.access_blocks)}
+    displaced = np.maximum(np.bincount(home, weights=desks, minlength=n_b), 1.0)
+    order = np.lexsort((-saving / displaced, keep_lp > 0.5))
+    forced = f.lp.col_lo[f.keep_col] > 0.5
+    changed = True
+    while changed and time.perf_counter() < deadline:
+        changed = False
+        for b in order:
+            if time.perf_counter() > deadline:
+                break
+            if forced[b] or saving[b] <= 0 or not state.keep[b]:
+                continue
+            if _try_dispose(int(b), state, ctx, f, saving, s_type, block_of_type, weight, targets):
+                changed = True
+    x = model.columns(state.keep, state.assign)
+    return x if x is not None else start
+
+
+def _try_dispose(
+    b: int,
+    state: _State,
+    ctx: _Context,
+    f: object,
+    saving: NDArray[np.float64],
+    s_type: NDArray[np.object_],
+    block_of_type: dict[str, int],
+    weight: NDArray[np.float64],
+    targets: list[float],
+) -> bool:
+    """Dispose of ``b`` if its services can be re-housed, every rule holds and it pays."""
+    home = ctx.home
+    residents = np.flatnonzero(state.assign == b)
+    if not ctx.movable[residents].all():
+        return False
+    plan = _rehouse(b, residents, state, ctx)
+    if plan is None:
+        return False
+    move_delta = sum(_move_cost(f, s, to, home) - _move_cost(f, s, fr, home) for s, fr, to in plan)
+    if saving[b] - move_delta <= 1e-6:
+        return False
+    if not _access_ok_after(state, plan, f, s_type, block_of_type, weight, targets):
+        return False
+    _commit(state, plan, b, ctx.desks, f, s_type, block_of_type, weight)
+    return True
+
+
+@dataclass(frozen=True)
+class _Context:
+    f: object
+    first: NDArray[np.int64]
+    affinity: NDArray[np.float64]
+    desks: NDArray[np.float64]
+    cap: NDArray[np.float64]
+    home: NDArray[np.int64]
+    agency: NDArray[np.object_]
+    exclusive: NDArray[np.bool_]
+    movable: NDArray[np.bool_]
+
+    def options(self, s: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        lo, hi = self.first[s], self.first[s + 1]
+        return self.f.pair_building[lo:hi], self.affinity[lo:hi]  # type: ignore[attr-defined]
+
+
+def _initial_state(
+    model: EstateModel, home: NDArray[np.int64], desks: NDArray[np.float64]
+) -> _State:
+    f = model.formulation
+    inst = model.instance
+    n_b = len(inst.buildings)
+    s_type = inst.services["service_type"].to_numpy(dtype=object)
+    weight = inst.zone_weight()
+    hosting, cover, covered = [], [], []
+    for block in f.access_blocks:
+        position = np.full(n_b, -1)
+        position[block.present_building] = np.arange(len(block.present_building))
+        of_type = np.flatnonzero(s_type == block.service_type)
+        h = np.bincount(position[home[of_type]], minlength=len(block.present_building))
+        hosting.append(h)
+        c = np.asarray(block.reach @ (h > 0).astype(np.int64)).ravel().astype(np.int64)
+        cover.append(c)
+        covered.append(float(weight[block.covered_zone][c > 0].sum()))
+    return _State(
+        keep=np.ones(n_b, dtype=bool),
+        assign=home.copy(),
+        load=np.bincount(home, weights=desks, minlength=n_b).astype(float),
+        hosting=hosting,
+        cover=cover,
+        covered_weight=np.asarray(covered, dtype=float),
+    )
+
+
+def _move_cost(f: object, s: int, where: int, home: NDArray[np.int64]) -> float:
+    return 0.0 if where == home[s] else float(f.move_cost[s])  # type: ignore[attr-defined]
+
+
+def _rehouse(
+    b: int, residents: NDArray[np.int64], state: _State, ctx: _Context
+) -> list[Move] | None:
+    """Moves that empty ``b`` (largest service first), or None if one cannot be placed."""
+    extra = np.zeros_like(state.load)
+    plan: list[Move] = []
+    moved: set[int] = set()
+    for s in residents[np.argsort(-ctx.desks[residents], kind="stable")]:
+        s = int(s)
+        options, affinity = ctx.options(s)
+        score = np.where(options == ctx.home[s], affinity + 10.0, affinity)  # home is free
+        ranked = [int(options[k]) for k in np.argsort(-score, kind="stable")]
+        ranked = [d for d in ranked if d != b and state.keep[d]]
+        placed = False
+        for dest in ranked:
+            if _fits(s, dest, b, state, ctx, plan, extra):
+                plan.append((s, b, dest))
+                extra[dest] += ctx.desks[s]
+                moved.add(s)
+                placed = True
+                break
+        if not placed:
+            for dest in ranked:
+                ejection = _make_room(s, dest, b, state, ctx, plan, extra, moved)
+                if ejection is not None:
+                    r, r_dest = ejection
+                    plan.append((r, dest, r_dest))
+                    extra[dest] -= ctx.desks[r]
+                    extra[r_dest] += ctx.desks[r]
+                    moved.add(r)
+                    plan.append((s, b, dest))
+                    extra[dest] += ctx.desks[s]
+                    moved.add(s)
+                    placed = True
+                    break
+        if not placed:
+            return None
+    return plan
+
+
+def _fits(
+    s: int,
+    dest: int,
+    leaving: int,
+    state: _State,
+    ctx: _Context,
+    plan: list[Move],
+    extra: NDArray[np.float64],
+) -> bool:
+    if state.load[dest] + extra[dest] + ctx.desks[s] > ctx.cap[dest] + 1e-9:
+        return False
+    return _exclusive_ok(s, dest, state, ctx, plan)
+
+
+def _make_room(
+    s: int,
+    dest: int,
+    leaving: int,
+    state: _State,
+    ctx: _Context,
+    plan: list[Move],
+    extra: NDArray[np.float64],
+    moved: set[int],
+) -> tuple[int, int] | None:
+    """A resident of ``dest`` to move on, and where, so that ``s`` fits in ``dest``."""
+    need = state.load[dest] + extra[dest] + ctx.desks[s] - ctx.cap[dest]
+    residents = [
+        int(r)
+        for r in np.flatnonzero(state.assign == dest)
+        if int(r) not in moved and ctx.movable[r] and ctx.desks[r] + 1e-9 >= need
+    ]
+    for r in sorted(residents, key=lambda r: ctx.desks[r]):
+        options, affinity = ctx.options(r)
+        for k in np.argsort(-affinity, kind="stable"):
+            r_dest = int(options[k])
+            if r_dest in (dest, leaving) or not state.keep[r_dest]:
+                continue
+            trial = [*plan, (r, dest, r_dest)]
+            bumped = extra.copy()
+            bumped[dest] -= ctx.desks[r]
+            bumped[r_dest] += ctx.desks[r]
+            if _fits(r, r_dest, dest, state, ctx, plan, extra) and _fits(
+                s, dest, leaving, state, ctx, trial, bumped
+            ):
+                return r, r_dest
+    return None
+
+
+def _exclusive_ok(s: int, dest: int, state: _State, ctx: _Context, plan: list[Move]) -> bool:
+    if not ctx.exclusive.any():
+        return True
+    gone = {m for m, fr, _ in plan if fr == dest}
+    there = {int(t) for t in np.flatnonzero(state.assign == dest)} - gone
+    there |= {m for m, _, to in plan if to == dest}
+    mine = ctx.agency[s]
+    for t in there:
+        if ctx.agency[t] != mine and (ctx.exclusive[s] or ctx.exclusive[t]):
+            return False
+    return True
+
+
+def _access_ok_after(
+    state: _State,
+    plan: list[Move],
+    f: object,
+    s_type: NDArray[np.object_],
+    block_of_type: dict[str, int],
+    weight: NDArray[np.float64],
+    targets: list[float],
+) -> bool:
+    for i, delta in _hosting_deltas(plan, f, s_type, block_of_type).items():
+        block = f.access_blocks[i]  # type: ignore[attr-defined]
+        before = state.hosting[i] > 0
+        after = (state.hosting[i] + delta) > 0
+        changed = np.flatnonzero(before != after)
+        if len(changed) == 0:
+            continue
+        step = after[changed].astype(np.int64) - before[changed].astype(np.int64)
+        cover = state.cover[i] + block.reach[:, changed] @ step
+        covered = float(weight[block.covered_zone][cover > 0].sum())
+        if covered < targets[i] - 1e-6 * max(1.0, targets[i]):
+            return False
+    return True
+
+
+def _hosting_deltas(
+    plan: list[Move],
+    f: object,
+    s_type: NDArray[np.object_],
+    block_of_type: dict[str, int],
+) -> dict[int, NDArray[np.int64]]:
+    deltas: dict[int, NDArray[np.int64]] = {}
+    for s, origin, dest in plan:
+        i = block_of_type.get(str(s_type[s]))
+        if i is None:
+            continue
+        block = f.access_blocks[i]  # type: ignore[attr-defined]
+        d = deltas.setdefault(i, np.zeros(len(block.present_building), dtype=np.int64))
+        d[np.searchsorted(block.present_building, origin)] -= 1
+        d[np.searchsorted(block.present_building, dest)] += 1
+    return deltas
+
+
+def _commit(
+    state: _State,
+    plan: list[Move],
+    b: int,
+    desks: NDArray[np.float64],
+    f: object,
+    s_type: NDArray[np.object_],
+    block_of_type: dict[str, int],
+    weight: NDArray[np.float64],
+) -> None:
+    for i, delta in _hosting_deltas(plan, f, s_type, block_of_type).items():
+        block = f.access_blocks[i]  # type: ignore[attr-defined]
+        before = state.hosting[i] > 0
+        state.hosting[i] = state.hosting[i] + delta
+        after = state.hosting[i] > 0
+        changed = np.flatnonzero(before != after)
+        step = after[changed].astype(np.int64) - before[changed].astype(np.int64)
+        state.cover[i] = state.cover[i] + block.reach[:, changed] @ step
+        state.covered_weight[i] = float(weight[block.covered_zone][state.cover[i] > 0].sum())
+    for s, origin, dest in plan:
+        state.load[origin] -= desks[s]
+        state.load[dest] += desks[s]
+        state.assign[s] = dest
+    state.keep[b] = False
+
+
+# --- large-neighbourhood search ------------------------------------------------------
+
+
+def rins(
+    model: EstateModel,
+    x: NDArray[np.float64],
+    x_lp: NDArray[np.float64],
+    settings: SolverSettings,
+    seconds: float,
+) -> NDArray[np.float64]:
+    """Relaxation-induced neighbourhood: free the buildings where the plan and the LP
+    relaxation disagree (and their services), fix the rest, solve that MIP."""
+    f = model.formulation
+    lp = f.lp
+    disagree = np.flatnonzero(np.abs(x[f.keep_col] - x_lp[f.keep_col]) > 0.01)
+    if len(disagree) == 0:
+        return x
+    free = free_columns(model, disagree, x)
+    sub, _ = restrict(lp, free, x)
+    local = settings.model_copy(
+        update={"time_limit_seconds": seconds, "mip_rel_gap": 1e-6, "warm_start": True}
+    )
+    out = solve_with_highspy(sub, local, start=x[free])
+    if out.x is None:
+        return x
+    candidate = x.copy()
+    candidate[free] = np.where(sub.integer, np.round(out.x), out.x)
+    from optimise.model import is_feasible
+
+    if lp.c @ candidate < lp.c @ x and is_feasible(lp, candidate):
+        return candidate
+    return x
+
+
+def windows(
+    model: EstateModel, size: int = WINDOW_BUILDINGS, seed: int = 0
+) -> list[NDArray[np.int64]]:
+    """Geographical groups of about ``size`` buildings (k-means on their coordinates)."""
+    xy = model.instance.buildings[["easting", "northing"]].to_numpy(dtype=float)
+    k = max(1, len(xy) // size)
+    if k == 1:
+        return [np.arange(len(xy))]
+    _, label = kmeans2(xy, k, seed=np.random.default_rng(seed), minit="++")
+    groups = [np.flatnonzero(label == g) for g in range(k)]
+    return [g for g in groups if len(g)]
+
+
+def restrict(
+    lp: LinearProgram, free: NDArray[np.bool_], x: NDArray[np.float64]
+) -> tuple[LinearProgram, NDArray[np.int64]]:
+    """The sub-problem in the ``free`` columns with every other column fixed at ``x``.
+
+    Rows touching no free column are dropped (``x`` satisfies them already).
+    """
+    fixed_cols = np.flatnonzero(~free)
+    free_cols = np.flatnonzero(free)
+    contribution = lp.matrix[:, fixed_cols] @ x[fixed_cols]
+    sub = lp.matrix[:, free_cols].tocsr()
+    rows = np.flatnonzero(np.diff(sub.indptr) > 0)
+    return (
+        LinearProgram(
+            lp.c[free],
+            float(lp.c[~free] @ x[~free] + lp.constant),
+            sparse.csr_matrix(sub[rows]),
+            lp.row_lo[rows] - contribution[rows],
+            lp.row_hi[rows] - contribution[rows],
+            lp.col_lo[free],
+            lp.col_hi[free],
+            lp.integer[free],
+            [lp.col_names[j] for j in free_cols],
+            [lp.row_names[i] for i in rows],
+        ),
+        rows,
+    )
+
+
+def free_columns(
+    model: EstateModel, window: NDArray[np.int64], x: NDArray[np.float64]
+) -> NDArray[np.bool_]:
+    """Columns a window frees: its buildings' keep, every pair of a service that lives or
+    sits in it, and the access/exclusivity columns of the buildings those services may use."""
+    f = model.formulation
+    n_b = len(model.instance.buildings)
+    in_window = np.zeros(n_b, dtype=bool)
+    in_window[window] = True
+    home = model.instance.home_index()
+    sits = np.full(len(home), -1)
+    chosen = x[f.pair_col] > 0.5
+    sits[f.pair_service[chosen]] = f.pair_building[chosen]
+    loose = in_window[home] | in_window[np.maximum(sits, 0)]
+    free = np.zeros(len(f.lp.c), dtype=bool)
+    free[f.keep_col[window]] = True
+    free_pairs = loose[f.pair_service]
+    free[f.pair_col[free_pairs]] = True
+    touched = np.zeros(n_b, dtype=bool)
+    touched[f.pair_building[free_pairs]] = True
+    for block in f.access_blocks:
+        hosts = touched[block.present_building]
+        free[block.present_col[hosts]] = True
+        near = np.asarray(block.reach[:, np.flatnonzero(hosts)].sum(axis=1)).ravel() > 0
+        # A zone already served by a building outside the window stays served whatever
+        # the window does: leave its covered column fixed.
+        served = block.reach[:, np.flatnonzero(~hosts)] @ x[block.present_col[~hosts]]
+        free[block.covered_col[near & (np.asarray(served).ravel() < 0.5)]] = True
+    for (_, b), col in f.agency_cols.items():
+        if touched[b]:
+            free[col] = True
+    return free
+
+
+def improve_by_windows(
+    model: EstateModel,
+    x: NDArray[np.float64],
+    settings: SolverSettings,
+    deadline: float,
+    per_window_seconds: float = 10.0,
+) -> NDArray[np.float64]:
+    """Sweep the windows, solving each restricted MIP from the current plan."""
+    lp = model.formulation.lp
+    best = x.copy()
+    improved = True
+    groups = windows(model)
+    while improved and time.perf_counter() < deadline:
+        improved = False
+        for window in groups:
+            left = deadline - time.perf_counter()
+            if left <= 0.5:
+                break
+            free = free_columns(model, window, best)
+            sub, _ = restrict(lp, free, best)
+            local = settings.model_copy(
+                update={
+                    "time_limit_seconds": min(per_window_seconds, left),
+                    "mip_rel_gap": 1e-6,
+                    "warm_start": True,
+                }
+            )
+            out = solve_with_highspy(sub, local, start=best[free])
+            if out.x is None:
+                continue
+            candidate = best.copy()
+            candidate[free] = np.where(sub.integer, np.round(out.x), out.x)
+            if lp.c @ candidate < lp.c @ best - 1e-6 * max(1.0, abs(float(lp.c @ best))) * 1e-6:
+                from optimise.model import is_feasible
+
+                if is_feasible(lp, candidate):
+                    best = candidate
+                    improved = True
+    return best
+
+
+def solve_large(model: EstateModel, settings: SolverSettings) -> SolverOutput:
+    """LP relaxation, greedy disposal, window search, then the MIP from the best plan.
+
+    The time limit covers all of it.  The bound reported is the better of the LP
+    relaxation's and the final MIP's; the status is ``optimal`` only if the final MIP
+    proves the plan within the gap asked for.
+    """
+    began = time.perf_counter()
+    deadline = began + settings.time_limit_seconds
+    lp = model.formulation.lp
+    lp_settings = settings.model_copy(
+        update={"time_limit_seconds": settings.time_limit_seconds * 0.3}
+    )
+    x_lp = lp_relaxation(model, lp_settings)
+    lp_bound = float(lp.c @ x_lp + lp.constant) if x_lp is not None else None
+    x = greedy_disposal(model, x_lp, began + settings.time_limit_seconds * 0.4)
+    if x is not None:
+        lns_until = began + settings.time_limit_seconds * 0.6
+        x = improve_by_windows(model, x, settings, lns_until, per_window_seconds=5.0)
+    left = max(1.0, deadline - time.perf_counter())
+    final = solve(
+        lp,
+        settings.model_copy(update={"time_limit_seconds": left}),
+        x,
+        model.formulation.link_rows,
+    )
+    seconds = time.perf_counter() - began
+    if final.x is None and x is not None:
+        objective = float(lp.c @ x + lp.constant)
+        return SolverOutput(
+            SolveStatus.FEASIBLE,
+            x,
+            objective,
+            lp_bound,
+            relative_gap(objective, lp_bound),
+            seconds,
+            "HiGHS (heuristic start)",
+            f"heuristic plan; final MIP: {final.detail}",
+            final.build_seconds,
+        )
+    if final.x is None:
+        return SolverOutput(
+            final.status, None, None, lp_bound, None, seconds, final.solver, final.detail
+        )
+    bounds = [b for b in (final.bound, lp_bound) if b is not None]
+    bound = max(bounds) if bounds else None
+    status = final.status
+    return SolverOutput(
+        status,
+        final.x,
+        final.objective,
+        bound,
+        relative_gap(final.objective, bound) if final.objective is not None else None,
+        seconds,
+        "HiGHS (heuristic start)",
+        final.detail,
+        final.build_seconds,
+    )
