@@ -1,7 +1,8 @@
 """The ``estate`` command line: a thin layer over the library.
 
 Library errors (:class:`estate.errors.EstateError`) become a one-line message and
-exit code 1; usage errors exit 2 (click's convention).
+exit code 1 (or the error's own ``exit_code``: 2 for an unusable scenario file); usage
+errors exit 2 (click's convention).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def _handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except EstateError as exc:
             click.echo(f"Error: {exc}", err=True)
-            sys.exit(1)
+            sys.exit(getattr(exc, "exit_code", 1))
 
     return wrapper  # type: ignore[return-value]
 
@@ -626,6 +627,125 @@ def access(
         from geodata.access_display import print_access
 
         print_access(report, inputs, console, out_dir)
+
+
+# --- scenarios: init, run, compare, sweep ----------------------------------------------
+
+
+def _overrides(sets: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for text in sets:
+        key, sep, value = text.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{text!r}: expected KEY=VALUE", param_hint="--set")
+        out[key.strip()] = value
+    return out
+
+
+def _default_out(scenario: str, prefix: str = "") -> str:
+    from pathlib import Path
+
+    path = Path(scenario).resolve()
+    name = path.parent.name if path.stem == "scenario" else path.stem
+    out = Path("runs") / f"{prefix}{name}"
+    if out.resolve() == path.parent:
+        out = Path("runs") / f"{prefix}{name}-rerun"
+    return str(out)
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite files that are there already.")
+@click.option(
+    "--demo", is_flag=True, help="Write the synthetic demo place's scenario and inputs instead."
+)
+@click.option("--seed", type=int, default=None, help="Seed of the demo place [default: 2026].")
+def init(folder: str, force: bool, demo: bool, seed: int | None) -> None:
+    """Write a template scenario and empty register tables into FOLDER.
+
+    FOLDER/scenario.yaml lists every setting with its default and meaning;
+    FOLDER/inputs/ holds buildings.csv, services.csv and zones.csv with the canonical
+    headers; FOLDER/scenario.schema.json lets an editor check the scenario as you type.
+    With --demo, the scenario and inputs are those of the synthetic place of
+    `estate demo`, ready for `estate run` and `estate sweep`.
+    """
+    from scenarios.demo import DEFAULT_SEED
+    from scenarios.template import init_folder
+
+    if seed is not None and not demo:
+        raise click.UsageError("--seed goes with --demo")
+    demo_seed = (DEFAULT_SEED if seed is None else seed) if demo else None
+    try:
+        files = init_folder(folder, force=force, demo_seed=demo_seed)
+    except FileExistsError as exc:
+        raise click.UsageError(f"{exc} exists already; use --force to overwrite") from exc
+    for path in files:
+        click.echo(f"wrote {path}")
+
+
+@main.command("run")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Run folder to write [default: runs/<scenario name>].",
+)
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a setting.")
+@click.option(
+    "--sharing-value/--no-sharing-value",
+    default=True,
+    show_default=True,
+    help="Also solve under the other policy and report the value of sharing.",
+)
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
+@_handle_errors
+def run_command(
+    scenario: str,
+    out_dir: str | None,
+    sets: tuple[str, ...],
+    sharing_value: bool,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Run the scenario in SCENARIO (a YAML file) and write its run folder.
+
+    The folder holds summary.json, buildings.csv, moves.csv, agencies.csv,
+    access.csv, cash_flows.csv, results.gpkg, map.html, inputs/ and scenario.yaml.
+    By default the same scenario is also solved under the other policy (shared or
+    siloed, into OUT/<policy>/) and the difference, the value of sharing, is reported.
+    An unusable scenario file exits with code 2 before anything is written.
+    """
+    from scenarios.display import print_sharing_value, print_summary, stage_progress
+    from scenarios.inputs import load_inputs
+    from scenarios.outputs import summary
+    from scenarios.run import run, run_with_sharing_value
+    from scenarios.scenario import load_scenario
+
+    loaded = load_scenario(scenario, _overrides(sets))
+    inputs = load_inputs(loaded)
+    out = out_dir or _default_out(scenario)
+    console = Console(stderr=as_json, quiet=quiet)
+    value = None
+    with stage_progress(console, inputs.solver.time_limit_seconds) as progress:
+        if sharing_value:
+            both = run_with_sharing_value(inputs, out, progress)
+            outcome, value = both.main, both.value
+        else:
+            outcome = run(inputs, out, progress)
+    doc = summary(outcome.inputs, outcome.instance, outcome.result)
+    if value is not None:
+        doc["value_of_sharing"] = value
+    if as_json:
+        click.echo(json.dumps(doc, indent=2, sort_keys=True))
+    else:
+        print_summary(doc, console, out)
+        if value is not None:
+            print_sharing_value(value, console)
+    if not outcome.result.has_solution:
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

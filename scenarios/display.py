@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.progress_bar import ProgressBar
 from rich.table import Table
+from rich.text import Text
 
 
 def _gbp(value: float | None) -> str:
@@ -97,3 +112,93 @@ def print_summary(doc: dict[str, Any], console: Console, out_dir: str | None = N
             console.print(f"[yellow]{mode}: {info['note']}[/]")
     if out_dir:
         console.print(f"Outputs written to [bold]{out_dir}[/] (map: {out_dir}/map.html)")
+
+
+# --- progress ----------------------------------------------------------------------------
+
+
+class _SolveBar(ProgressColumn):
+    """A bar that fills with elapsed time against the solver's time limit."""
+
+    def render(self, task: Task) -> RenderableType:
+        if task.total is None:
+            return Text("")
+        elapsed = task.elapsed or 0.0
+        return ProgressBar(total=task.total, completed=min(elapsed, task.total), width=30)
+
+
+@contextmanager
+def stage_progress(
+    console: Console, time_limit_seconds: float | None = None
+) -> Iterator[Callable[[str], None]]:
+    """A spinner that shows each stage of a run; while solving, a bar of elapsed time
+    against the time limit (the solver stops at the limit with its best decision)."""
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        _SolveBar(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task("Starting", total=None)
+
+        def update(stage: str) -> None:
+            text = stage[:1].upper() + stage[1:]
+            if stage.startswith("solving") and time_limit_seconds:
+                text += f" (time limit {time_limit_seconds:g} s)"
+                progress.reset(task, total=time_limit_seconds, description=text)
+            else:
+                progress.reset(task, total=None, description=text)
+
+        yield update
+
+
+@contextmanager
+def sweep_progress(console: Console) -> Iterator[Callable[[int, int, str], None]]:
+    """A bar of finished points out of all points, with the latest point's status."""
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+    with progress:
+        task = progress.add_task("Sweep", total=None)
+
+        def update(done: int, total: int, message: str) -> None:
+            progress.update(task, completed=done, total=total, description=f"Sweep: {message}")
+
+        yield update
+
+
+# --- value of sharing, comparisons, sweeps -------------------------------------------------
+
+
+def print_sharing_value(value: dict[str, Any], console: Console) -> None:
+    """The shared result against the siloed one: the value of treating it as one estate."""
+    table = Table(title="Value of sharing: one shared estate against each agency alone")
+    for col in ("Figure", "Shared", "Siloed", "Difference"):
+        table.add_column(col, justify="left" if col == "Figure" else "right")
+    shared, siloed, diff = value["shared"], value["siloed"], value["difference"]
+    table.add_row("Status", shared["status"], siloed["status"], "")
+    labels = {
+        "npv_saving": "NPV saving",
+        "annual_revenue_saving": "Annual revenue saving",
+        "capital_receipts": "Capital receipts",
+        "one_off_costs": "One-off costs",
+    }
+    for key, label in labels.items():
+        table.add_row(label, _gbp(shared.get(key)), _gbp(siloed.get(key)), _gbp(diff.get(key)))
+    table.add_row(
+        "Buildings disposed",
+        str(shared.get("buildings_disposed", "—")),
+        str(siloed.get("buildings_disposed", "—")),
+        "",
+    )
+    console.print(table)

@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from estate.io import write_csv, write_json
+from estate.io import write_csv, write_json, write_text
 from optimise.evaluate import MONEY_DP, Evaluation, payback_year
 from optimise.instance import EstateInstance
 from optimise.model import Result
 from scenarios.run import RunInputs
+from scenarios.schema import InputFiles, Scenario, ScenarioPolicy
 
 SUMMARY_MONEY_KEYS = (
     "baseline_present_cost",
@@ -52,14 +53,29 @@ def frame_hash(frame: pd.DataFrame) -> str:
 
 
 def input_hashes(inputs: RunInputs) -> dict[str, str]:
+    """SHA-256 of each input table in canonical form: the bytes of ``inputs/NAME.csv``."""
+    return {name: frame_hash(frame) for name, frame in canonical_inputs(inputs).items()}
+
+
+def canonical_inputs(inputs: RunInputs) -> dict[str, pd.DataFrame]:
+    """The register, zones and network the run used, as the tables written to ``inputs/``."""
+    from estate.validate import FILE_COLUMN, ROW_COLUMN
+
+    def canonical(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.drop(columns=[c for c in (FILE_COLUMN, ROW_COLUMN) if c in frame.columns])
+        for col in frame.columns:
+            if pd.api.types.is_datetime64_any_dtype(frame[col]):
+                frame[col] = frame[col].dt.strftime("%Y-%m-%d").fillna("")
+        return frame
+
     out = {
-        "buildings": frame_hash(inputs.register.buildings),
-        "services": frame_hash(inputs.register.services),
-        "zones": frame_hash(inputs.zones),
+        "buildings": canonical(inputs.register.buildings),
+        "services": canonical(inputs.register.services),
+        "zones": canonical(inputs.zones),
     }
     if inputs.network is not None:
-        out["network_nodes"] = frame_hash(inputs.network.nodes)
-        out["network_edges"] = frame_hash(inputs.network.edges)
+        out["network_nodes"] = inputs.network.nodes
+        out["network_edges"] = inputs.network.edges
     return out
 
 
@@ -119,6 +135,7 @@ def summary(inputs: RunInputs, instance: EstateInstance, result: Result) -> dict
             "policy": inputs.policy.model_dump(mode="json"),
             "solver": inputs.solver.model_dump(mode="json"),
             "access": {k: v.model_dump(mode="json") for k, v in sorted(inputs.access.items())},
+            "scope": inputs.scope(),
         },
         "travel_times": {
             mode: {"method": t.method, "note": t.note}
@@ -155,21 +172,33 @@ def summary(inputs: RunInputs, instance: EstateInstance, result: Result) -> dict
 
 
 def write_run(
-    out_dir: Path, inputs: RunInputs, instance: EstateInstance, result: Result
+    out_dir: Path,
+    inputs: RunInputs,
+    instance: EstateInstance,
+    result: Result,
+    extra: dict[str, Any] | None = None,
 ) -> list[Path]:
-    """Write the run folder; returns the files written."""
+    """Write the run folder; returns the files written.
+
+    The inputs are copied into ``inputs/`` (the map and reports are drawn from them)
+    and ``scenario.yaml``, the scenario that was run, points there, so that ``estate run
+    OUT_DIR/scenario.yaml`` runs it again.  ``extra`` adds keys to ``summary.json``.
+    """
     from scenarios.presentation import write_presentation
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    files = [write_json(out_dir / "summary.json", summary(inputs, instance, result))]
+    doc = summary(inputs, instance, result)
+    doc.update(_clean(extra or {}))
+    files = [write_json(out_dir / "summary.json", doc)]
     files += _write_inputs(out_dir / "inputs", inputs)
+    files.append(write_scenario(out_dir / "scenario.yaml", inputs, copied_input_files(inputs)))
     evaluation = result.evaluation
     if evaluation is None:
         return files
     files.append(write_csv(out_dir / "buildings.csv", evaluation.buildings))
     files.append(write_csv(out_dir / "moves.csv", evaluation.moves))
     files.append(write_csv(out_dir / "agencies.csv", evaluation.agencies))
-    files.append(write_csv(out_dir / "access.csv", evaluation.access))
+    files.append(write_csv(out_dir / "access.csv", _access_table(instance, evaluation)))
     cash = evaluation.cash_flows.copy()
     for col in ("baseline_gbp", "scenario_gbp", "saving_gbp"):
         cash[col] = cash[col].round(MONEY_DP)
@@ -181,23 +210,65 @@ def write_run(
     return files
 
 
+def _access_table(instance: EstateInstance, evaluation: Evaluation) -> pd.DataFrame:
+    """Minutes before/after per type and zone, with the zone's need ``weight`` so that
+    shares can be recomputed from the file alone (against any standard)."""
+    access = evaluation.access
+    if access.empty:
+        return access
+    weight = instance.zones.set_index("zone_id")["weight"]
+    at = list(access.columns).index("population") + 1
+    out = access.copy()
+    out.insert(at, "weight", access["zone_id"].map(weight).to_numpy(dtype=float))
+    return out
+
+
 def _write_inputs(folder: Path, inputs: RunInputs) -> list[Path]:
     """The register, zones and network the run used, in canonical CSV form."""
-    from estate.validate import FILE_COLUMN, ROW_COLUMN
-
-    def canonical(frame: pd.DataFrame) -> pd.DataFrame:
-        frame = frame.drop(columns=[c for c in (FILE_COLUMN, ROW_COLUMN) if c in frame.columns])
-        for col in frame.columns:
-            if pd.api.types.is_datetime64_any_dtype(frame[col]):
-                frame[col] = frame[col].dt.strftime("%Y-%m-%d").fillna("")
-        return frame
-
-    files = [
-        write_csv(folder / "buildings.csv", canonical(inputs.register.buildings)),
-        write_csv(folder / "services.csv", canonical(inputs.register.services)),
-        write_csv(folder / "zones.csv", canonical(inputs.zones)),
+    return [
+        write_csv(folder / f"{name}.csv", frame) for name, frame in canonical_inputs(inputs).items()
     ]
-    if inputs.network is not None:
-        files.append(write_csv(folder / "network_nodes.csv", inputs.network.nodes))
-        files.append(write_csv(folder / "network_edges.csv", inputs.network.edges))
+
+
+def copied_input_files(inputs: RunInputs, folder: str = "inputs") -> InputFiles:
+    """Where :func:`write_run` copies the inputs, relative to the run folder."""
+    from scenarios.template import network_tables
+
+    return InputFiles(
+        buildings=f"{folder}/buildings.csv",
+        services=f"{folder}/services.csv",
+        zones=f"{folder}/zones.csv",
+        network=None if inputs.network is None else network_tables(folder),
+    )
+
+
+def scenario_of(inputs: RunInputs, files: InputFiles) -> Scenario:
+    """The scenario file that gives ``inputs`` when loaded."""
+    return Scenario(
+        name=inputs.name,
+        notice=inputs.notice,
+        inputs=files,
+        access=dict(inputs.access),
+        finance=inputs.finance,
+        policy=ScenarioPolicy.model_validate(
+            {**inputs.policy.model_dump(), "agencies": inputs.agencies, "keep": inputs.keep}
+        ),
+        solver=inputs.solver,
+    )
+
+
+def write_scenario_folder(folder: Path, inputs: RunInputs) -> list[Path]:
+    """``inputs/`` and ``scenario.yaml`` without solving: a folder ``estate run`` takes."""
+    files = _write_inputs(folder / "inputs", inputs)
+    files.append(write_scenario(folder / "scenario.yaml", inputs, copied_input_files(inputs)))
     return files
+
+
+def write_scenario(path: Path, inputs: RunInputs, files: InputFiles) -> Path:
+    from scenarios.template import render_scenario
+
+    header = (
+        "The scenario of this run, written with its results.  Run it again with:\n"
+        "  estate run scenario.yaml --out OTHER_FOLDER"
+    )
+    return write_text(path, render_scenario(scenario_of(inputs, files), header))

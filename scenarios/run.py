@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -31,7 +32,12 @@ def _silent(_: str) -> None:
 
 @dataclass(frozen=True)
 class RunInputs:
-    """Everything one run needs.  ``notice`` is shown on every output (e.g. synthetic data)."""
+    """Everything one run needs.  ``notice`` is shown on every output (e.g. synthetic data).
+
+    ``agencies`` (default: all) are the agencies that pool their estates: every other
+    agency's buildings are kept and its services stay where they are.  ``keep`` lists
+    building_ids that must be kept whatever the cost.
+    """
 
     name: str
     register: Register
@@ -42,6 +48,37 @@ class RunInputs:
     policy: PolicySettings = field(default_factory=PolicySettings)
     solver: SolverSettings = field(default_factory=SolverSettings)
     notice: str = ""
+    agencies: tuple[str, ...] | None = None
+    keep: tuple[str, ...] = ()
+
+    def scoped_register(self) -> Register:
+        """The register as the optimiser sees it: agencies outside ``agencies`` and the
+        buildings in ``keep`` fixed as they are."""
+        if self.agencies is None and not self.keep:
+            return self.register
+        b = self.register.buildings.copy()
+        s = self.register.services.copy()
+        if self.agencies is not None:
+            outside_b = ~b["agency"].isin(self.agencies)
+            b.loc[outside_b, "must_retain"] = True
+            b.loc[outside_b, "can_host"] = False
+            s.loc[~s["agency"].isin(self.agencies), "movable"] = False
+        b.loc[b["building_id"].isin(self.keep), "must_retain"] = True
+        return replace(self.register, buildings=b, services=s)
+
+    def scope(self) -> dict[str, Any]:
+        return {
+            "agencies": None if self.agencies is None else list(self.agencies),
+            "keep": list(self.keep),
+        }
+
+    def with_sharing(self, sharing: str) -> RunInputs:
+        """The same run under the other policy (``shared`` or ``siloed``)."""
+        policy = self.policy.model_copy(update={"sharing": sharing})
+        return replace(self, policy=PolicySettings.model_validate(policy.model_dump()))
+
+
+Travel = dict[Mode, TravelTimes]
 
 
 @dataclass(frozen=True)
@@ -55,26 +92,43 @@ class RunOutcome:
     files: tuple[Path, ...] = ()
 
 
-def travel_times(inputs: RunInputs, progress: Progress = _silent) -> dict[Mode, TravelTimes]:
+def modes_of(access: Mapping[str, AccessStandard]) -> list[Mode]:
+    """Every travel mode an access standard uses (drive when there are none)."""
+    return sorted({s.mode for s in access.values()}) or ["drive"]
+
+
+def mode_travel_times(
+    register: Register, zones: pd.DataFrame, network: RoadNetwork | None, mode: Mode
+) -> TravelTimes:
+    """Zone-to-building minutes by ``mode``: on the network, or estimated without one."""
+    origins = points(zones, "zone_id")
+    destinations = points(register.buildings, "building_id")
+    if network is not None:
+        return network_travel_times(network, origins, destinations, mode)
+    return estimated_travel_times(origins, destinations, mode)
+
+
+def travel_times(inputs: RunInputs, progress: Progress = _silent) -> Travel:
     """Zone-to-building minutes for every mode an access standard uses."""
-    modes: list[Mode] = sorted({s.mode for s in inputs.access.values()}) or ["drive"]
-    origins = points(inputs.zones, "zone_id")
-    destinations = points(inputs.register.buildings, "building_id")
-    out: dict[Mode, TravelTimes] = {}
-    for mode in modes:
+    out: Travel = {}
+    for mode in modes_of(inputs.access):
         progress(f"travel times ({mode})")
-        if inputs.network is not None:
-            out[mode] = network_travel_times(inputs.network, origins, destinations, mode)
-        else:
-            out[mode] = estimated_travel_times(origins, destinations, mode)
+        out[mode] = mode_travel_times(inputs.register, inputs.zones, inputs.network, mode)
     return out
 
 
-def solve_inputs(inputs: RunInputs, progress: Progress = _silent) -> tuple[EstateInstance, Result]:
-    """Travel times, model, solve: the computation without any file output."""
-    times = travel_times(inputs, progress)
+def solve_inputs(
+    inputs: RunInputs, progress: Progress = _silent, travel: Travel | None = None
+) -> tuple[EstateInstance, Result]:
+    """Travel times (unless given), model, solve: the computation without file output."""
+    times = travel if travel is not None else travel_times(inputs, progress)
     instance = EstateInstance.build(
-        inputs.register, inputs.zones, times, inputs.access, inputs.finance, inputs.policy
+        inputs.scoped_register(),
+        inputs.zones,
+        {mode: times[mode] for mode in modes_of(inputs.access)},
+        inputs.access,
+        inputs.finance,
+        inputs.policy,
     )
     progress("building the model")
     model = EstateModel(instance)
@@ -82,16 +136,94 @@ def solve_inputs(inputs: RunInputs, progress: Progress = _silent) -> tuple[Estat
     return instance, model.solve(inputs.solver)
 
 
-def run(inputs: RunInputs, out_dir: str | Path | None, progress: Progress = _silent) -> RunOutcome:
-    """Solve ``inputs`` and, when ``out_dir`` is given, write the run folder there."""
+def run(
+    inputs: RunInputs,
+    out_dir: str | Path | None,
+    progress: Progress = _silent,
+    travel: Travel | None = None,
+    extra: dict[str, Any] | None = None,
+) -> RunOutcome:
+    """Solve ``inputs`` and, when ``out_dir`` is given, write the run folder there.
+
+    ``extra`` adds keys to ``summary.json`` (for example the value of sharing).
+    """
     from scenarios.outputs import write_run
 
-    instance, result = solve_inputs(inputs, progress)
+    instance, result = solve_inputs(inputs, progress, travel)
     if out_dir is None:
         return RunOutcome(inputs, instance, result, None)
     progress("writing outputs")
-    files = write_run(Path(out_dir), inputs, instance, result)
+    files = write_run(Path(out_dir), inputs, instance, result, extra=extra)
     return RunOutcome(inputs, instance, result, Path(out_dir), tuple(files))
+
+
+SHARING_FIGURES = (
+    "npv_saving",
+    "annual_revenue_saving",
+    "capital_receipts",
+    "one_off_costs",
+)
+OTHER_POLICY = {"shared": "siloed", "siloed": "shared"}
+
+
+@dataclass(frozen=True)
+class SharingOutcome:
+    """A run, the same run under the other policy, and the value of sharing."""
+
+    main: RunOutcome
+    other: RunOutcome
+    value: dict[str, Any]
+
+
+def run_with_sharing_value(
+    inputs: RunInputs, out_dir: str | Path | None, progress: Progress = _silent
+) -> SharingOutcome:
+    """Run ``inputs`` and the same scenario under the other policy; the value of sharing
+    is the ``shared`` result against the ``siloed`` one.
+
+    The other policy's run folder goes in ``OUT_DIR/<policy>/``; the main folder's
+    ``summary.json`` carries ``value_of_sharing``.
+    """
+    from scenarios.outputs import summary, write_run
+
+    times = travel_times(inputs, progress)
+    other_policy = OTHER_POLICY[inputs.policy.sharing]
+    other_inputs = inputs.with_sharing(other_policy)
+    progress(f"solving the {inputs.policy.sharing} scenario")
+    main_instance, main_result = solve_inputs(inputs, _silent, times)
+    progress(f"solving the {other_policy} scenario")
+    other_dir = None if out_dir is None else Path(out_dir) / other_policy
+    other = run(other_inputs, other_dir, _silent, times)
+    docs = {
+        inputs.policy.sharing: summary(inputs, main_instance, main_result),
+        other_policy: summary(other.inputs, other.instance, other.result),
+    }
+    value = sharing_value(docs["shared"], docs["siloed"], other_policy)
+    files: tuple[Path, ...] = ()
+    if out_dir is not None:
+        progress("writing outputs")
+        extra = {"value_of_sharing": value}
+        files = tuple(write_run(Path(out_dir), inputs, main_instance, main_result, extra=extra))
+    main = RunOutcome(
+        inputs, main_instance, main_result, None if out_dir is None else Path(out_dir), files
+    )
+    return SharingOutcome(main, other, value)
+
+
+def sharing_value(
+    shared: dict[str, Any], siloed: dict[str, Any], other_folder: str
+) -> dict[str, Any]:
+    """The ``shared`` figures, the ``siloed`` ones, and their differences (None when
+    either run found no decision)."""
+    out: dict[str, Any] = {"other_run": other_folder}
+    for name, doc in (("shared", shared), ("siloed", siloed)):
+        out[name] = {"status": doc["status"], **{k: doc.get(k) for k in SHARING_FIGURES}}
+        out[name]["buildings_disposed"] = doc.get("buildings", {}).get("disposed")
+    both = "npv_saving" in shared and "npv_saving" in siloed
+    out["difference"] = {
+        k: (round(shared[k] - siloed[k], 2) if both else None) for k in SHARING_FIGURES
+    }
+    return out
 
 
 DEMO_GAP = 0.005

@@ -25,6 +25,7 @@ RUN_FILES = [
     "inputs/buildings.csv",
     "inputs/services.csv",
     "inputs/zones.csv",
+    "scenario.yaml",
 ]
 DETERMINISTIC = [f for f in RUN_FILES if f.endswith((".csv", ".html", ".xlsx"))]
 
@@ -92,6 +93,18 @@ def test_same_seed_gives_identical_files(demo_runs: tuple[Path, Path, str]) -> N
         doc.pop("build_seconds")
         doc.pop("solve_seconds")
     assert a == b
+
+
+def test_the_scenario_it_wrote_runs_again_to_identical_files(
+    demo_runs: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    first = demo_runs[0]
+    again = tmp_path / first.name  # the report names its folder
+    args = ["run", str(first / "scenario.yaml"), "--out", str(again), "--no-sharing-value"]
+    result = CliRunner().invoke(main, [*args, "--quiet"])
+    assert result.exit_code == 0, result.output
+    for name in [*DETERMINISTIC, "scenario.yaml"]:
+        assert (first / name).read_bytes() == (again / name).read_bytes(), name
 
 
 def test_other_seed_gives_another_place(tmp_path: Path) -> None:

@@ -1,0 +1,137 @@
+"""The scenario file's schema: what a YAML scenario may say, typed with pydantic.
+
+A scenario composes the optimiser's own settings models (``optimise.settings``):
+their fields, defaults and limits are defined there once and arrive here unchanged.
+Only what is not a model setting is added: where the inputs are, which agencies pool
+their estates, and which buildings must be kept.
+
+``python -m scenarios.schema --write`` regenerates ``docs/scenario.schema.json``, the
+JSON Schema that editors use to check and complete scenario files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from optimise.settings import AccessStandard, FinanceSettings, PolicySettings, SolverSettings
+
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "docs" / "scenario.schema.json"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NetworkTables(_Model):
+    """A road network as two CSV tables in EPSG:27700 metres."""
+
+    nodes: str = Field(description="CSV with node_id, x, y (EPSG:27700 metres)")
+    edges: str = Field(
+        description="CSV with u, v, length_m, highway and optional maxspeed_kph; one row a "
+        "direction"
+    )
+
+
+class InputFiles(_Model):
+    """Where the data are.  Paths are relative to the scenario file."""
+
+    buildings: str = Field(description="buildings register (canonical CSV)")
+    services: str = Field(description="services register (canonical CSV)")
+    zones: str = Field(description="zones: zone_id, population and a point location (CSV)")
+    mapping: str | None = Field(
+        default=None,
+        description="optional YAML mapping each table's source column names to canonical "
+        "names, e.g. {buildings: {'Property Name': name}}",
+    )
+    network: NetworkTables | None = Field(
+        default=None,
+        description="road network; without one, travel times are straight-line estimates",
+    )
+
+    def paths(self) -> dict[str, str]:
+        """Every file named, by its dotted key under ``inputs``."""
+        out = {"buildings": self.buildings, "services": self.services, "zones": self.zones}
+        if self.mapping is not None:
+            out["mapping"] = self.mapping
+        if self.network is not None:
+            out["network.nodes"] = self.network.nodes
+            out["network.edges"] = self.network.edges
+        return out
+
+
+class ScenarioPolicy(PolicySettings):
+    """The optimiser's policy settings plus who takes part and what must stay."""
+
+    agencies: tuple[str, ...] | None = Field(
+        default=None,
+        description="agencies that pool their estates; the others' buildings and services "
+        "are kept as they are (default: every agency)",
+    )
+    keep: tuple[str, ...] = Field(
+        default=(), description="building_ids that must be kept, whatever the cost"
+    )
+
+    def settings(self) -> PolicySettings:
+        """The part the optimiser takes."""
+        names = PolicySettings.model_fields
+        return PolicySettings.model_validate(
+            {k: v for k, v in self.model_dump().items() if k in names}
+        )
+
+
+class Scenario(_Model):
+    """One question a Board asks: the data, the standards, the money and the rules."""
+
+    name: str = Field(default="", description="shown on every output")
+    notice: str = Field(default="", description="a warning printed on every output")
+    inputs: InputFiles
+    access: dict[str, AccessStandard] = Field(
+        default_factory=dict,
+        description="access standard per public-facing service_type",
+    )
+    finance: FinanceSettings = Field(default_factory=FinanceSettings)
+    policy: ScenarioPolicy = Field(default_factory=ScenarioPolicy)
+    solver: SolverSettings = Field(default_factory=SolverSettings)
+
+
+SECTIONS: dict[str, type[BaseModel]] = {
+    "finance": FinanceSettings,
+    "policy": ScenarioPolicy,
+    "solver": SolverSettings,
+}
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a scenario file."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "public-estate scenario"
+    return schema
+
+
+def schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help=f"write {SCHEMA_PATH.name}")
+    args = parser.parse_args(argv)
+    if args.write:
+        from estate.io import write_text
+
+        write_text(SCHEMA_PATH, schema_text())
+        print(f"wrote {SCHEMA_PATH}")
+    else:
+        sys.stdout.write(schema_text())
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""Write scenario files people can read: every setting, its value and what it means.
+
+The comments come from the settings models' own descriptions, so a template never
+drifts from the schema.  :func:`init_folder` is ``estate init``: a commented template
+scenario, its JSON Schema, and empty register tables with the right headers.
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel
+
+from estate.io import write_csv, write_text
+from scenarios.schema import SECTIONS, InputFiles, NetworkTables, Scenario, schema_text
+
+COMMENT_COLUMN = 34
+SCHEMA_FILE = "scenario.schema.json"
+ACCESS_EXAMPLE = """\
+  # One entry per public-facing service_type of services.csv, for example:
+  # library:
+  #   max_minutes: 15        # travel time standard, minutes
+  #   mode: drive            # drive | walk
+  #   max_loss: 0.0          # nobody loses access (or give min_share: 0.95)
+"""
+NETWORK_EXAMPLE = """\
+  # A road network as two CSV tables (EPSG:27700 metres), for example:
+  # network:
+  #   nodes: inputs/network_nodes.csv   # node_id, x, y
+  #   edges: inputs/network_edges.csv   # u, v, length_m, highway, maxspeed_kph
+"""
+
+
+def scalar(value: Any) -> str:
+    """One value as YAML flow text that ``yaml.safe_load`` reads back as it was."""
+    if isinstance(value, tuple):
+        value = list(value)
+    text = yaml.safe_dump(value, default_flow_style=True, width=10_000, allow_unicode=True)
+    return text.removesuffix("\n").removesuffix("\n...").strip()
+
+
+def _line(indent: int, key: str, value: str | None, comment: str) -> str:
+    head = f"{' ' * indent}{key}:" + (f" {value}" if value is not None else "")
+    if not comment:
+        return head
+    return f"{head.ljust(COMMENT_COLUMN - 1)} # {comment}"
+
+
+def _doc(model: type[BaseModel]) -> str:
+    """The first paragraph of a model's docstring, on one line."""
+    text = inspect.cleandoc(model.__doc__ or "")
+    return " ".join(text.split("\n\n")[0].split())
+
+
+def _fields(model: BaseModel, indent: int) -> list[str]:
+    out = []
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            out.append(_line(indent, name, None, info.description or _doc(type(value))))
+            out += _fields(value, indent + 2)
+            continue
+        comment = info.description or ""
+        choices = _choices(info.annotation)
+        if choices:
+            comment = f"{comment}; one of {choices}" if comment else f"one of {choices}"
+        default = None if info.is_required() else info.get_default(call_default_factory=True)
+        if not info.is_required() and value != default:
+            comment = f"{comment} [default: {scalar(default)}]".strip()
+        out.append(_line(indent, name, scalar(value), comment))
+    return out
+
+
+def _choices(annotation: Any) -> str:
+    """``a | b`` for a Literal field (also inside ``X | None``), else empty."""
+    if get_origin(annotation) is Literal:
+        return " | ".join(map(str, get_args(annotation)))
+    for arg in get_args(annotation):
+        found = _choices(arg)
+        if found:
+            return found
+    return ""
+
+
+def render_scenario(scenario: Scenario, header: str = "", schema_hint: bool = False) -> str:
+    """The scenario as commented YAML; loading it gives ``scenario`` back."""
+    lines = []
+    if schema_hint:
+        lines.append(f"# yaml-language-server: $schema={SCHEMA_FILE}")
+    lines += [f"# {text}".rstrip() for text in header.splitlines()]
+    lines.append("# Paths are relative to this file.  Check a setting's meaning in the comments.")
+    lines.append(_line(0, "name", scalar(scenario.name), "shown on every output"))
+    lines.append(_line(0, "notice", scalar(scenario.notice), "a warning printed on every output"))
+    lines.append("")
+    lines.append(_line(0, "inputs", None, _doc(InputFiles)))
+    lines += _fields(scenario.inputs, 2)
+    if scenario.inputs.network is None:
+        lines.append(NETWORK_EXAMPLE.rstrip("\n"))
+    lines.append("")
+    if scenario.access:
+        lines.append(_line(0, "access", None, "access standard per public-facing service_type"))
+        for service_type, standard in sorted(scenario.access.items()):
+            lines.append(_line(2, service_type, None, ""))
+            lines += _fields(standard, 4)
+    else:
+        lines.append(_line(0, "access", "{}", "access standard per public-facing service_type"))
+        lines.append(ACCESS_EXAMPLE.rstrip("\n"))
+    for section, model in SECTIONS.items():
+        lines.append("")
+        lines.append(_line(0, section, None, _doc(model)))
+        lines += _fields(getattr(scenario, section), 2)
+    return "\n".join(lines) + "\n"
+
+
+def template_scenario() -> Scenario:
+    """A scenario with every default, pointing at the tables :func:`init_folder` writes."""
+    return Scenario(
+        name="My place",
+        inputs=InputFiles(
+            buildings="inputs/buildings.csv",
+            services="inputs/services.csv",
+            zones="inputs/zones.csv",
+        ),
+    )
+
+
+def init_folder(
+    folder: str | Path, force: bool = False, demo_seed: int | None = None
+) -> list[Path]:
+    """Write a template scenario, its JSON Schema and empty register tables; or, with
+    ``demo_seed``, the synthetic demo place's scenario and its generated inputs.
+
+    Raises ``FileExistsError`` naming a file that is there already, unless ``force``.
+    """
+    from estate.schema import BUILDINGS, SERVICES, ZONES
+
+    folder = Path(folder)
+    targets = {
+        "scenario.yaml": None,
+        SCHEMA_FILE: None,
+        "inputs/buildings.csv": BUILDINGS,
+        "inputs/services.csv": SERVICES,
+        "inputs/zones.csv": ZONES,
+    }
+    if not force:
+        for name in targets:
+            if (folder / name).exists():
+                raise FileExistsError(folder / name)
+    if demo_seed is not None:
+        from scenarios.outputs import write_scenario_folder
+        from scenarios.run import demo_inputs
+
+        files = write_scenario_folder(folder, demo_inputs(demo_seed))
+        return [*files, write_text(folder / SCHEMA_FILE, schema_text())]
+    header = (
+        "A scenario for the public-estate optimiser, written by `estate init`.\n"
+        "Fill in inputs/*.csv (one row a building, a service, a zone), add an access\n"
+        "standard for each public-facing service type, then: estate run scenario.yaml"
+    )
+    files = [
+        write_text(
+            folder / "scenario.yaml",
+            render_scenario(template_scenario(), header, schema_hint=True),
+        ),
+        write_text(folder / SCHEMA_FILE, schema_text()),
+    ]
+    for name, spec in targets.items():
+        if spec is not None:
+            files.append(write_csv(folder / name, pd.DataFrame(columns=spec.names)))
+    return files
+
+
+def network_tables(folder: str = "inputs") -> NetworkTables:
+    return NetworkTables(nodes=f"{folder}/network_nodes.csv", edges=f"{folder}/network_edges.csv")
