@@ -748,5 +748,42 @@ def run_command(
         sys.exit(1)
 
 
+@main.command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False, exists=True))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default="runs/comparison",
+    show_default=True,
+    help="Folder for comparison.csv, decisions.csv and comparison.html.",
+)
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+@_handle_errors
+def compare(run_dirs: tuple[str, ...], out_dir: str, quiet: bool, as_json: bool) -> None:
+    """Compare run folders side by side: savings, receipts, one-off costs, access,
+    the settings that differ, and the buildings whose decision differs.
+
+    Writes comparison.csv, decisions.csv and comparison.html into --out.
+    """
+    from scenarios.compare import compare_runs, write_comparison
+    from scenarios.display import print_comparison
+
+    comparison = compare_runs(run_dirs)
+    files = write_comparison(comparison, out_dir)
+    if as_json:
+        doc = {
+            "runs": dict(zip(comparison.runs, map(str, comparison.folders), strict=True)),
+            "figures": comparison.figures.to_dict(orient="records"),
+            "decisions": comparison.decisions.to_dict(orient="records"),
+        }
+        click.echo(json.dumps(doc, indent=2, default=str))
+        return
+    console = Console(quiet=quiet)
+    print_comparison(comparison, console)
+    console.print("Written: " + ", ".join(str(f) for f in files))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, RenderableType
 from rich.progress import (
@@ -21,6 +21,9 @@ from rich.progress import (
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from scenarios.compare import Comparison
 
 
 def _gbp(value: float | None) -> str:
@@ -202,3 +205,29 @@ def print_sharing_value(value: dict[str, Any], console: Console) -> None:
         "",
     )
     console.print(table)
+
+
+def print_comparison(comparison: Comparison, console: Console) -> None:
+    """The figures side by side, then the buildings whose decision differs."""
+    from scenarios.compare import formatted
+
+    labels = list(comparison.runs)
+    for notice in comparison.notices:
+        console.print(f"[bold red]{notice}[/]")
+    figures = Table(title=f"Comparison of {len(labels)} runs")
+    figures.add_column("Figure")
+    for label in labels:
+        figures.add_column(label, justify="right", overflow="fold")
+    for row in formatted(comparison.figures, labels):
+        figures.add_row(*row)
+    console.print(figures)
+    d = comparison.decisions
+    if d.empty:
+        console.print("Every building has the same decision in every run.")
+        return
+    decisions = Table(title=f"Buildings whose decision differs ({len(d)})")
+    for col in d.columns:
+        decisions.add_column(str(col))
+    for row in d.itertuples(index=False):
+        decisions.add_row(*(str(v) for v in row))
+    console.print(decisions)
