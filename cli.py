@@ -785,5 +785,89 @@ def compare(run_dirs: tuple[str, ...], out_dir: str, quiet: bool, as_json: bool)
     console.print("Written: " + ", ".join(str(f) for f in files))
 
 
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    required=True,
+    metavar="KEY=V1,V2,...",
+    help="A setting and the values to try; repeat for a grid of every combination.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Sweep folder [default: runs/sweep-<scenario name>].",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Run on this existing Dask scheduler (e.g. tcp://10.0.0.5:8786), leaving it as it is.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes of the local cluster [default: one a core].",
+)
+@click.option("--serial", is_flag=True, help="No cluster: solve the points one by one here.")
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results table as JSON.")
+@_handle_errors
+def sweep(
+    scenario: str,
+    sets: tuple[str, ...],
+    out_dir: str | None,
+    scheduler: str | None,
+    workers: int | None,
+    serial: bool,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Solve SCENARIO for every combination of the --set values, in parallel on Dask.
+
+    Writes results.csv (one row a point), pareto.svg and pareto.png (NPV saving
+    against the population share with access) and each point's run folder under
+    points/.  Finished points are never recomputed, so a sweep resumes where it
+    stopped; a failing point is reported and the others go on (exit code 1).
+    """
+    from scenarios.display import print_sweep, sweep_progress
+    from scenarios.scenario import load_scenario
+    from scenarios.sweep import grid, parse_axis, run_sweep
+
+    if serial and scheduler:
+        raise click.UsageError("--serial and --scheduler do not go together")
+    try:
+        axes = [parse_axis(text) for text in sets]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--set") from exc
+    base = load_scenario(scenario)
+    points = grid(base, axes)  # an unknown key or an all-invalid grid stops here (exit 2)
+    out = out_dir or _default_out(scenario, "sweep-")
+    console = Console(stderr=as_json, quiet=quiet)
+    with sweep_progress(console) as progress:
+        result = run_sweep(
+            base,
+            axes,
+            out,
+            scheduler=scheduler,
+            workers=workers,
+            serial=serial,
+            progress=progress,
+            points=points,
+        )
+    if as_json:
+        records = result.results.astype(object).where(result.results.notna(), None)
+        click.echo(json.dumps(records.to_dict(orient="records"), indent=2, default=str))
+    else:
+        print_sweep(result, console)
+    if not result.ok:
+        sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

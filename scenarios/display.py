@@ -24,6 +24,7 @@ from rich.text import Text
 
 if TYPE_CHECKING:
     from scenarios.compare import Comparison
+    from scenarios.sweep import SweepResult
 
 
 def _gbp(value: float | None) -> str:
@@ -231,3 +232,40 @@ def print_comparison(comparison: Comparison, console: Console) -> None:
     for row in d.itertuples(index=False):
         decisions.add_row(*(str(v) for v in row))
     console.print(decisions)
+
+
+def print_sweep(result: SweepResult, console: Console) -> None:
+    """One row a point: its settings, status, money, access, and the frontier."""
+    frame = result.results
+    axes = [c for c in frame.columns if "." in c]
+    table = Table(title=f"Sweep: {len(frame)} points (* on the Pareto frontier)")
+    for col in (*axes, "Status", "NPV saving", "Access share", "Disposed", ""):
+        table.add_column(col, justify="left" if col in axes or col == "Status" else "right")
+    for _, row in frame.iterrows():
+        disposed = _num(row.get("buildings_disposed"))
+        table.add_row(
+            *(str(row[a]) for a in axes),
+            str(row["status"]),
+            _gbp(_num(row.get("npv_saving"))),
+            _share(_num(row.get("access_share"))),
+            "—" if disposed is None else f"{disposed:g}",
+            "*" if bool(row["pareto"]) else "",
+        )
+    console.print(table)
+    for _, row in frame.loc[frame["error"].fillna("") != ""].iterrows():
+        console.print(f"[red]{row['status']}[/] {row['point'] or '(invalid)'}: {row['error']}")
+    console.print(
+        f"{len(result.computed)} computed, {len(result.cached)} reused, "
+        f"{len(result.failed)} failed, in {result.seconds:.1f} s. "
+        f"Results in [bold]{result.out_dir}[/] (results.csv, pareto.svg, points/)"
+    )
+
+
+def _num(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if number != number else number
