@@ -839,8 +839,8 @@ def sweep(
     from scenarios.scenario import load_scenario
     from scenarios.sweep import grid, parse_axis, run_sweep
 
-    if serial and scheduler:
-        raise click.UsageError("--serial and --scheduler do not go together")
+    if scheduler and (serial or workers):
+        raise click.UsageError("--scheduler uses the cluster as it is: no --serial or --workers")
     try:
         axes = [parse_axis(text) for text in sets]
     except ValueError as exc:

@@ -55,6 +55,7 @@ class PointOutcome:
     error: str = ""
     seconds: float = 0.0
     worker: str = ""
+    cpu_seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -70,7 +71,7 @@ def solve_point(job: PointJob, place: PlaceData, *times: TravelTimes) -> PointOu
     """Solve one point and render its run folder; never raises."""
     from scenarios.outputs import write_run
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     worker = f"{os.uname().nodename}:{os.getpid()}"
     try:
         inputs = replace(run_inputs(job.scenario, place), name=job.label)
@@ -84,9 +85,8 @@ def solve_point(job: PointJob, place: PlaceData, *times: TravelTimes) -> PointOu
                 for p in sorted(folder.rglob("*"))
                 if p.is_file()
             }
-        return PointOutcome(
-            job.key, files, result.status.value, "", time.perf_counter() - start, worker
-        )
+        wall, used = time.perf_counter() - start, time.process_time() - cpu
+        return PointOutcome(job.key, files, result.status.value, "", wall, worker, used)
     except Exception as exc:  # one failing point is reported, never fatal to a sweep
         return PointOutcome(
             job.key,
@@ -224,10 +224,11 @@ def run_dask(
             job_of[future.key] = job
         for future in as_completed(futures, loop=client.loop):
             job = job_of[future.key]
-            if future.status == "finished":
-                on_done(future.result())
-            else:
-                on_done(_failed(job, future.exception()))
+            try:
+                outcome = future.result()
+            except Exception as exc:  # a lost worker or a task that could not run
+                outcome = _failed(job, exc)
+            on_done(outcome)
             future.release()
         n_workers = len(client.scheduler_info(n_workers=-1)["workers"])
     address = scheduler or "local"

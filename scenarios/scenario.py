@@ -201,11 +201,20 @@ class ScenarioFile:
         merged = {**self.overrides, **{k: str(v) for k, v in overrides.items()}}
         return _validated(self.path, data, self.lines, merged)
 
-    def key(self) -> str:
+    def key(self, file_hashes: dict[Path, str] | None = None) -> str:
         """SHA-256 of what determines the results: every setting, and the bytes of
-        every input file (not their paths, names or notices)."""
+        every input file (not their paths, names or notices).
+
+        ``file_hashes`` caches each file's hash across calls (a sweep hashes the same
+        inputs for every point).
+        """
+        cache = {} if file_hashes is None else file_hashes
+        paths = self.input_paths()
+        for path in paths.values():
+            if path not in cache:
+                cache[path] = _file_sha256(path)
         settings = self.scenario.model_dump(mode="json", exclude={"name", "notice", "inputs"})
-        files = {k: _file_sha256(p) for k, p in sorted(self.input_paths().items())}
+        files = {k: cache[p] for k, p in sorted(paths.items())}
         text = json.dumps({"settings": settings, "files": files}, sort_keys=True)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -129,6 +129,7 @@ def grid(base: ScenarioFile, axes: Sequence[Axis]) -> list[Point]:
         )
     points = []
     first_error: ScenarioError | None = None
+    hashes: dict[Path, str] = {}
     for index, values in enumerate(itertools.product(*(axis.values for axis in axes))):
         settings = tuple(zip(keys, values, strict=True))
         try:
@@ -140,7 +141,7 @@ def grid(base: ScenarioFile, axes: Sequence[Axis]) -> list[Point]:
             first_error = first_error or exc
             points.append(Point(index, settings, None, "", "; ".join(map(str, exc.issues))))
             continue
-        points.append(Point(index, settings, scenario, scenario.key()[:KEY_LENGTH]))
+        points.append(Point(index, settings, scenario, scenario.key(hashes)[:KEY_LENGTH]))
     if first_error is not None and all(p.scenario is None for p in points):
         raise first_error
     return points
@@ -299,7 +300,8 @@ def reference_access(access_csv: Path, standards: dict[str, float]) -> dict[str,
         if rows.empty:
             continue
         minutes = rows["minutes_after"].to_numpy(dtype=float)
-        weight = (rows["population"] * rows["weight"]).to_numpy(dtype=float)
+        need = rows["weight"] if "weight" in rows.columns else 1.0
+        weight = (rows["population"] * need).to_numpy(dtype=float)
         within = reachable(np.where(np.isnan(minutes), np.inf, minutes), max_minutes)
         total = weight.sum()
         out[service_type] = round(float(weight[within].sum() / total), 6) if total > 0 else 1.0
@@ -376,6 +378,9 @@ def _write_outputs(
                 "folder": f"{POINTS}/{p.key}" if p.key else None,
                 "computed": p.key in outcomes,
                 "seconds": round(outcomes[p.key].seconds, 3) if p.key in outcomes else None,
+                "cpu_seconds": (
+                    round(outcomes[p.key].cpu_seconds, 3) if p.key in outcomes else None
+                ),
                 "worker": outcomes[p.key].worker if p.key in outcomes else None,
                 "error": p.error or result.failed.get(p.key, ""),
             }
