@@ -32,6 +32,15 @@ SUMMARY_MONEY_KEYS = (
     "one_off_costs",
     "backlog_avoided",
 )
+DECISION_FILES = (
+    "buildings.csv",
+    "moves.csv",
+    "agencies.csv",
+    "access.csv",
+    "cash_flows.csv",
+    "results.gpkg",
+    "map.html",
+)
 PACKAGES = ("public-estate", "numpy", "pandas", "scipy", "pulp", "highspy", "geopandas", "folium")
 
 
@@ -194,6 +203,9 @@ def write_run(
     files.append(write_scenario(out_dir / "scenario.yaml", inputs, copied_input_files(inputs)))
     evaluation = result.evaluation
     if evaluation is None:
+        # No decision: results of an earlier run in this folder must not stay behind.
+        for name in DECISION_FILES:
+            (out_dir / name).unlink(missing_ok=True)
         return files
     files.append(write_csv(out_dir / "buildings.csv", evaluation.buildings))
     files.append(write_csv(out_dir / "moves.csv", evaluation.moves))

@@ -128,3 +128,21 @@ def test_an_invalid_set_exits_2_and_writes_nothing(demo_folder: Path, tmp_path: 
     result = CliRunner().invoke(main, [*args, "--set", "nonsense"])
     assert result.exit_code == 2
     assert not out.exists()
+
+
+def test_a_run_without_a_decision_leaves_no_stale_results(
+    demo_folder: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "o"
+    args = ["run", str(demo_folder / "scenario.yaml"), "--out", str(out), *FAST]
+    args += ["--no-sharing-value", "--quiet"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    assert (out / "buildings.csv").is_file()
+    # A tenth of each building's desks cannot hold today's services: no decision.
+    result = CliRunner().invoke(main, [*args, "--set", "policy.utilisation=0.1"])
+    assert result.exit_code == 1, result.output
+    doc = json.loads((out / "summary.json").read_text())
+    assert doc["status"] in {"infeasible", "no_solution"}
+    for name in ("buildings.csv", "moves.csv", "access.csv", "map.html", "results.gpkg"):
+        assert not (out / name).exists(), name
+    assert (out / "scenario.yaml").is_file()
