@@ -40,6 +40,8 @@ DECISION_FILES = (
     "cash_flows.csv",
     "results.gpkg",
     "map.html",
+    "report.html",
+    "report.xlsx",
 )
 PACKAGES = ("public-estate", "numpy", "pandas", "scipy", "pulp", "highspy", "geopandas", "folium")
 

@@ -143,6 +143,6 @@ def test_a_run_without_a_decision_leaves_no_stale_results(
     assert result.exit_code == 1, result.output
     doc = json.loads((out / "summary.json").read_text())
     assert doc["status"] in {"infeasible", "no_solution"}
-    for name in ("buildings.csv", "moves.csv", "access.csv", "map.html", "results.gpkg"):
+    for name in ("buildings.csv", "access.csv", "map.html", "results.gpkg", "report.html"):
         assert not (out / name).exists(), name
     assert (out / "scenario.yaml").is_file()
