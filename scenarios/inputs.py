@@ -1,11 +1,14 @@
 """Read the data a scenario names: register, zones and road network.
 
-Input files are canonical CSV tables for now (``estate init`` writes empty ones with
-the right headers).  An optional mapping file renames a source file's columns to the
-canonical names first.  Problems with the data raise
-:class:`~estate.errors.InputDataError` naming file, row, column and value; problems
-with the scenario itself (unknown agencies or buildings) raise
-:class:`~scenarios.scenario.ScenarioError` naming the key and line.
+The buildings register may be one file or several, in any format ``estate validate``
+reads, with an optional column mapping (``estate/load.py``); every row must be
+accepted, or the run stops listing the rejected rows' reasons (a run on a register
+with rows silently left out would price a different estate).  Services and zones are
+canonical CSV tables (``estate init`` writes empty ones with the right headers).
+Problems with the data raise :class:`~estate.errors.InputDataError` naming file, row,
+column and value; problems with the scenario itself (a bad mapping file, unknown
+agencies or buildings) raise :class:`~scenarios.scenario.ScenarioError` naming the key
+and line.
 """
 
 from __future__ import annotations
@@ -16,15 +19,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from estate.errors import CellIssue, InputDataError
+from estate.errors import CellIssue, InputDataError, SettingsError
 from estate.register import Register
-from estate.schema import BUILDINGS, SERVICES, ZONES, TableSpec
+from estate.validate import FILE_COLUMN, ROW_COLUMN
 from geodata.network import RoadNetwork
 from geodata.zones import validate_zones
 from scenarios.run import RunInputs
-from scenarios.scenario import ScenarioError, ScenarioFile, ScenarioIssue, key_lines
+from scenarios.scenario import ScenarioFile, ScenarioIssue, key_of
 
-TABLES: dict[str, TableSpec] = {"buildings": BUILDINGS, "services": SERVICES, "zones": ZONES}
 NODE_COLUMNS = {"node_id": "int", "x": "float", "y": "float"}
 EDGE_COLUMNS = {
     "u": "int",
@@ -52,22 +54,68 @@ def load_inputs(sf: ScenarioFile) -> RunInputs:
 def load_place(sf: ScenarioFile) -> PlaceData:
     """Read and validate the register, zones and network named by ``sf``."""
     paths = sf.input_paths()
-    mapping = read_mapping(paths["mapping"]) if "mapping" in paths else {}
-    frames = {
-        table: read_table(paths[table], mapping.get(table, {}), paths.get("mapping"))
-        for table in TABLES
-    }
+    buildings = read_buildings(sf)
+    services = read_csv(paths["services"])
+    if services.empty:
+        raise InputDataError([CellIssue(str(paths["services"]), None, "", "", "no rows")])
     register = Register.from_frames(
-        frames["buildings"],
-        frames["services"],
-        str(paths["buildings"]),
-        str(paths["services"]),
+        buildings, services, _sources(sf, "buildings"), str(paths["services"])
     )
-    zones = validate_zones(frames["zones"], str(paths["zones"]))
+    zones_raw = read_csv(paths["zones"])
+    if zones_raw.empty:
+        raise InputDataError([CellIssue(str(paths["zones"]), None, "", "", "no rows")])
+    zones = validate_zones(zones_raw, str(paths["zones"]))
     network = None
     if "network.nodes" in paths:
         network = read_network(paths["network.nodes"], paths["network.edges"])
     return PlaceData(register, zones, network)
+
+
+def _sources(sf: ScenarioFile, name: str) -> str:
+    paths = sf.input_paths()
+    return ", ".join(str(p) for k, p in paths.items() if k == name or k.startswith(f"{name}["))
+
+
+def read_buildings(sf: ScenarioFile) -> pd.DataFrame:
+    """Every buildings file, read, mapped and validated by ``estate.load``; raises
+    listing every rejected row (or unreadable file) rather than leave one out."""
+    from estate.load import load_files
+    from estate.mapping import load_mapping
+
+    paths = sf.input_paths()
+    files = [str(p) for k, p in paths.items() if k == "buildings" or k.startswith("buildings[")]
+    mapping_paths = [p for k, p in paths.items() if k == "mapping" or k.startswith("mapping[")]
+    mappings = []
+    for key, path in ((k, p) for k, p in paths.items() if k.startswith("mapping")):
+        try:
+            mappings.append(load_mapping(path))
+        except SettingsError as exc:
+            raise sf.error([sf.issue(key_of(f"inputs.{key}"), str(exc))]) from exc
+    if mapping_paths and len(mappings) not in (1, len(files)):
+        issue = sf.issue(
+            ("inputs", "mapping"),
+            f"give one mapping for every buildings file or one a file: {len(mappings)} "
+            f"mappings for {len(files)} files",
+        )
+        raise sf.error([issue])
+    try:
+        result = load_files(files, kind="register", mapping=mappings or None)
+    except SettingsError as exc:
+        raise sf.error([sf.issue(("inputs", "buildings"), str(exc))]) from exc
+    if result.unreadable:
+        raise InputDataError(result.unreadable, "a buildings file cannot be read")
+    rejected = [issue for report in result.files for issue in report.errors]
+    if rejected:
+        count = sum(report.rows_rejected for report in result.files)
+        raise InputDataError(
+            rejected,
+            f"{count} row(s) of the buildings register are rejected (estate validate "
+            f"{' '.join(files)} lists them with their cells)",
+        )
+    accepted = result.accepted
+    if accepted.empty:
+        raise InputDataError([CellIssue(", ".join(files), None, "", "", "no rows")])
+    return accepted.drop(columns=[c for c in (FILE_COLUMN, ROW_COLUMN) if c in accepted])
 
 
 def run_inputs(sf: ScenarioFile, place: PlaceData) -> RunInputs:
@@ -124,60 +172,6 @@ def read_csv(path: Path) -> pd.DataFrame:
             [CellIssue(str(path), None, "", "", f"cannot be read as CSV: {exc}")],
             f"{path} cannot be read",
         ) from exc
-
-
-def read_table(path: Path, renames: dict[str, str], mapping_path: Path | None) -> pd.DataFrame:
-    """Read one register table, renaming source columns by the mapping first."""
-    frame = read_csv(path)
-    missing = [source for source in renames if source not in frame.columns]
-    if missing:
-        raise InputDataError(
-            [
-                CellIssue(str(mapping_path), None, source, "", f"no column {source!r} in {path}")
-                for source in missing
-            ],
-            "the mapping names columns the file does not have",
-        )
-    frame = frame.rename(columns=renames)
-    if frame.empty:
-        raise InputDataError([CellIssue(str(path), None, "", "", "the table has no rows")])
-    return frame
-
-
-def read_mapping(path: Path) -> dict[str, dict[str, str]]:
-    """A column mapping: ``{table: {source column: canonical column}}``."""
-    import yaml
-
-    text = path.read_text(encoding="utf-8-sig")
-    lines = key_lines(text, str(path))
-    data = yaml.safe_load(text) or {}
-    issues: list[ScenarioIssue] = []
-    if not isinstance(data, dict):
-        raise ScenarioError(path, [ScenarioIssue("", "expected {table: {source: canonical}}", 1)])
-    out: dict[str, dict[str, str]] = {}
-    for table, renames in data.items():
-        if table not in TABLES:
-            issues.append(
-                ScenarioIssue(str(table), f"not one of {sorted(TABLES)}", lines.get((table,)))
-            )
-            continue
-        if not isinstance(renames, dict):
-            issues.append(ScenarioIssue(table, "expected {source: canonical}", lines.get((table,))))
-            continue
-        names = TABLES[table].names
-        for source, target in renames.items():
-            if target not in names:
-                issues.append(
-                    ScenarioIssue(
-                        f"{table}.{source}",
-                        f"{target!r} is not a {table} column (one of {', '.join(names)})",
-                        lines.get((table, str(source))),
-                    )
-                )
-        out[table] = {str(k): str(v) for k, v in renames.items()}
-    if issues:
-        raise ScenarioError(path, issues)
-    return out
 
 
 # --- road network ------------------------------------------------------------------------

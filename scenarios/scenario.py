@@ -61,6 +61,17 @@ def dotted(key: Key) -> str:
     return out
 
 
+def key_of(text: str) -> Key:
+    """``inputs.buildings[1]`` -> ``('inputs', 'buildings', 1)``."""
+    out: list[str | int] = []
+    for part in text.split("."):
+        name, _, index = part.partition("[")
+        out.append(name)
+        if index:
+            out.append(int(index.rstrip("]")))
+    return tuple(out)
+
+
 def parse_key(text: str) -> tuple[str, ...]:
     parts = tuple(text.split("."))
     if not text or any(p == "" for p in parts):
@@ -256,7 +267,7 @@ def _validated(
         raise draft.error(_issues(draft, exc)) from exc
     loaded = ScenarioFile(path, scenario, data, lines, overrides)
     missing = [
-        loaded.issue(("inputs", *name.split(".")), f"no such file: {p}")
+        loaded.issue(key_of(f"inputs.{name}"), f"no such file: {p}")
         for name, p in loaded.input_paths().items()
         if not p.is_file()
     ]

@@ -41,13 +41,16 @@ class NetworkTables(_Model):
 class InputFiles(_Model):
     """Where the data are.  Paths are relative to the scenario file."""
 
-    buildings: str = Field(description="buildings register (canonical CSV)")
+    buildings: str | list[str] = Field(
+        description="buildings register: one file or a list, in any format estate validate "
+        "reads (CSV, XLSX/XLS/ODS, GeoPackage, GeoJSON, Shapefile); see docs/registers.md"
+    )
     services: str = Field(description="services register (canonical CSV)")
     zones: str = Field(description="zones: zone_id, population and a point location (CSV)")
-    mapping: str | None = Field(
+    mapping: str | list[str] | None = Field(
         default=None,
-        description="optional YAML mapping each table's source column names to canonical "
-        "names, e.g. {buildings: {'Property Name': name}}",
+        description="column mapping YAML for the buildings files (estate mapping FILE writes "
+        "one): one for every file, or a list with one a file",
     )
     network: NetworkTables | None = Field(
         default=None,
@@ -55,10 +58,14 @@ class InputFiles(_Model):
     )
 
     def paths(self) -> dict[str, str]:
-        """Every file named, by its dotted key under ``inputs``."""
-        out = {"buildings": self.buildings, "services": self.services, "zones": self.zones}
-        if self.mapping is not None:
-            out["mapping"] = self.mapping
+        """Every file named, by its key under ``inputs`` (``buildings[1]`` for a list)."""
+        out: dict[str, str] = {}
+        for name in ("buildings", "services", "zones", "mapping"):
+            value = getattr(self, name)
+            if isinstance(value, list):
+                out.update({f"{name}[{i}]": v for i, v in enumerate(value)})
+            elif value is not None:
+                out[name] = value
         if self.network is not None:
             out["network.nodes"] = self.network.nodes
             out["network.edges"] = self.network.edges

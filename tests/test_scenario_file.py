@@ -195,28 +195,52 @@ def test_the_key_follows_settings_and_file_bytes_not_paths_or_names(
     assert load_scenario(copy / "scenario.yaml").key() != sf.key()
 
 
-def test_a_mapping_file_renames_source_columns(demo_folder: Path, tmp_path: Path) -> None:
+def test_buildings_from_messy_files_with_a_mapping(demo_folder: Path, tmp_path: Path) -> None:
     raw = pd.read_csv(demo_folder / "inputs" / "buildings.csv", dtype=str, keep_default_na=False)
-    raw = raw.rename(columns={"name": "Property Name", "running_cost": "Running Cost (£)"})
-    raw.to_csv(tmp_path / "messy.csv", index=False)
+    raw = raw.rename(columns={"building_id": "Property Ref", "running_cost": "Costs pa"})
+    raw.iloc[:20].to_csv(tmp_path / "part1.csv", index=False)
+    raw.iloc[20:].to_csv(tmp_path / "part2.csv", index=False, encoding="cp1252")
     write(
         tmp_path / "mapping.yaml",
-        "buildings:\n  Property Name: name\n  Running Cost (£): running_cost\n",
+        "kind: register\ncolumns:\n  building_id: Property Ref\n  running_cost: Costs pa\n",
     )
     inputs_dir = demo_folder / "inputs"
     text = (
-        "inputs:\n  buildings: messy.csv\n"
+        "inputs:\n  buildings: [part1.csv, part2.csv]\n"
         f"  services: {inputs_dir / 'services.csv'}\n  zones: {inputs_dir / 'zones.csv'}\n"
         "  mapping: mapping.yaml\n"
     )
     path = write(tmp_path / "s.yaml", text)
     inputs = load_inputs(load_scenario(path))
     original = load_inputs(load_scenario(demo_folder / "scenario.yaml"))
-    assert list(inputs.register.buildings["name"]) == list(original.register.buildings["name"])
+    columns = ["building_id", "name", "running_cost", "capacity_desks", "easting"]
+    pd.testing.assert_frame_equal(
+        inputs.register.buildings[columns], original.register.buildings[columns]
+    )
     assert inputs.network is None
-    write(tmp_path / "mapping.yaml", "buildings:\n  Property Name: title\n")
-    with pytest.raises(ScenarioError, match=r"line 2, buildings\.Property Name: 'title'"):
+    write(tmp_path / "mapping.yaml", "kind: register\ncolumns:\n  title: Property Ref\n")
+    with pytest.raises(ScenarioError, match=r"line 5, inputs\.mapping: .*title"):
         load_inputs(load_scenario(path))
+
+
+def test_rejected_register_rows_stop_the_run_with_their_reasons(
+    demo_folder: Path, tmp_path: Path
+) -> None:
+    raw = pd.read_csv(demo_folder / "inputs" / "buildings.csv", dtype=str, keep_default_na=False)
+    raw.loc[3, "running_cost"] = "lots"
+    raw.to_csv(tmp_path / "buildings.csv", index=False)
+    inputs_dir = demo_folder / "inputs"
+    text = (
+        "inputs:\n  buildings: buildings.csv\n"
+        f"  services: {inputs_dir / 'services.csv'}\n  zones: {inputs_dir / 'zones.csv'}\n"
+    )
+    path = write(tmp_path / "s.yaml", text)
+    with pytest.raises(InputDataError) as info:
+        load_inputs(load_scenario(path))
+    message = str(info.value)
+    assert "1 row(s) of the buildings register are rejected" in message
+    assert "row 5" in message
+    assert "'lots'" in message
 
 
 def test_network_tables_report_bad_cells(tmp_path: Path) -> None:
