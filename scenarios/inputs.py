@@ -1,5 +1,8 @@
 """Read the data a scenario names: register, zones and road network.
 
+The road network is an OpenStreetMap or graphml file (read by ``geodata.osm``, cached
+by its bytes) or the two CSV tables a run folder holds in ``inputs/``.
+
 The buildings register may be one file or several, in any format ``estate validate``
 reads, with an optional column mapping (``estate/load.py``); every row must be
 accepted, or the run stops listing the rejected rows' reasons (a run on a register
@@ -66,7 +69,11 @@ def load_place(sf: ScenarioFile) -> PlaceData:
         raise InputDataError([CellIssue(str(paths["zones"]), None, "", "", "no rows")])
     zones = validate_zones(zones_raw, str(paths["zones"]))
     network = None
-    if "network.nodes" in paths:
+    if "network" in paths:
+        from geodata.osm import read_network as read_network_file
+
+        network = read_network_file(paths["network"], use_cache=True)
+    elif "network.nodes" in paths:
         network = read_network(paths["network.nodes"], paths["network.edges"])
     return PlaceData(register, zones, network)
 

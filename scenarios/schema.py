@@ -52,9 +52,10 @@ class InputFiles(_Model):
         description="column mapping YAML for the buildings files (estate mapping FILE writes "
         "one): one for every file, or a list with one a file",
     )
-    network: NetworkTables | None = Field(
+    network: str | NetworkTables | None = Field(
         default=None,
-        description="road network; without one, travel times are straight-line estimates",
+        description="road network: an OpenStreetMap file (.osm, .osm.pbf) or .graphml, or "
+        "{nodes, edges} CSV tables; without one, travel times are straight-line estimates",
     )
 
     def paths(self) -> dict[str, str]:
@@ -66,7 +67,9 @@ class InputFiles(_Model):
                 out.update({f"{name}[{i}]": v for i, v in enumerate(value)})
             elif value is not None:
                 out[name] = value
-        if self.network is not None:
+        if isinstance(self.network, str):
+            out["network"] = self.network
+        elif self.network is not None:
             out["network.nodes"] = self.network.nodes
             out["network.edges"] = self.network.edges
         return out

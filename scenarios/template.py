@@ -28,7 +28,9 @@ ACCESS_EXAMPLE = """\
   #   max_loss: 0.0          # nobody loses access (or give min_share: 0.95)
 """
 NETWORK_EXAMPLE = """\
-  # A road network as two CSV tables (EPSG:27700 metres), for example:
+  # A road network: an OpenStreetMap or graphml file, for example
+  # network: rutland-latest.osm.pbf
+  # or two CSV tables (EPSG:27700 metres):
   # network:
   #   nodes: inputs/network_nodes.csv   # node_id, x, y
   #   edges: inputs/network_edges.csv   # u, v, length_m, highway, maxspeed_kph

@@ -146,3 +146,36 @@ def test_a_run_without_a_decision_leaves_no_stale_results(
     for name in ("buildings.csv", "access.csv", "map.html", "results.gpkg", "report.html"):
         assert not (out / name).exists(), name
     assert (out / "scenario.yaml").is_file()
+
+
+def test_a_scenario_on_an_openstreetmap_file(tmp_path: Path) -> None:
+    from tests.tiny_places import write_line_road, write_line_zones, write_tiny_register
+
+    write_tiny_register(tmp_path / "register")
+    write_line_road(tmp_path / "road.osm")
+    write_line_zones(tmp_path / "zones.csv")
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(
+        "name: Tiny line\n"
+        "inputs:\n"
+        "  buildings: register/buildings.csv\n"
+        "  services: register/services.csv\n"
+        "  zones: zones.csv\n"
+        "  network: road.osm\n"
+        "access:\n"
+        "  library: {max_minutes: 10, mode: drive, max_loss: 0.0}\n"
+        "  gp: {max_minutes: 20, mode: drive, max_loss: 0.0}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["run", str(scenario), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "summary.json").read_text())
+    assert doc["travel_times"]["drive"]["method"] != "estimate"
+    access = pd.read_csv(out / "access.csv")
+    # 2 minutes a km on the residential road: zone x=4 km is 4 minutes from B at x=2 km.
+    gp = access.loc[(access["service_type"] == "gp") & (access["zone_id"] == "z2")]
+    assert float(gp["minutes_before"].iloc[0]) == pytest.approx(4.0, abs=0.05)
+    # The run folder keeps the network as tables, and its scenario points at them.
+    rerun = load_scenario(out / "scenario.yaml")
+    assert set(rerun.input_paths()) >= {"network.nodes", "network.edges"}
