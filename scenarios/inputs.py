@@ -28,7 +28,7 @@ from estate.validate import FILE_COLUMN, ROW_COLUMN
 from geodata.network import RoadNetwork
 from geodata.zones import validate_zones
 from scenarios.run import RunInputs
-from scenarios.scenario import ScenarioFile, ScenarioIssue, key_of
+from scenarios.scenario import Key, ScenarioFile, ScenarioIssue, key_of
 
 NODE_COLUMNS = {"node_id": "int", "x": "float", "y": "float"}
 EDGE_COLUMNS = {
@@ -136,33 +136,33 @@ def run_inputs(sf: ScenarioFile, place: PlaceData) -> RunInputs:
         access=dict(s.access),
         network=place.network,
         finance=s.finance,
-        policy=s.policy.settings(),
+        policy=s.policy,
         solver=s.solver,
         notice=s.notice,
-        agencies=s.policy.agencies,
-        keep=s.policy.keep,
     )
 
 
 def check_scope(sf: ScenarioFile, register: Register) -> None:
-    """``policy.agencies`` and ``policy.keep`` must name what the register holds."""
+    """The agencies and buildings the policy names must be in the register (the model
+    checks too; here the error names the key and its line)."""
     policy = sf.scenario.policy
     issues: list[ScenarioIssue] = []
     known = set(register.agencies)
-    for i, agency in enumerate(policy.agencies or ()):
+    named: list[tuple[Key, str]] = [
+        (("policy", "agencies", i), a) for i, a in enumerate(policy.agencies or ())
+    ]
+    named += [(("policy", "agency_budgets", a), a) for a in policy.agency_budgets or {}]
+    have = ", ".join(sorted(known))
+    for key, agency in named:
         if agency not in known:
-            issues.append(
-                sf.issue(
-                    ("policy", "agencies", i),
-                    f"no agency {agency!r} in the register (it has {', '.join(sorted(known))})",
-                )
-            )
+            issues.append(sf.issue(key, f"no agency {agency!r} in the register (it has {have})"))
     buildings = set(register.buildings["building_id"])
-    for i, building in enumerate(policy.keep):
-        if building not in buildings:
-            issues.append(
-                sf.issue(("policy", "keep", i), f"no building_id {building!r} in the register")
-            )
+    for name in ("force_keep", "force_dispose"):
+        for i, building in enumerate(getattr(policy, name)):
+            if building not in buildings:
+                issues.append(
+                    sf.issue(("policy", name, i), f"no building_id {building!r} in the register")
+                )
     if issues:
         raise sf.error(issues)
 

@@ -21,7 +21,7 @@ from optimise.evaluate import MONEY_DP, Evaluation, payback_year
 from optimise.instance import EstateInstance
 from optimise.model import Result
 from scenarios.run import RunInputs
-from scenarios.schema import InputFiles, Scenario, ScenarioPolicy
+from scenarios.schema import InputFiles, Scenario
 
 SUMMARY_MONEY_KEYS = (
     "baseline_present_cost",
@@ -146,7 +146,6 @@ def summary(inputs: RunInputs, instance: EstateInstance, result: Result) -> dict
             "policy": inputs.policy.model_dump(mode="json"),
             "solver": inputs.solver.model_dump(mode="json"),
             "access": {k: v.model_dump(mode="json") for k, v in sorted(inputs.access.items())},
-            "scope": inputs.scope(),
         },
         "travel_times": {
             mode: {"method": t.method, "note": t.note}
@@ -264,9 +263,7 @@ def scenario_of(inputs: RunInputs, files: InputFiles) -> Scenario:
         inputs=files,
         access=dict(inputs.access),
         finance=inputs.finance,
-        policy=ScenarioPolicy.model_validate(
-            {**inputs.policy.model_dump(), "agencies": inputs.agencies, "keep": inputs.keep}
-        ),
+        policy=inputs.policy,
         solver=inputs.solver,
     )
 

@@ -32,12 +32,7 @@ def _silent(_: str) -> None:
 
 @dataclass(frozen=True)
 class RunInputs:
-    """Everything one run needs.  ``notice`` is shown on every output (e.g. synthetic data).
-
-    ``agencies`` (default: all) are the agencies that pool their estates: every other
-    agency's buildings are kept and its services stay where they are.  ``keep`` lists
-    building_ids that must be kept whatever the cost.
-    """
+    """Everything one run needs.  ``notice`` is shown on every output (e.g. synthetic data)."""
 
     name: str
     register: Register
@@ -48,29 +43,6 @@ class RunInputs:
     policy: PolicySettings = field(default_factory=PolicySettings)
     solver: SolverSettings = field(default_factory=SolverSettings)
     notice: str = ""
-    agencies: tuple[str, ...] | None = None
-    keep: tuple[str, ...] = ()
-
-    def scoped_register(self) -> Register:
-        """The register as the optimiser sees it: agencies outside ``agencies`` and the
-        buildings in ``keep`` fixed as they are."""
-        if self.agencies is None and not self.keep:
-            return self.register
-        b = self.register.buildings.copy()
-        s = self.register.services.copy()
-        if self.agencies is not None:
-            outside_b = ~b["agency"].isin(self.agencies)
-            b.loc[outside_b, "must_retain"] = True
-            b.loc[outside_b, "can_host"] = False
-            s.loc[~s["agency"].isin(self.agencies), "movable"] = False
-        b.loc[b["building_id"].isin(self.keep), "must_retain"] = True
-        return replace(self.register, buildings=b, services=s)
-
-    def scope(self) -> dict[str, Any]:
-        return {
-            "agencies": None if self.agencies is None else list(self.agencies),
-            "keep": list(self.keep),
-        }
 
     def with_sharing(self, sharing: str) -> RunInputs:
         """The same run under the other policy (``shared`` or ``siloed``)."""
@@ -123,7 +95,7 @@ def solve_inputs(
     """Travel times (unless given), model, solve: the computation without file output."""
     times = travel if travel is not None else travel_times(inputs, progress)
     instance = EstateInstance.build(
-        inputs.scoped_register(),
+        inputs.register,
         inputs.zones,
         {mode: times[mode] for mode in modes_of(inputs.access)},
         inputs.access,

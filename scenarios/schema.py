@@ -2,8 +2,7 @@
 
 A scenario composes the optimiser's own settings models (``optimise.settings``):
 their fields, defaults and limits are defined there once and arrive here unchanged.
-Only what is not a model setting is added: where the inputs are, which agencies pool
-their estates, and which buildings must be kept.
+Only what is not a model setting is added: where the inputs are.
 
 ``python -m scenarios.schema --write`` regenerates ``docs/scenario.schema.json``, the
 JSON Schema that editors use to check and complete scenario files.
@@ -75,26 +74,6 @@ class InputFiles(_Model):
         return out
 
 
-class ScenarioPolicy(PolicySettings):
-    """The optimiser's policy settings plus who takes part and what must stay."""
-
-    agencies: tuple[str, ...] | None = Field(
-        default=None,
-        description="agencies that pool their estates; the others' buildings and services "
-        "are kept as they are (default: every agency)",
-    )
-    keep: tuple[str, ...] = Field(
-        default=(), description="building_ids that must be kept, whatever the cost"
-    )
-
-    def settings(self) -> PolicySettings:
-        """The part the optimiser takes."""
-        names = PolicySettings.model_fields
-        return PolicySettings.model_validate(
-            {k: v for k, v in self.model_dump().items() if k in names}
-        )
-
-
 class Scenario(_Model):
     """One question a Board asks: the data, the standards, the money and the rules."""
 
@@ -106,13 +85,13 @@ class Scenario(_Model):
         description="access standard per public-facing service_type",
     )
     finance: FinanceSettings = Field(default_factory=FinanceSettings)
-    policy: ScenarioPolicy = Field(default_factory=ScenarioPolicy)
+    policy: PolicySettings = Field(default_factory=PolicySettings)
     solver: SolverSettings = Field(default_factory=SolverSettings)
 
 
 SECTIONS: dict[str, type[BaseModel]] = {
     "finance": FinanceSettings,
-    "policy": ScenarioPolicy,
+    "policy": PolicySettings,
     "solver": SolverSettings,
 }
 

@@ -100,7 +100,7 @@ def test_agencies_outside_the_scope_are_kept_as_they_are(demo_folder: Path) -> N
     disposed = everyone.buildings.loc[everyone.buildings["decision"] == "dispose"]
     kept_by_force = str(disposed["building_id"].iloc[0])
     scoped = sf.with_overrides(
-        {"policy.agencies": "[council, nhs]", "policy.keep": f"[{kept_by_force}]"}
+        {"policy.agencies": "[council, nhs]", "policy.force_keep": f"[{kept_by_force}]"}
     )
     evaluation = run(load_inputs(scoped), None).result.evaluation
     assert evaluation is not None

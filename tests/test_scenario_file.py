@@ -56,9 +56,8 @@ def test_scenario_composes_the_optimiser_settings_without_copying_them() -> None
     s = Scenario.model_validate({"inputs": {"buildings": "b", "services": "s", "zones": "z"}})
     assert s.finance == FinanceSettings()
     assert s.solver == SolverSettings()
-    assert s.policy.settings() == PolicySettings()
-    for name in PolicySettings.model_fields:
-        assert name in type(s.policy).model_fields
+    assert s.policy == PolicySettings()
+    assert type(s.policy) is PolicySettings  # the model's own, not a copy of its fields
 
 
 def test_the_demo_scenario_loads_and_round_trips(demo_folder: Path) -> None:
@@ -157,13 +156,13 @@ def test_missing_input_files_are_named_with_their_key_and_line(tmp_path: Path) -
 
 
 def test_unknown_agencies_and_buildings_are_named_with_their_line(demo_folder: Path) -> None:
-    policy = "policy:\n  agencies: [council, nhs, probation]\n  keep: [B001, B999]\n"
+    policy = "policy:\n  agencies: [council, nhs, probation]\n  force_keep: [B001, B999]\n"
     path = write(demo_folder / "scope.yaml", scenario_text(demo_folder, policy=policy))
     with pytest.raises(ScenarioError) as info:
         load_inputs(load_scenario(path))
     message = str(info.value)
     assert "line 10, policy.agencies[2]: no agency 'probation'" in message
-    assert "line 11, policy.keep[1]: no building_id 'B999'" in message
+    assert "line 11, policy.force_keep[1]: no building_id 'B999'" in message
 
 
 def test_overrides_are_validated_and_named_as_set(demo_folder: Path) -> None:

@@ -184,7 +184,7 @@ def test_an_existing_scheduler_is_used_and_left_as_it_is(
 
 def test_a_failing_point_is_reported_and_the_others_finish(base: Path, tmp_path: Path) -> None:
     out = tmp_path / "fails"
-    args = ["sweep", str(base), "--set", "policy.keep=[B001],[NOPE]", "--out", str(out)]
+    args = ["sweep", str(base), "--set", "policy.force_keep=[B001],[NOPE]", "--out", str(out)]
     result = CliRunner().invoke(main, [*args, "--serial"], terminal_width=200)
     assert result.exit_code == 1, result.output
     assert "NOPE" in result.output
