@@ -167,6 +167,17 @@ class Formulation:
     move_cost: NDArray[np.float64]
     link_rows: NDArray[np.int64]  # strong linking rows: valid cuts, may be added lazily
 
+    def likely_links(self, per_service: int = 4) -> NDArray[np.bool_]:
+        """Link rows worth having from the start: each service's cheapest candidates,
+        which the LP relaxation tends to use (row i of ``link_rows`` is pair i)."""
+        cost = self.lp.c[self.pair_col]
+        order = np.lexsort((cost, self.pair_service))
+        first = np.searchsorted(self.pair_service[order], self.pair_service[order], side="left")
+        rank = np.arange(len(order)) - first
+        keep = np.zeros(len(order), dtype=bool)
+        keep[order[rank < per_service]] = True
+        return keep
+
 
 def reachable(minutes: NDArray[np.float64], max_minutes: float) -> NDArray[np.bool_]:
     """Zone x building mask of travel times within a standard."""

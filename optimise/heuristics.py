@@ -546,6 +546,7 @@ def solve_large(model: EstateModel, settings: SolverSettings) -> SolverOutput:
         settings.model_copy(update={"time_limit_seconds": left}),
         x,
         model.formulation.link_rows,
+        model.formulation.likely_links(),
     )
     seconds = time.perf_counter() - began
     if final.x is None and x is not None:

@@ -77,7 +77,8 @@ class EstateModel:
             warm = True
         else:
             start = self.baseline_start()
-            output = solve(self.formulation.lp, settings, start, self.formulation.link_rows)
+            f = self.formulation
+            output = solve(f.lp, settings, start, f.link_rows, f.likely_links())
             warm = start is not None and settings.warm_start
         result = self._result(output, warm_started=warm)
         if result.status is SolveStatus.INFEASIBLE and diagnose:

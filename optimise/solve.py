@@ -37,7 +37,7 @@ from optimise.settings import SolverSettings
 # Above this many nonzeros PuLP's per-row model building costs more than it is worth.
 AUTO_PULP_MAX_NONZEROS = 60_000
 # Above this many optional (cut) rows, add them only where the LP breaks them.
-LAZY_ABOVE = 20_000
+LAZY_ABOVE = 90_000
 LAZY_ROUNDS = 50
 
 
@@ -99,13 +99,14 @@ def solve(
     settings: SolverSettings,
     start: NDArray[np.float64] | None = None,
     cut_rows: NDArray[np.int64] | None = None,
+    first_cuts: NDArray[np.bool_] | None = None,
 ) -> SolverOutput:
     """Solve with the solver and back-end the settings ask for.
 
     ``start`` is a feasible point to warm-start from (ignored when
     ``settings.warm_start`` is off).  ``cut_rows`` are rows every integer solution
     satisfies anyway (valid cuts): when there are many, they are added only where the
-    LP relaxation breaks them.
+    LP relaxation breaks them, starting from those flagged in ``first_cuts``.
     """
     start = start if settings.warm_start else None
     if settings.solver == "cbc":
@@ -113,7 +114,7 @@ def solve(
     if choose_backend(lp, settings) == "pulp":
         return solve_with_pulp(lp, settings, start)
     if cut_rows is not None and len(cut_rows) > LAZY_ABOVE:
-        return solve_with_row_generation(lp, cut_rows, settings, start)
+        return solve_with_row_generation(lp, cut_rows, settings, start, first_cuts)
     return solve_with_highspy(lp, settings, start)
 
 
@@ -262,6 +263,7 @@ def solve_with_row_generation(
     cut_rows: NDArray[np.int64],
     settings: SolverSettings,
     start: NDArray[np.float64] | None = None,
+    first_cuts: NDArray[np.bool_] | None = None,
 ) -> SolverOutput:
     """Solve with the ``cut_rows`` added only where the LP relaxation breaks them.
 
@@ -273,9 +275,11 @@ def solve_with_row_generation(
     began = time.perf_counter()
     is_cut = np.zeros(len(lp.row_lo), dtype=bool)
     is_cut[cut_rows] = True
+    if first_cuts is not None:
+        is_cut[cut_rows[first_cuts]] = False  # in the LP from the start
     core = np.flatnonzero(~is_cut)
     cuts = lp.matrix[cut_rows].tocsr()
-    added = np.zeros(len(cut_rows), dtype=bool)
+    added = np.zeros(len(cut_rows), dtype=bool) if first_cuts is None else first_cuts.copy()
     h = _new_highs(settings)
     h.passModel(_highs_lp(lp, core, integer=False))
     rounds = 0
