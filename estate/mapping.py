@@ -416,7 +416,10 @@ def guess_columns(headers: Sequence[str], kind: Kind = "register") -> dict[str, 
     address_parts: list[str] = []
     for header in headers:
         norm = normalise_header(header)
-        canonical = SYNONYMS.get(norm)
+        # A header that is already a canonical name of this kind means just that: a
+        # services table's "desks" is desks needed, not a building's capacity_desks.
+        exact = norm.replace(" ", "_")
+        canonical = exact if exact in allowed else SYNONYMS.get(norm)
         if canonical is None and _ADDRESS_PART.match(norm):
             address_parts.append(header)
             continue
