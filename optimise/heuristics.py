@@ -313,17 +313,24 @@ def _access_ok_after(
 ) -> bool:
     for i, delta in _hosting_deltas(plan, f, s_type, block_of_type).items():
         block = f.access_blocks[i]  # type: ignore[attr-defined]
-        before = state.hosting[i] > 0
-        after = (state.hosting[i] + delta) > 0
-        changed = np.flatnonzero(before != after)
-        if len(changed) == 0:
-            continue
-        step = after[changed].astype(np.int64) - before[changed].astype(np.int64)
-        cover = state.cover[i] + block.reach[:, changed] @ step
+        cover = _cover_after(state.hosting[i], state.cover[i], delta, block)
         covered = float(weight[block.covered_zone][cover > 0].sum())
         if covered < targets[i] - 1e-6 * max(1.0, targets[i]):
             return False
     return True
+
+
+def _cover_after(
+    hosting: NDArray[np.int64], cover: NDArray[np.int64], delta: NDArray[np.int64], block: object
+) -> NDArray[np.int64]:
+    """Hosts within reach of each zone once ``delta`` services of the type have moved."""
+    before = hosting > 0
+    after = (hosting + delta) > 0
+    changed = np.flatnonzero(before != after)
+    if len(changed) == 0:
+        return cover
+    step = after[changed].astype(np.int64) - before[changed].astype(np.int64)
+    return np.asarray(cover + block.reach[:, changed] @ step)  # type: ignore[attr-defined]
 
 
 def _hosting_deltas(
@@ -356,12 +363,8 @@ def _commit(
 ) -> None:
     for i, delta in _hosting_deltas(plan, f, s_type, block_of_type).items():
         block = f.access_blocks[i]  # type: ignore[attr-defined]
-        before = state.hosting[i] > 0
+        state.cover[i] = _cover_after(state.hosting[i], state.cover[i], delta, block)
         state.hosting[i] = state.hosting[i] + delta
-        after = state.hosting[i] > 0
-        changed = np.flatnonzero(before != after)
-        step = after[changed].astype(np.int64) - before[changed].astype(np.int64)
-        state.cover[i] = state.cover[i] + block.reach[:, changed] @ step
         state.covered_weight[i] = float(weight[block.covered_zone][state.cover[i] > 0].sum())
     for s, origin, dest in plan:
         state.load[origin] -= desks[s]
