@@ -31,6 +31,18 @@ def _gbp(value: float | None) -> str:
     return "—" if value is None else f"£{value:,.0f}"
 
 
+def _gbp_short(value: float | None) -> str:
+    """Compact money for narrow tables (exact figures are in agencies.csv)."""
+    if value is None:
+        return "—"
+    sign, size = ("-" if value < 0 else ""), abs(value)
+    if size >= 1e6:
+        return f"{sign}£{size / 1e6:,.2f}m"
+    if size >= 1e3:
+        return f"{sign}£{size / 1e3:,.0f}k"
+    return f"{sign}£{size:,.0f}"
+
+
 def _share(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
 
@@ -82,16 +94,16 @@ def print_summary(doc: dict[str, Any], console: Console, out_dir: str | None = N
         headline.add_row(name, value)
     console.print(headline)
 
-    agencies = Table(title="By agency")
+    agencies = Table(title="By agency (exact figures in agencies.csv)")
     for col in ("Agency", "NPV saving", "Revenue/yr", "Receipts", "One-off", "Disposed", "Payback"):
         agencies.add_column(col, justify="left" if col == "Agency" else "right")
     for a in doc["agencies"]:
         agencies.add_row(
             a["agency"],
-            _gbp(a["npv_saving"]),
-            _gbp(a["annual_revenue_saving"]),
-            _gbp(a["capital_receipts"]),
-            _gbp(a["one_off_costs"]),
+            _gbp_short(a["npv_saving"]),
+            _gbp_short(a["annual_revenue_saving"]),
+            _gbp_short(a["capital_receipts"]),
+            _gbp_short(a["one_off_costs"]),
             f"{a['buildings_disposed']}/{a['buildings_before']}",
             "—" if a["payback_year"] is None else str(a["payback_year"]),
         )
@@ -99,10 +111,10 @@ def print_summary(doc: dict[str, Any], console: Console, out_dir: str | None = N
 
     access = Table(title="Access: share of population within the standard (weighted)")
     for col in ("Service", "Standard", "Before", "After", "Required", "Mean min before", "after"):
-        access.add_column(col, justify="left" if col == "Service" else "right")
+        access.add_column(col, justify="left" if col == "Service" else "right", overflow="fold")
     for a in doc["access"]:
         access.add_row(
-            a["service_type"],
+            a["service_type"].replace("_", " "),
             f"{a['max_minutes']:g} min {a['mode']}",
             _share(a["share_before"]),
             _share(a["share_after"]),
