@@ -1,10 +1,14 @@
 """Every OR-Library pmed and cap instance against its published optimum, and spopt on
 the p-median ones, side by side in one run.  Each solve runs in its own process.
 
-    python -m benchmarks.orlib_suite [--only pmed|cap] [--no-spopt] [--time-limit 300]
+    python -m benchmarks.orlib_suite [--only pmed|cap] [--match REGEX] [--no-spopt]
+                                     [--time-limit 300] [--resume]
 
-Writes ``benchmarks/results/orlib.csv`` and ``benchmarks/results/orlib.md`` (the table
-pasted into BENCHMARKS.md), and prints the table.
+Each finished instance is appended to ``benchmarks/results/orlib.jsonl`` as it ends, so
+a long run can be stopped and continued with ``--resume`` (instances already in the log
+are not solved again).  Writes ``benchmarks/results/orlib.csv`` and
+``benchmarks/results/orlib.md`` (the table pasted into BENCHMARKS.md) from the log, and
+prints the table.
 """
 
 from __future__ import annotations
@@ -88,10 +92,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["pmed", "cap"], default=None)
     parser.add_argument("--no-spopt", action="store_true")
     parser.add_argument("--time-limit", type=float, default=300.0)
+    parser.add_argument("--match", default=None, help="only instances whose name matches")
+    parser.add_argument("--resume", action="store_true", help="keep the log, skip its rows")
     args = parser.parse_args(argv)
     published = optima()
-    rows = []
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    log = RESULTS / "orlib.jsonl"
+    done: dict[str, dict[str, object]] = {}
+    if args.resume and log.exists():
+        for line in log.read_text().splitlines():
+            if line.strip():
+                logged = json.loads(line)
+                done[str(logged["instance"])] = logged
+    else:
+        log.write_text("")
+    order = [name for name, _, _ in jobs(args.only)]
     for name, path, capacity in jobs(args.only):
+        if name in done or (args.match and not re.search(args.match, name)):
+            continue
         ours = run("benchmarks.orlib", path, args.time_limit, capacity)
         row: dict[str, object] = {
             "instance": name,
@@ -112,12 +130,18 @@ def main(argv: list[str] | None = None) -> int:
             row["spopt_objective"] = theirs.get("objective")
             row["spopt_status"] = theirs.get("status")
             row["spopt_seconds"] = theirs.get("seconds")
-            if isinstance(theirs.get("seconds"), float) and isinstance(row["seconds"], float):
-                row["ratio_ours_to_spopt"] = round(row["seconds"] / theirs["seconds"], 3)
-        rows.append(row)
+            mine, spopt_seconds = row["seconds"], theirs.get("seconds")
+            if isinstance(spopt_seconds, float) and isinstance(mine, float):
+                row["ratio_ours_to_spopt"] = round(mine / spopt_seconds, 3)
+        done[name] = row
+        with log.open("a") as handle:
+            handle.write(json.dumps(row) + "\n")
         print(json.dumps(row), flush=True)
+    rows = [done[name] for name in order if name in done]
+    if not rows:
+        print("no instance run")
+        return 1
     table = pd.DataFrame(rows)
-    RESULTS.mkdir(parents=True, exist_ok=True)
     suffix = f"-{args.only}" if args.only else ""
     table.to_csv(RESULTS / f"orlib{suffix}.csv", index=False)
     text = _markdown(table)
