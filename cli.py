@@ -869,5 +869,141 @@ def sweep(
         sys.exit(1)
 
 
+# --- who pays, who gains; the year-by-year plan (issue 9) ---------------------------------
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder to write [default: runs/share-<scenario name>].",
+)
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a setting.")
+@click.option(
+    "--gap",
+    type=click.FloatRange(0, 1),
+    default=1e-6,
+    show_default=True,
+    help="Relative gap every coalition is solved to (the shares are differences of "
+    "coalition values, so they need tighter solves than one run).",
+)
+@click.option(
+    "--samples",
+    type=click.IntRange(min=2),
+    default=200,
+    show_default=True,
+    help="Random orders of the agencies when there are more than 10 (exact up to 10).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the orders.")
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Solve the coalitions on this existing Dask scheduler, leaving it as it is.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes of the local cluster [default: one a core].",
+)
+@click.option("--serial", is_flag=True, help="No cluster: solve the coalitions one by one here.")
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--json", "as_json", is_flag=True, help="Print sharing.json to stdout.")
+@_handle_errors
+def share(
+    scenario: str,
+    out_dir: str | None,
+    sets: tuple[str, ...],
+    gap: float,
+    samples: int,
+    seed: int,
+    scheduler: str | None,
+    workers: int | None,
+    serial: bool,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Share the saving fairly: each agency's Shapley value and the transfers to it.
+
+    Solves SCENARIO for every coalition of agencies (only they pool their estates; the
+    others stay as they are) in parallel on Dask, resumably (OUT/coalitions/); exact
+    Shapley values up to 10 agencies, sampled beyond (with standard errors); checks
+    whether any coalition would do better alone (the core); and sets each fair share
+    beside where the money lands in the grand coalition's plan, with the transfer
+    between them (shapley = lands + transfer; transfers add up to zero). OUT is the
+    grand coalition's run folder, with sharing.json, sharing.csv, coalitions.csv and
+    a "Who pays, who gains" section in report.html and report.xlsx.
+    """
+    from scenarios.display import print_share, sweep_progress
+    from scenarios.scenario import load_scenario
+    from scenarios.share import ShareOptions, share_scenario
+
+    if scheduler and (serial or workers):
+        raise click.UsageError("--scheduler uses the cluster as it is: no --serial or --workers")
+    loaded = load_scenario(scenario, _overrides(sets))
+    out = out_dir or _default_out(scenario, "share-")
+    console = Console(stderr=as_json, quiet=quiet)
+    with sweep_progress(console) as progress:
+        result = share_scenario(
+            loaded,
+            out,
+            ShareOptions(gap=gap, samples=samples, seed=seed),
+            scheduler=scheduler,
+            workers=workers,
+            serial=serial,
+            progress=progress,
+        )
+    if as_json:
+        click.echo(json.dumps(result.doc, indent=2, sort_keys=True))
+    else:
+        print_share(result.doc, console, out)
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Run folder to write [default: runs/plan-<scenario name>].",
+)
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a setting.")
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--json", "as_json", is_flag=True, help="Print plan.json to stdout.")
+@_handle_errors
+def plan(
+    scenario: str, out_dir: str | None, sets: tuple[str, ...], quiet: bool, as_json: bool
+) -> None:
+    """Plan the change year by year: when each building goes and each service moves.
+
+    Solves SCENARIO's model with a year for every disposal: leases are exited only at a
+    break or their end, and one-off costs are paid from the Total Capital pot's annual
+    budget (the scenario's phasing section: years, annual_budget, carry_forward,
+    recycle_receipts). Writes a run folder priced with the plan's years, plus plan.csv
+    (every action with its year), plan.json (the pot by year) and charts/ (cash flow
+    per agency); report.html and report.xlsx gain a "Year-by-year plan" section.
+    """
+    from scenarios.display import print_plan, stage_progress
+    from scenarios.plan import plan_scenario
+    from scenarios.scenario import load_scenario
+
+    loaded = load_scenario(scenario, _overrides(sets))
+    out = out_dir or _default_out(scenario, "plan-")
+    console = Console(stderr=as_json, quiet=quiet)
+    with stage_progress(console, loaded.scenario.solver.time_limit_seconds) as progress:
+        outcome = plan_scenario(loaded, out, progress)
+    if as_json:
+        click.echo(json.dumps(outcome.doc, indent=2, sort_keys=True))
+    else:
+        print_plan(outcome.doc, console, out)
+    if outcome.phased.evaluation is None:
+        sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -90,6 +90,8 @@ def evaluate(
     instance: EstateInstance,
     keep: NDArray[np.bool_],
     assign: NDArray[np.int64] | Allocation,
+    exit_years: NDArray[np.int64] | None = None,
+    move_years: NDArray[np.int64] | None = None,
 ) -> Evaluation:
     """Price and check a decision.
 
@@ -100,12 +102,17 @@ def evaluate(
     assign
         Index of the building each service is in after the change, or an
         :class:`Allocation` when divisible services are split.
+    exit_years, move_years
+        For a phased plan (:mod:`optimise.phasing`): the last year each building costs
+        money if disposed of, and the year each service's move is paid.  By default
+        the single-period timing: exits as :func:`optimise.finance.exit_year`, every
+        move in year 1.
     """
     keep = np.asarray(keep, dtype=bool)
     alloc = assign if isinstance(assign, Allocation) else Allocation.single(assign)
     finance = instance.finance
     discount = discount_factors(finance)
-    flows = building_cash_flows(instance.buildings, finance)
+    flows = building_cash_flows(instance.buildings, finance, exit_years)
     home = instance.home_index()
     moved = alloc.building != home[alloc.service]
     move_one_off = move_costs(instance.services, finance)
@@ -121,7 +128,13 @@ def evaluate(
         ),
         dtype=float,
     )
-    service_flows[:, MOVES, 1] = per_service
+    if move_years is None:
+        service_flows[:, MOVES, 1] = per_service
+    else:
+        paid = np.asarray(move_years, dtype=np.int64)
+        if paid.shape != per_service.shape or (paid < 1).any() or (paid >= len(discount)).any():
+            raise ValueError("move_years needs one year within the horizon a service")
+        service_flows[np.arange(len(per_service)), MOVES, paid] = per_service
     baseline_pv = float((flows.keep.sum(axis=1) @ discount).sum())
     scenario_pv = float(
         (scenario.sum(axis=1) @ discount).sum() + (service_flows[:, MOVES] @ discount).sum()

@@ -57,6 +57,35 @@ def exit_year(
     return max(1, years_until(base, min(future)))
 
 
+def lease_event_years(
+    tenure: str,
+    lease_break: pd.Timestamp | None,
+    lease_end: pd.Timestamp | None,
+    finance: FinanceSettings,
+) -> list[int]:
+    """Appraisal years (1, 2, ...) of a lease's break and end on or after the base date,
+    sorted; empty for a freehold, or a lease with no event left (holding over)."""
+    if tenure != "leasehold":
+        return []
+    base = pd.Timestamp(finance.base_date)
+    events = [pd.Timestamp(e) for e in (lease_break, lease_end) if e is not None and not pd.isna(e)]
+    return sorted({max(1, years_until(base, e)) for e in events if e >= base})
+
+
+def exit_year_after(events: list[int], vacate_year: int, finance: FinanceSettings) -> int:
+    """The last year a building vacated in ``vacate_year`` still costs money.
+
+    A lease is exited only at a lease event: the first break or end in or after the
+    vacate year.  A freehold, or a lease with no event left (holding over), is exited
+    the disposal lag after it is vacated.  ``exit_year_after(events, 1, f)`` is
+    :func:`exit_year`: vacating in year 1 is the single-period model.
+    """
+    later = [e for e in events if e >= vacate_year]
+    if later:
+        return later[0]
+    return vacate_year + finance.disposal_lag_years - 1
+
+
 def years_until(base: pd.Timestamp, event: pd.Timestamp) -> int:
     """The appraisal year (1, 2, ...) in which ``event`` falls: the smallest t whose
     anniversary ``base + t years`` is on or after it (by calendar, so leap days don't
@@ -79,8 +108,16 @@ class BuildingCashFlows:
     exit_years: NDArray[np.int64]
 
 
-def building_cash_flows(buildings: pd.DataFrame, finance: FinanceSettings) -> BuildingCashFlows:
-    """Yearly cash flows of keeping, and of disposing of, each building."""
+def building_cash_flows(
+    buildings: pd.DataFrame,
+    finance: FinanceSettings,
+    exit_years: NDArray[np.int64] | None = None,
+) -> BuildingCashFlows:
+    """Yearly cash flows of keeping, and of disposing of, each building.
+
+    ``exit_years`` (one a building) replaces the single-period exit years of
+    :func:`exit_year`: a phased plan exits buildings in the years it schedules.
+    """
     n = len(buildings)
     horizon = finance.horizon_years
     years = np.arange(horizon + 1)
@@ -102,6 +139,10 @@ def building_cash_flows(buildings: pd.DataFrame, finance: FinanceSettings) -> Bu
         ],
         dtype=np.int64,
     )
+    if exit_years is not None:
+        exits = np.asarray(exit_years, dtype=np.int64).copy()
+        if exits.shape != (n,) or (exits < 1).any():
+            raise ValueError("exit_years needs one year >= 1 a building")
     in_years = years >= 1
     keep[:, RUNNING, :] = running[:, None] * in_years
     keep[:, CARBON, :] = carbon[:, None] * in_years

@@ -105,6 +105,52 @@ class PolicySettings(_Settings):
         return self
 
 
+class PhasingSettings(_Settings):
+    """The year-by-year plan (estate plan): when each disposal and move happens.
+
+    Changes happen in years 1 to ``years``; a lease is exited only at a break or its
+    end.  One-off costs (moves, fit-out, dilapidations) are paid from a pooled Total
+    Capital pot that receives ``annual_budget`` each year.
+    """
+
+    years: int | None = Field(
+        default=None,
+        ge=1,
+        le=75,
+        description="plan years (changes happen in years 1..years) [null: the whole horizon]",
+    )
+    annual_budget: float | list[float] | None = Field(
+        default=None,
+        description="GBP the pot receives each year for one-off costs: one amount for every "
+        "year, or a list from year 1 (the last amount repeats) [null: unlimited]",
+    )
+    carry_forward: bool = Field(
+        default=False, description="unspent budget stays in the pot for later years"
+    )
+    recycle_receipts: bool = Field(
+        default=False,
+        description="capital receipts go into the pot, to spend from the year after the sale",
+    )
+
+    @model_validator(mode="after")
+    def _budget(self) -> PhasingSettings:
+        budget = self.annual_budget
+        amounts = budget if isinstance(budget, list) else [] if budget is None else [budget]
+        if isinstance(budget, list) and not budget:
+            raise ValueError("annual_budget: give at least one amount, or null for no limit")
+        if any(a < 0 for a in amounts):
+            raise ValueError("annual_budget amounts must be non-negative")
+        return self
+
+    def budget_in(self, year: int) -> float:
+        """The amount the pot receives in ``year`` (1-based); inf when unlimited."""
+        if self.annual_budget is None:
+            return float("inf")
+        if isinstance(self.annual_budget, list):
+            return float(self.annual_budget[min(year, len(self.annual_budget)) - 1])
+        return float(self.annual_budget)
+
+
 class SolverSettings(_Settings):
     """How hard to try, and with what."""
 

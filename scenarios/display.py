@@ -281,3 +281,96 @@ def _num(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return None if number != number else number
+
+
+# --- who pays, who gains; the year-by-year plan ----------------------------------------------
+
+
+def print_share(doc: dict[str, Any], console: Console, out_dir: str | None = None) -> None:
+    """Each agency: where the money lands, its fair share and the transfer between."""
+    sampled = doc["method"] == "sampled"
+    how = (
+        f"sampled from {doc['samples']} orders (seed {doc['seed']})"
+        if sampled
+        else f"exact over {len(doc['coalitions'])} coalitions"
+    )
+    table = Table(
+        title=f"Who pays, who gains: £{doc['grand_coalition_saving']:,.0f} shared ({how})"
+    )
+    columns = ["Agency", "Money lands", "Fair share (Shapley)", "Transfer", "± solver gaps"]
+    if sampled:
+        columns.append("± standard error")
+    for col in columns:
+        table.add_column(col, justify="left" if col == "Agency" else "right")
+    for row in doc["agencies"]:
+        cells = [
+            row["agency"],
+            _gbp(row["lands"]),
+            _gbp(row["shapley"]),
+            _gbp(row["transfer"]),
+            _gbp(row["uncertainty"]),
+        ]
+        if sampled:
+            cells.append(_gbp(row["standard_error"]))
+        table.add_row(*cells)
+    console.print(table)
+    core = doc["core"]
+    if doc["in_core"]:
+        console.print(
+            f"In the core: no coalition would do better alone than its members' fair shares "
+            f"({core['coalitions_checked']} coalitions checked)."
+        )
+    else:
+        worst = core["worst"]
+        console.print(
+            f"[bold red]Not in the core:[/] {' + '.join(worst['coalition'])} would do "
+            f"{_gbp(worst['excess'])} better alone (least-core epsilon "
+            f"{_gbp(core['least_core_epsilon'])}; the core is "
+            f"{'empty' if (core['least_core_epsilon'] or 0) > 1 else 'not empty'})."
+        )
+    if out_dir:
+        console.print(
+            f"Written to [bold]{out_dir}[/]: report.html (Who pays, who gains), sharing.csv, "
+            "coalitions.csv, and the grand coalition's run folder"
+        )
+
+
+def print_plan(doc: dict[str, Any], console: Console, out_dir: str | None = None) -> None:
+    """The pot year by year, and what happens each year."""
+    gap = doc.get("gap")
+    console.print(
+        f"[bold]{doc['scenario']}[/]: year-by-year plan, status [bold]{doc['status']}[/]"
+        + (f" (within {gap:.3%} of the proven bound)" if gap is not None else "")
+    )
+    if "years" not in doc:
+        console.print("[red]No plan was found.[/]")
+        return
+    console.print(
+        f"NPV saving {_gbp(doc['npv_saving'])}; one-off costs {_gbp(doc['one_off_costs'])}; "
+        f"capital receipts {_gbp(doc['capital_receipts'])}."
+    )
+    table = Table(title="The Total Capital pot by year")
+    for col in ("Year", "Spent", "Pot could pay", "Receipts", "Sold", "Leases", "Moves"):
+        table.add_column(col, justify="right")
+    idle = 0
+    for row in doc["years"]:
+        if not (row["spent"] or row["receipts"] or row["buildings_sold"] or row["leases_exited"]):
+            idle += 1  # nothing paid, sold or exited: left out here, listed in plan.json
+            continue
+        table.add_row(
+            str(row["year"]),
+            _gbp(row["spent"]),
+            _gbp(row["available"]),
+            _gbp(row["receipts"]),
+            str(row["buildings_sold"]),
+            str(row["leases_exited"]),
+            str(row["services_moved"]),
+        )
+    console.print(table)
+    if idle:
+        console.print(f"{idle} year(s) with nothing paid, sold or exited are not shown.")
+    if out_dir:
+        console.print(
+            f"Written to [bold]{out_dir}[/]: plan.csv (every action with its year), "
+            "plan.json, charts/ (cash flow per agency), report.html (Year-by-year plan)"
+        )

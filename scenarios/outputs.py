@@ -187,12 +187,15 @@ def write_run(
     instance: EstateInstance,
     result: Result,
     extra: dict[str, Any] | None = None,
+    presentation: bool = True,
 ) -> list[Path]:
     """Write the run folder; returns the files written.
 
     The inputs are copied into ``inputs/`` (the map and reports are drawn from them)
     and ``scenario.yaml``, the scenario that was run, points there, so that ``estate run
     OUT_DIR/scenario.yaml`` runs it again.  ``extra`` adds keys to ``summary.json``.
+    Without ``presentation`` the GeoPackage, map and reports are left out (``estate map``
+    and ``estate report`` draw them later from the folder alone).
     """
     from scenarios.presentation import write_presentation
 
@@ -219,7 +222,8 @@ def write_run(
     # The GeoPackage, map and reports are drawn from the folder just written, exactly
     # as `estate map` / `estate report` redraw them later.  The offline basemap (the
     # run's own roads) needs no network; `estate map RUN_DIR` adds online tiles.
-    files += write_presentation(out_dir, basemap="roads")
+    if presentation:
+        files += write_presentation(out_dir, basemap="roads")
     return files
 
 

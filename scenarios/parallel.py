@@ -43,6 +43,7 @@ class PointJob:
     scenario: ScenarioFile
     place_id: str
     modes: tuple[Mode, ...]
+    presentation: bool = True  # the GeoPackage, map and reports (False: tables only)
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def solve_point(job: PointJob, place: PlaceData, *times: TravelTimes) -> PointOu
         instance, result = solve_inputs(inputs, travel=travel)
         with tempfile.TemporaryDirectory(prefix="estate-point-") as tmp:
             folder = Path(tmp)
-            write_run(folder, inputs, instance, result)
+            write_run(folder, inputs, instance, result, presentation=job.presentation)
             files = {
                 str(p.relative_to(folder)): p.read_bytes()
                 for p in sorted(folder.rglob("*"))

@@ -10,6 +10,7 @@ discounted sum is the NPV saving).  Every assumption behind them is stated.
 from __future__ import annotations
 
 import html
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -135,6 +136,13 @@ class ReportTables:
     moves: pd.DataFrame
     access: pd.DataFrame
     assumptions: pd.DataFrame  # section, item, value, note
+    # Written by `estate share` (sharing.json) and `estate plan` (plan.json), when present.
+    sharing: pd.DataFrame | None = None  # per agency, then a "Total" row
+    coalitions: pd.DataFrame | None = None
+    sharing_note: str = ""
+    plan_years: pd.DataFrame | None = None
+    plan_actions: pd.DataFrame | None = None
+    plan_note: str = ""
 
 
 def finance_settings(folder: RunFolder) -> FinanceSettings:
@@ -173,6 +181,8 @@ def report_tables(folder: RunFolder) -> ReportTables:
         moves=_pick(folder.moves.sort_values("service_id"), MOVE_COLUMNS),
         access=_pick(pd.DataFrame(s.get("access", [])), ACCESS_COLUMNS),
         assumptions=_assumptions(folder),
+        **_sharing_tables(folder),
+        **_plan_tables(folder),
     )
 
 
@@ -275,6 +285,209 @@ def _assumptions(folder: RunFolder) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["section", "item", "value", "note"])
     frame["value"] = frame["value"].map(lambda v: "" if v is None else v)
     return frame
+
+
+# -- who pays, who gains (estate share) and the year-by-year plan (estate plan) ----------
+
+SHARING_JSON = "sharing.json"
+PLAN_JSON = "plan.json"
+SHARING_COLUMNS = {
+    "agency": "Agency",
+    "lands": "Where the money lands (£)",
+    "shapley": "Fair share: Shapley value (£)",
+    "transfer": "Transfer to the agency (£)",
+    "standard_error": "Sampling standard error (£)",
+    "uncertainty": "Most the solver gaps could move it (£)",
+}
+COALITION_COLUMNS = {
+    "coalition": "Coalition",
+    "size": "Agencies",
+    "value": "NPV saving (£)",
+    "upper_bound": "Solver's upper bound (£)",
+    "plan_from": "Plan of",
+    "status": "Status",
+    "solver_gap": "Solver gap",
+    "buildings_disposed": "Disposed",
+}
+PLAN_YEAR_COLUMNS = {
+    "year": "Year",
+    "spent": "One-off costs paid (£)",
+    "budget": "Annual budget (£)",
+    "recycled_in": "Receipts recycled in (£)",
+    "available": "Pot could pay (£)",
+    "headroom": "Headroom (£)",
+    "receipts": "Capital receipts (£)",
+    "buildings_sold": "Sold",
+    "leases_exited": "Leases exited",
+    "services_moved": "Services moved",
+}
+PLAN_ACTION_COLUMNS = {
+    "year": "Year",
+    "action": "Action",
+    "agency": "Agency",
+    "building_id": "Building",
+    "name": "Name",
+    "service_id": "Service",
+    "to_building": "To",
+    "exit_year": "Exit year",
+    "one_off_cost_gbp": "One-off cost (£)",
+    "receipt_gbp": "Net receipt (£)",
+}
+
+
+def _json_doc(folder: RunFolder, name: str) -> dict[str, Any] | None:
+    path = folder.path / name
+    if not path.is_file():
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputDataError(
+            [CellIssue(str(path), None, "", "", f"is not valid JSON: {exc}")],
+            f"cannot read {name}",
+        ) from exc
+    if not isinstance(doc, dict):
+        raise InputDataError([CellIssue(str(path), None, "", "", "is not a JSON object")])
+    return doc
+
+
+def _sharing_tables(folder: RunFolder) -> dict[str, Any]:
+    doc = _json_doc(folder, SHARING_JSON)
+    if doc is None:
+        return {}
+    table = pd.DataFrame(doc.get("agencies", []), columns=list(SHARING_COLUMNS))
+    if doc.get("method") != "sampled":
+        table = table.drop(columns="standard_error")
+    total: dict[str, Any] = {"agency": "Total"}
+    for col in ("lands", "shapley", "transfer"):
+        total[col] = float(table[col].sum())
+    table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+    coalitions = _pick(pd.DataFrame(doc.get("coalitions", [])), COALITION_COLUMNS)
+    return {"sharing": table, "coalitions": coalitions, "sharing_note": _sharing_note(doc)}
+
+
+def _sharing_note(doc: dict[str, Any]) -> str:
+    core = doc.get("core", {})
+    n = len(doc.get("agencies_in_game", []))
+    if doc.get("method") == "sampled":
+        how = (
+            f"estimated from {doc.get('samples')} random orders of the {n} agencies (seed "
+            f"{doc.get('seed')}); each share carries its sampling standard error"
+        )
+    else:
+        how = f"exact, from all {2**n - 1} coalitions of the {n} agencies"
+    if doc.get("in_core"):
+        core_text = (
+            f"No coalition would do better alone than its members' fair shares "
+            f"({core.get('coalitions_checked')} coalitions checked): the sharing is in the core."
+        )
+    else:
+        worst = core.get("worst") or {}
+        core_text = (
+            f"{' + '.join(worst.get('coalition', []))} would do £{worst.get('excess', 0):,.0f} "
+            "better alone than its members' fair shares: the Shapley sharing is not in the core"
+            + (
+                " (no sharing is: the core is empty)"
+                if (core.get("least_core_epsilon") or 0) > 1
+                else " (another sharing would be)"
+            )
+            + "."
+        )
+    plan_from = doc.get("plan_from") or []
+    source = (
+        f" The grand coalition's plan is the plan of {' + '.join(plan_from)}, which did better "
+        "than the grand coalition's own solve."
+        if plan_from and len(plan_from) < n
+        else ""
+    )
+    return (
+        f"The saving of all {n} agencies pooling their estates, £"
+        f"{doc.get('grand_coalition_saving', 0):,.0f}, shared by each agency's Shapley value: "
+        "its average added saving over every order in which the agencies could join. "
+        f"Computed {how}; each coalition solved to a relative gap of "
+        f"{doc.get('mip_rel_gap')}. Where the money lands is each agency's own NPV saving "
+        "under the plan (receipts and running costs to the building's holder, move costs to "
+        "the agency whose service moves); the transfer takes it to its fair share, and "
+        f"transfers add up to zero. {core_text}{source}"
+    )
+
+
+def _plan_tables(folder: RunFolder) -> dict[str, Any]:
+    doc = _json_doc(folder, PLAN_JSON)
+    if doc is None or "years" not in doc:
+        return {}
+    years = _pick(pd.DataFrame(doc["years"]), PLAN_YEAR_COLUMNS)
+    years = years.drop(columns=[c for c in years.columns if years[c].isna().all()])
+    actions = _plan_actions(folder)
+    return {"plan_years": years, "plan_actions": actions, "plan_note": _plan_note(doc)}
+
+
+def _plan_actions(folder: RunFolder) -> pd.DataFrame | None:
+    """The plan's actions from the run folder's own tables (so a published copy shows
+    withheld sites as they are withheld everywhere else)."""
+    b, m = folder.buildings, folder.moves
+    if "vacate_year" not in b.columns or "year" not in m.columns:
+        return None
+    gone = b.loc[b["decision"] == "dispose"]
+    disposals = pd.DataFrame(
+        {
+            "year": pd.to_numeric(gone["vacate_year"]),
+            "action": np.where(gone["tenure"] == "leasehold", "exit lease", "sell"),
+            "agency": gone["agency"],
+            "building_id": gone["building_id"],
+            "name": gone["name"],
+            "service_id": "",
+            "to_building": "",
+            "exit_year": gone["exit_year"],
+            "one_off_cost_gbp": gone["dilapidations_gbp"],
+            "receipt_gbp": gone["capital_receipt_gbp"],
+        }
+    )
+    moves = pd.DataFrame(
+        {
+            "year": pd.to_numeric(m["year"]),
+            "action": "move",
+            "agency": m["agency"],
+            "building_id": m["from_building"],
+            "name": m["name"],
+            "service_id": m["service_id"],
+            "to_building": m["to_building"],
+            "exit_year": pd.NA,
+            "one_off_cost_gbp": m["cost"],
+            "receipt_gbp": np.nan,
+        }
+    )
+    out = pd.concat([f for f in (moves, disposals) if len(f)] or [disposals], ignore_index=True)
+    out["order"] = (out["action"] != "move").astype(int)
+    out = out.sort_values(["year", "order", "building_id", "service_id"], kind="stable")
+    return out.drop(columns="order").reset_index(drop=True)
+
+
+def _plan_note(doc: dict[str, Any]) -> str:
+    phasing = doc.get("phasing", {})
+    budget = phasing.get("annual_budget")
+    if budget is None:
+        pot = "no annual limit on the Total Capital pot"
+    elif isinstance(budget, list):
+        pot = "a Total Capital pot receiving " + ", ".join(f"£{b:,.0f}" for b in budget)
+        pot += " in years 1, 2, ... (the last amount every year after)"
+    else:
+        pot = f"a Total Capital pot receiving £{budget:,.0f} a year"
+    if budget is not None:
+        pot += (
+            "; unspent money carried forward"
+            if phasing.get("carry_forward")
+            else "; each year's budget lapses if unspent"
+        )
+        if phasing.get("recycle_receipts"):
+            pot += "; capital receipts recycled into the pot from the year after the sale"
+    return (
+        f"Each change happens in a year 1 to {doc.get('plan_years')}: a building's services "
+        "move out in the year it is vacated; a freehold is sold the disposal lag after, a "
+        "lease is exited only at its next break or its end; a service that leaves a building "
+        f"that is kept moves in year 1. One-off costs (moves, fit-out, dilapidations) are paid "
+        f"from {pot}. Figures below are priced with these years."
+    )
 
 
 # -- HTML -------------------------------------------------------------------------------
@@ -389,6 +602,8 @@ def render_report(folder: RunFolder) -> str:
         "<p class='muted'>Per-agency rows add up to the totals. Money falls where it lands: "
         "receipts and running costs to the building's holder, move costs to the agency whose "
         "service moves.</p>",
+        *_sharing_html(t),
+        *_plan_html(folder, t),
         "<h2>Cash flow by year</h2>",
         html_table(cash, CASH_COLUMNS),
         "<h3>Net saving by agency and year (£)</h3>",
@@ -409,6 +624,83 @@ def render_report(folder: RunFolder) -> str:
         f"<title>{_e(folder.scenario)} — finance report</title><style>{STYLE}</style></head>"
         f"<body>{''.join(body)}</body></html>\n"
     )
+
+
+def _sharing_html(t: ReportTables) -> list[str]:
+    if t.sharing is None:
+        return []
+    shares = t.sharing.iloc[:-1]
+    out = [
+        "<h2>Who pays, who gains: a fair share for each agency</h2>",
+        f"<p>{_e(t.sharing_note)}</p>",
+        bar_chart(
+            [str(a) for a in shares["agency"]],
+            [float(v) for v in shares["transfer"]],
+            "Transfer that takes each agency from where the money lands to its fair share (£)",
+        ),
+        html_table(t.sharing, SHARING_COLUMNS, total=True),
+    ]
+    if t.coalitions is not None and len(t.coalitions):
+        out += [
+            "<h3>What each coalition would save alone</h3>",
+            "<p class='muted'>NPV saving when only these agencies pool their estates (the "
+            "others' buildings stay as they are). A coalition may always take the plan of "
+            "one of its parts, so where the solver found less, that plan is used.</p>",
+            html_table(t.coalitions, COALITION_COLUMNS),
+        ]
+    return out
+
+
+def agency_cash_flows(cash_flows: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Each agency's net saving by year (baseline minus plan) and its running total."""
+    out = {}
+    for agency, rows in cash_flows.groupby("agency", sort=True):
+        by_year = rows.groupby("year")["saving_gbp"].sum().sort_index()
+        out[str(agency)] = pd.DataFrame(
+            {
+                "year": by_year.index.astype(int),
+                "saving_gbp": by_year.to_numpy(dtype=float),
+                "cumulative_saving_gbp": by_year.cumsum().to_numpy(dtype=float),
+            }
+        )
+    return out
+
+
+def agency_chart(agency: str, table: pd.DataFrame, payback: int | None) -> str:
+    """One agency's cash-flow chart (SVG), as the report draws it."""
+    return cash_flow_chart(
+        list(table["year"]),
+        list(table["saving_gbp"]),
+        list(table["cumulative_saving_gbp"]),
+        payback,
+        f"{agency}: net saving by year under the plan (undiscounted, real £)",
+    )
+
+
+def _plan_html(folder: RunFolder, t: ReportTables) -> list[str]:
+    if t.plan_years is None:
+        return []
+    out = [
+        "<h2>Year-by-year plan</h2>",
+        f"<p>{_e(t.plan_note)}</p>",
+        "<h3>The Total Capital pot by year</h3>",
+        html_table(t.plan_years, PLAN_YEAR_COLUMNS),
+    ]
+    if t.plan_actions is not None:
+        out += [
+            "<h3>What happens each year</h3>",
+            html_table(t.plan_actions, PLAN_ACTION_COLUMNS)
+            if len(t.plan_actions)
+            else "<p>Nothing changes.</p>",
+        ]
+    payback = dict(zip(folder.agencies["agency"], folder.agencies["payback_year"], strict=True))
+    out.append("<h3>Cash flow by agency</h3>")
+    for agency, table in agency_cash_flows(folder.cash_flows).items():
+        year = payback.get(agency)
+        out.append(
+            agency_chart(agency, table, None if year is None or pd.isna(year) else int(year))
+        )
+    return out
 
 
 def write_report_html(folder: RunFolder, path: str | Path) -> Path:

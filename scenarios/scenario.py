@@ -20,6 +20,7 @@ import yaml
 from pydantic import ValidationError
 
 from estate.errors import SettingsError
+from optimise.settings import PhasingSettings
 from scenarios.schema import Scenario
 
 Key = tuple[str | int, ...]
@@ -225,6 +226,8 @@ class ScenarioFile:
             if path not in cache:
                 cache[path] = _file_sha256(path)
         settings = self.scenario.model_dump(mode="json", exclude={"name", "notice", "inputs"})
+        if self.scenario.phasing == PhasingSettings():
+            del settings["phasing"]  # as before phasing existed: earlier sweeps still resume
         files = {k: cache[p] for k, p in sorted(paths.items())}
         text = json.dumps({"settings": settings, "files": files}, sort_keys=True)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()

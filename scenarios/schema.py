@@ -18,7 +18,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from optimise.settings import AccessStandard, FinanceSettings, PolicySettings, SolverSettings
+from optimise.settings import (
+    AccessStandard,
+    FinanceSettings,
+    PhasingSettings,
+    PolicySettings,
+    SolverSettings,
+)
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "docs" / "scenario.schema.json"
 
@@ -87,12 +93,14 @@ class Scenario(_Model):
     finance: FinanceSettings = Field(default_factory=FinanceSettings)
     policy: PolicySettings = Field(default_factory=PolicySettings)
     solver: SolverSettings = Field(default_factory=SolverSettings)
+    phasing: PhasingSettings = Field(default_factory=PhasingSettings)
 
 
 SECTIONS: dict[str, type[BaseModel]] = {
     "finance": FinanceSettings,
     "policy": PolicySettings,
     "solver": SolverSettings,
+    "phasing": PhasingSettings,
 }
 
 

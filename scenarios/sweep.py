@@ -181,10 +181,13 @@ def run_sweep(
     serial: bool = False,
     progress: Progress = _no_progress,
     points: list[Point] | None = None,
+    presentation: bool = True,
 ) -> SweepResult:
     """Solve every point of the grid not already finished in ``out_dir``.
 
     ``points`` is the grid if the caller has expanded it already (:func:`grid`).
+    Without ``presentation`` the points' folders hold the tables only (no map, report
+    or GeoPackage): for sweeps of many points whose folders nobody opens one by one.
     """
     start = time.perf_counter()
     out = Path(out_dir).resolve()
@@ -215,7 +218,7 @@ def run_sweep(
         label = pending[outcome.key].label
         progress(done, total, f"{label}: {outcome.status or 'failed'}")
 
-    jobs, places = _jobs(base, list(pending.values()), out, on_done)
+    jobs, places = _jobs(base, list(pending.values()), out, on_done, presentation)
     if jobs:
         if serial:
             result.execution = run_serial(jobs, places, on_done)
@@ -234,6 +237,7 @@ def _jobs(
     points: list[Point],
     out: Path,
     on_done: Callable[[PointOutcome], None],
+    presentation: bool = True,
 ) -> tuple[list[PointJob], dict[str, PlaceData]]:
     """Load each place once; points whose place cannot be loaded fail here."""
     places: dict[str, PlaceData] = {}
@@ -261,6 +265,7 @@ def _jobs(
                 sf,
                 pid,
                 tuple(modes_of(sf.scenario.access)),
+                presentation,
             )
         )
     return jobs, places

@@ -1,6 +1,7 @@
 """``report.xlsx``: the report's tables as a workbook a finance lead can paste from.
 
-Sheets: summary, agencies, buildings, moves, cash flow by year, access, assumptions.
+Sheets: summary, agencies, buildings, moves, cash flow by year, access, assumptions;
+plus sharing (after ``estate share``) and plan (after ``estate plan``).
 Values, not formulas (a reader without a calculation engine sees the same numbers).
 The file is byte-identical for the same run folder: the workbook's created/modified
 stamps are the run's base date and the zip entries carry a fixed time.
@@ -26,7 +27,11 @@ from scenarios.report import (
     AGENCY_COLUMNS,
     BUILDING_COLUMNS,
     CASH_COLUMNS,
+    COALITION_COLUMNS,
     MOVE_COLUMNS,
+    PLAN_ACTION_COLUMNS,
+    PLAN_YEAR_COLUMNS,
+    SHARING_COLUMNS,
     ReportTables,
     report_tables,
 )
@@ -117,6 +122,11 @@ def build_workbook(folder: RunFolder, tables: ReportTables | None = None) -> Wor
     _table(cash, t.saving_by_agency_year, {"year": "Year"}, next_row + 1)
     cash.freeze_panes = "B3"
 
+    if t.sharing is not None:
+        _sharing_sheet(wb.create_sheet("sharing"), t)
+    if t.plan_years is not None:
+        _plan_sheet(wb.create_sheet("plan"), t)
+
     access = wb.create_sheet("access")
     _table(access, t.access, ACCESS_COLUMNS)
 
@@ -132,6 +142,38 @@ def build_workbook(folder: RunFolder, tables: ReportTables | None = None) -> Wor
     wb.properties.created = stamp
     wb.properties.modified = stamp
     return wb
+
+
+def _note(ws: Worksheet, row: int, text: str) -> int:
+    ws.cell(row=row, column=1, value=text)
+    return row + 2
+
+
+def _sharing_sheet(ws: Worksheet, t: ReportTables) -> None:
+    """Who pays, who gains (``estate share``): shares, transfers, coalition values."""
+    assert t.sharing is not None
+    ws["A1"] = "Who pays, who gains: a fair share of the saving for each agency"
+    ws["A1"].font = BOLD
+    row = _note(ws, 2, t.sharing_note)
+    row = _table(ws, t.sharing, SHARING_COLUMNS, row)
+    for cell in ws[row - 2]:
+        cell.font = BOLD
+    if t.coalitions is not None:
+        ws.cell(row=row, column=1, value="What each coalition would save alone").font = BOLD
+        _table(ws, t.coalitions, COALITION_COLUMNS, row + 1)
+
+
+def _plan_sheet(ws: Worksheet, t: ReportTables) -> None:
+    """The year-by-year plan (``estate plan``): the pot by year and every action."""
+    assert t.plan_years is not None
+    ws["A1"] = "Year-by-year plan"
+    ws["A1"].font = BOLD
+    row = _note(ws, 2, t.plan_note)
+    ws.cell(row=row, column=1, value="The Total Capital pot by year").font = BOLD
+    row = _table(ws, t.plan_years, PLAN_YEAR_COLUMNS, row + 1)
+    if t.plan_actions is not None:
+        ws.cell(row=row, column=1, value="What happens each year").font = BOLD
+        _table(ws, t.plan_actions, PLAN_ACTION_COLUMNS, row + 1)
 
 
 def _text_or_number(value: Any) -> Any:

@@ -1,0 +1,360 @@
+"""Who pays, who gains: a fair share of the saving for each agency (MODEL.md §7).
+
+``estate share SCENARIO.yaml`` solves the scenario for every coalition of agencies
+(only they pool their estates; the others' buildings and services stay as they are)
+through the sweep engine, in parallel and resumable (``OUT/coalitions/``); computes
+each agency's Shapley value of the game ``v(coalition) = NPV saving``; checks it
+against every coalition (the core); and sets it beside *where the money lands* in the
+grand coalition's plan (each agency's own NPV saving: receipts and running costs to
+the building's holder, move costs to the agency whose service moves).  The transfer
+takes an agency from where the money lands to its fair share:
+``shapley = lands + transfer``, and transfers add up to zero.
+
+Solver gaps.  Shapley values are differences of coalition values, so a loose gap on
+each solve could move a share by more than the gap itself.  Coalitions are solved to
+``gap`` (default 1e-6 relative, tighter than a scenario's usual 0.5%), each value is
+kept as the interval between the plan found and the solver's bound, monotonicity is
+restored where solver noise broke it (:func:`scenarios.shapley.repair`: a coalition
+may always take a sub-coalition's plan), and every share is reported with the most
+the gaps could move it.
+
+Outputs in ``OUT``: the grand coalition's run folder (``summary.json``, the tables,
+map and ``report.html``/``report.xlsx`` with a "Who pays, who gains" section),
+``sharing.json``, ``sharing.csv`` (one row an agency) and ``coalitions.csv`` (one row
+a coalition).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from estate.errors import EstateError, SettingsError
+from estate.io import atomic_write, write_csv, write_json
+from scenarios.scenario import ScenarioFile
+from scenarios.shapley import (
+    EXACT_UP_TO,
+    CoreCheck,
+    Shares,
+    Values,
+    all_coalitions,
+    core_check,
+    exact_shapley,
+    members,
+    prefix_coalitions,
+    repair,
+    sample_orders,
+    sampled_shapley,
+)
+from scenarios.sweep import POINTS, Axis, SweepResult, grid, run_sweep
+
+SHARING_JSON = "sharing.json"
+SHARING_CSV = "sharing.csv"
+COALITIONS_CSV = "coalitions.csv"
+COALITIONS_DIR = "coalitions"
+SHARING_FILES = (SHARING_JSON, SHARING_CSV, COALITIONS_CSV)
+DEFAULT_GAP = 1e-6
+DEFAULT_SAMPLES = 200
+SOLVED = ("optimal", "feasible")
+Progress = Callable[[int, int, str], None]
+
+
+class ShareError(EstateError):
+    """A coalition could not be valued, so no fair share can be computed."""
+
+
+def _no_progress(done: int, total: int, message: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class ShareOptions:
+    """How coalitions are solved and the Shapley value computed."""
+
+    gap: float = DEFAULT_GAP  # relative MIP gap of every coalition's solve
+    samples: int = DEFAULT_SAMPLES  # random orders when there are too many agencies
+    seed: int = 0
+    exact_up_to: int = EXACT_UP_TO
+
+
+@dataclass
+class ShareResult:
+    """Coalition values, shares, the core check and where the money lands."""
+
+    players: list[str]
+    values: Values
+    shares: Shares
+    core: CoreCheck
+    lands: dict[str, float]
+    coalitions: pd.DataFrame
+    doc: dict[str, Any]
+    sweep: SweepResult
+    out_dir: Path
+    files: list[Path] = field(default_factory=list)
+
+
+def players_of(sf: ScenarioFile, register_agencies: list[str]) -> list[str]:
+    """The agencies that may pool their estates: the scenario's, or the register's."""
+    agencies = sf.scenario.policy.agencies
+    return sorted(agencies) if agencies is not None else sorted(register_agencies)
+
+
+def _check_policy(sf: ScenarioFile, buildings: pd.DataFrame, players: list[str]) -> None:
+    forced = buildings.loc[buildings["building_id"].isin(sf.scenario.policy.force_dispose)]
+    if len(forced) and len(players) > 1:
+        named = ", ".join(
+            f"{b} ({a})" for b, a in zip(forced["building_id"], forced["agency"], strict=True)
+        )
+        raise SettingsError(
+            f"policy.force_dispose names {named}: a coalition without its agency keeps that "
+            "agency's buildings as they are, so the forced disposal cannot hold in every "
+            "coalition; remove it from the scenario for estate share"
+        )
+
+
+def coalition_masks(n: int, options: ShareOptions) -> tuple[list[int], np.ndarray | None]:
+    """The coalitions to solve: all of them, or the prefixes of sampled orders."""
+    if n <= options.exact_up_to:
+        return all_coalitions(n), None
+    orders = sample_orders(n, options.samples, options.seed)
+    return prefix_coalitions(orders), orders
+
+
+def _gap_text(gap: float) -> str:
+    return np.format_float_positional(gap, trim="-")
+
+
+def share_scenario(
+    sf: ScenarioFile,
+    out_dir: str | Path,
+    options: ShareOptions | None = None,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    serial: bool = False,
+    progress: Progress = _no_progress,
+) -> ShareResult:
+    """Value every coalition, share the grand coalition's saving, write ``out_dir``."""
+    from scenarios.inputs import load_inputs
+
+    options = options or ShareOptions()
+    out = Path(out_dir).resolve()
+    inputs = load_inputs(sf)  # checks the data and the names the policy uses
+    players = players_of(sf, inputs.register.agencies)
+    _check_policy(sf, inputs.register.buildings, players)
+    masks, orders = coalition_masks(len(players), options)
+    base = sf.with_overrides({"solver.mip_rel_gap": _gap_text(options.gap)})
+    axis = Axis("policy.agencies", tuple(json.dumps(members(m, players)) for m in masks))
+    points = grid(base, [axis])
+    sweep = run_sweep(
+        base,
+        [axis],
+        out / COALITIONS_DIR,
+        scheduler=scheduler,
+        workers=workers,
+        serial=serial,
+        progress=progress,
+        points=points,
+        presentation=False,
+    )
+    docs = _coalition_summaries(sweep, masks, players)
+    lo, hi = {}, {}
+    for mask, doc in docs.items():
+        lo[mask], hi[mask] = _interval(doc)
+    values = repair(lo, hi)
+    if orders is None:
+        shares = exact_shapley(players, values)
+    else:
+        shares = sampled_shapley(players, values, orders)
+    core = core_check(values, shares.shapley, len(players))
+    grand = (1 << len(players)) - 1
+    source = values.source[grand] or grand
+    lands_by_agency = {a["agency"]: float(a["npv_saving"]) for a in docs[source]["agencies"]}
+    lands = {p: lands_by_agency.get(p, 0.0) for p in players}
+    keys = {mask: point.key for mask, point in zip(masks, points, strict=True)}
+    table = coalition_table(players, values, docs, keys)
+    doc = sharing_doc(sf, players, values, shares, core, lands, table, options, source)
+    result = ShareResult(players, values, shares, core, lands, table, doc, sweep, out)
+    result.files = write_share(out, sweep.out_dir / POINTS / keys[source], result)
+    return result
+
+
+def _coalition_summaries(
+    sweep: SweepResult, masks: list[int], players: list[str]
+) -> dict[int, dict[str, Any]]:
+    """Each coalition's ``summary.json``; raises naming every coalition without a plan."""
+    problems = []
+    docs: dict[int, dict[str, Any]] = {}
+    for mask, point in zip(masks, sweep.points, strict=True):
+        label = " + ".join(members(mask, players))
+        if point.scenario is None or point.key in sweep.failed:
+            error = point.error or sweep.failed.get(point.key, "")
+            problems.append(f"{label}: failed ({error.splitlines()[0] if error else 'unknown'})")
+            continue
+        path = sweep.out_dir / POINTS / point.key / "summary.json"
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if doc["status"] not in SOLVED:
+            findings = doc.get("diagnosis", {}).get("findings", [])
+            why = f": {findings[0].get('message', '')}" if findings else ""
+            problems.append(f"{label}: {doc['status']}{why}")
+            continue
+        docs[mask] = doc
+    if problems:
+        listed = "\n".join(f"  - {p}" for p in problems)
+        raise ShareError(
+            f"{len(problems)} coalition(s) have no plan, so the saving cannot be shared "
+            f"(each needs the baseline, everything kept, to be allowed; see "
+            f"{sweep.out_dir / POINTS}):\n{listed}"
+        )
+    return docs
+
+
+def _interval(doc: dict[str, Any]) -> tuple[float, float]:
+    """A coalition's value as (plan found, most the solver's bound allows)."""
+    low = float(doc["npv_saving"])
+    bound = doc.get("bound")
+    if bound is None:
+        high = low if doc["status"] == "optimal" else float("inf")
+    else:
+        high = float(doc["baseline_present_cost"]) - float(bound)
+    return low, max(low, high)
+
+
+def coalition_table(
+    players: list[str], values: Values, docs: dict[int, dict[str, Any]], keys: dict[int, str]
+) -> pd.DataFrame:
+    """One row a coalition solved: its value, the solver's bound on it, and whose plan."""
+    rows = []
+    for mask in sorted(values.lo, key=lambda m: (m.bit_count(), m)):
+        doc = docs[mask]
+        source = values.source[mask]
+        rows.append(
+            {
+                "coalition": " + ".join(members(mask, players)),
+                "size": mask.bit_count(),
+                "value": round(values.lo[mask], 2),
+                "upper_bound": round(values.hi[mask], 2) if np.isfinite(values.hi[mask]) else None,
+                "own_plan_value": round(float(doc["npv_saving"]), 2),
+                "plan_from": "baseline" if source == 0 else " + ".join(members(source, players)),
+                "status": doc["status"],
+                "solver_gap": doc.get("gap"),
+                "buildings_disposed": doc.get("buildings", {}).get("disposed"),
+                "point": keys[mask],
+            }
+        )
+    frame = pd.DataFrame(rows)
+    frame["buildings_disposed"] = frame["buildings_disposed"].astype("Int64")
+    return frame
+
+
+def sharing_doc(
+    sf: ScenarioFile,
+    players: list[str],
+    values: Values,
+    shares: Shares,
+    core: CoreCheck,
+    lands: dict[str, float],
+    table: pd.DataFrame,
+    options: ShareOptions,
+    source: int,
+) -> dict[str, Any]:
+    """The ``sharing.json`` document (also what ``estate share --json`` prints)."""
+    grand = (1 << len(players)) - 1
+
+    def coalition(mask: int) -> list[str]:
+        return members(mask, players)
+
+    agencies = []
+    for i, agency in enumerate(players):
+        shapley = round(float(shares.shapley[i]), 2)
+        landed = round(lands[agency], 2)
+        agencies.append(
+            {
+                "agency": agency,
+                "shapley": shapley,
+                "lands": landed,
+                "transfer": round(shapley - landed, 2),
+                "standard_error": _money(shares.standard_error[i]),
+                "uncertainty": _money(shares.uncertainty[i]),
+            }
+        )
+    hi = values.hi[grand]
+    return {
+        "scenario": sf.scenario.name or sf.path.stem,
+        "agencies_in_game": players,
+        "method": shares.method,
+        "samples": shares.samples,
+        "seed": options.seed if shares.method == "sampled" else None,
+        "mip_rel_gap": options.gap,
+        "grand_coalition_saving": round(values.lo[grand], 2),
+        "grand_coalition_upper_bound": round(hi, 2) if np.isfinite(hi) else None,
+        "plan_from": coalition(source) if source else [],
+        "in_core": core.in_core,
+        "core": {
+            "coalitions_checked": core.checked,
+            "least_core_epsilon": None
+            if core.least_core_epsilon is None
+            else round(core.least_core_epsilon, 2),
+            "blocking": [
+                {"coalition": coalition(m), "excess": round(e, 2)} for m, e in core.blocking
+            ],
+            "may_block": [
+                {"coalition": coalition(m), "excess_at_bound": round(e, 2)}
+                for m, e in core.may_block
+            ],
+            "worst": None
+            if core.worst is None
+            else {"coalition": coalition(core.worst[0]), "excess": round(core.worst[1], 2)},
+        },
+        "agencies": agencies,
+        "coalitions": [
+            {k: (None if pd.isna(v) else v) for k, v in row.items()}
+            for row in table.astype(object).to_dict(orient="records")
+        ],
+    }
+
+
+def _money(value: float) -> float | None:
+    return round(float(value), 2) if np.isfinite(value) else None
+
+
+def sharing_table(doc: dict[str, Any]) -> pd.DataFrame:
+    """``sharing.csv``: one row an agency."""
+    return pd.DataFrame(
+        doc["agencies"],
+        columns=["agency", "lands", "shapley", "transfer", "standard_error", "uncertainty"],
+    )
+
+
+def write_share(out: Path, plan_folder: Path, result: ShareResult) -> list[Path]:
+    """The grand coalition's run folder (its plan, from ``plan_folder``), the sharing
+    files, and the map and reports drawn with them."""
+    from scenarios.plan import CHARTS_DIR, PLAN_FILES
+    from scenarios.presentation import write_presentation
+
+    out.mkdir(parents=True, exist_ok=True)
+    for item in sorted(plan_folder.rglob("*")):
+        if item.is_file():
+            atomic_write(out / item.relative_to(plan_folder), partial(_copy, item))
+    for name in PLAN_FILES:  # the folder now holds this plan, not a phased one
+        (out / name).unlink(missing_ok=True)
+    if (out / CHARTS_DIR).is_dir():
+        shutil.rmtree(out / CHARTS_DIR)
+    files = [
+        write_json(out / SHARING_JSON, result.doc),
+        write_csv(out / SHARING_CSV, sharing_table(result.doc)),
+        write_csv(out / COALITIONS_CSV, result.coalitions),
+    ]
+    return files + write_presentation(out, basemap="roads")
+
+
+def _copy(source: Path, target: Path) -> None:
+    shutil.copyfile(source, target)
