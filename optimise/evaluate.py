@@ -341,8 +341,35 @@ def _access_tables(
                 "buildings_after": len(hosts_after),
             }
         )
-    access = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    return access, pd.DataFrame(summary)
+    # With no access standard (no public-facing service) the tables still have their
+    # columns, so access.csv is a header a reader can load, not an empty file.
+    access = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=ACCESS_COLUMNS)
+    return access, pd.DataFrame(summary, columns=ACCESS_SUMMARY_COLUMNS)
+
+
+ACCESS_COLUMNS = [
+    "service_type",
+    "zone_id",
+    "population",
+    "mode",
+    "max_minutes",
+    "minutes_before",
+    "minutes_after",
+    "within_before",
+    "within_after",
+]
+ACCESS_SUMMARY_COLUMNS = [
+    "service_type",
+    "mode",
+    "max_minutes",
+    "share_before",
+    "share_after",
+    "target_share",
+    "mean_minutes_before",
+    "mean_minutes_after",
+    "buildings_before",
+    "buildings_after",
+]
 
 
 def _weighted_mean(minutes: NDArray[np.float64], weight: NDArray[np.float64]) -> float | None:

@@ -231,8 +231,6 @@ def _access_table(instance: EstateInstance, evaluation: Evaluation) -> pd.DataFr
     """Minutes before/after per type and zone, with the zone's need ``weight`` so that
     shares can be recomputed from the file alone (against any standard)."""
     access = evaluation.access
-    if access.empty:
-        return access
     weight = instance.zones.set_index("zone_id")["weight"]
     at = list(access.columns).index("population") + 1
     out = access.copy()
