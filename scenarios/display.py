@@ -322,11 +322,22 @@ def print_share(doc: dict[str, Any], console: Console, out_dir: str | None = Non
         )
     else:
         worst = core["worst"]
+        noise = sum(
+            row["uncertainty"] or 0.0
+            for row in doc["agencies"]
+            if row["agency"] in worst["coalition"]
+        )
+        hint = (
+            f" That is within the {_gbp(noise)} the solver gaps could move its members' "
+            "shares: re-run with a tighter --gap to be sure."
+            if worst["excess"] <= noise
+            else ""
+        )
         console.print(
             f"[bold red]Not in the core:[/] {' + '.join(worst['coalition'])} would do "
             f"{_gbp(worst['excess'])} better alone (least-core epsilon "
             f"{_gbp(core['least_core_epsilon'])}; the core is "
-            f"{'empty' if (core['least_core_epsilon'] or 0) > 1 else 'not empty'})."
+            f"{'empty' if (core['least_core_epsilon'] or 0) > 1 else 'not empty'}).{hint}"
         )
     if out_dir:
         console.print(
