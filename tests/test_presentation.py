@@ -180,14 +180,16 @@ def test_workbook_totals_equal_the_summary_and_agencies_add_up(demo_run: Path) -
     summary = {r[0]: r[1] for r in wb["summary"].iter_rows(values_only=True) if r[0]}
     assert summary["NPV saving"] == pytest.approx(doc["npv_saving"], abs=0.005)
     assert summary["Payback year"] == doc["payback_year"]
+    wb.close()  # a read-only workbook keeps its file open until closed
 
 
 def test_workbook_cash_flow_discounts_to_the_npv(demo_run: Path) -> None:
     from openpyxl import load_workbook
 
     doc = json.loads((demo_run / "summary.json").read_text())
-    sheet = load_workbook(demo_run / "report.xlsx", read_only=True)["cash flow by year"]
-    rows = list(sheet.iter_rows(values_only=True))
+    wb = load_workbook(demo_run / "report.xlsx", read_only=True)
+    rows = list(wb["cash flow by year"].iter_rows(values_only=True))
+    wb.close()  # a read-only workbook keeps its file open until closed
     header = rows[1]
     col = {name: i for i, name in enumerate(header)}
     years = [r for r in rows[2:] if isinstance(r[0], int)][
