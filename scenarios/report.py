@@ -504,10 +504,11 @@ def _cell(value: Any, column: str = "") -> str:
         return f"<td>{'yes' if value else ''}</td>"
     if isinstance(value, int | float | np.integer | np.floating):
         v = float(value)
+        # Money first: "Fair share: Shapley value (£)" is pounds, not a proportion.
+        if "(£" in column or column.endswith("_gbp") or column.startswith("saving"):
+            return f"<td class='n'>{0.0 if abs(v) < 0.5 else v:,.0f}</td>"  # never "-0"
         if "share" in column:
             return f"<td class='n'>{v:.1%}</td>"
-        if "(£" in column or column.endswith("_gbp") or column.startswith("saving"):
-            return f"<td class='n'>{v:,.0f}</td>"
         if column == "Discount factor":
             return f"<td class='n'>{v:.4f}</td>"
         return f"<td class='n'>{v:,.6g}</td>" if v != int(v) else f"<td class='n'>{int(v):,}</td>"

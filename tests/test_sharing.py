@@ -231,7 +231,10 @@ def test_toy_shares_lands_and_transfers(toy_share) -> None:  # type: ignore[no-u
     out = toy_share.out_dir
     for name in ("summary.json", "sharing.json", "sharing.csv", "coalitions.csv", "report.html"):
         assert (out / name).is_file(), name
-    assert "Who pays, who gains" in (out / "report.html").read_text(encoding="utf-8")
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "Who pays, who gains" in report
+    # Shares are pounds in the report (12,833), not proportions (1283333.3%).
+    assert "<td class='n'>12,833</td>" in report and "1283333" not in report
     summary = json.loads((out / "summary.json").read_text())
     assert summary["npv_saving"] == pytest.approx(43_000, abs=0.01)
 
