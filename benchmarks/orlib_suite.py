@@ -119,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": ours.get("seconds"),
             "build_seconds": ours.get("build_seconds"),
         }
+        if ours.get("error"):  # keep why a solve failed, not just that it did
+            row["error"] = ours["error"]
         opt, obj = row["published"], row["objective"]
         row["matches"] = (
             isinstance(opt, float)
@@ -130,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
             row["spopt_objective"] = theirs.get("objective")
             row["spopt_status"] = theirs.get("status")
             row["spopt_seconds"] = theirs.get("seconds")
+            if theirs.get("error"):
+                row["spopt_error"] = theirs["error"]
             mine, spopt_seconds = row["seconds"], theirs.get("seconds")
             if isinstance(spopt_seconds, float) and isinstance(mine, float):
                 row["ratio_ours_to_spopt"] = round(mine / spopt_seconds, 3)
