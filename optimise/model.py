@@ -146,30 +146,8 @@ class EstateModel:
             keep, alloc = self.decision(output.x)
             evaluation = evaluate(self.instance, keep, alloc)
             assert output.objective is not None
-            tolerance = max(CONSISTENCY_TOL_GBP, 1e-9 * abs(output.objective))
-            if abs(evaluation.present_cost - output.objective) > tolerance:
-                raise SolverError(
-                    f"solver objective {output.objective:,.2f} disagrees with the priced "
-                    f"decision {evaluation.present_cost:,.2f}"
-                )
-            if evaluation.violations:
-                raise SolverError(
-                    "the solver's decision breaks constraints: " + "; ".join(evaluation.violations)
-                )
-            b_ids = np.asarray(self.instance.building_ids, dtype=object)
-            s_ids = np.asarray(self.instance.service_ids, dtype=object)
-            keep_s = pd.Series(keep, index=pd.Index(b_ids, name="building_id"), name="keep")
-            main = alloc.main_building(len(s_ids))
-            assign_s = pd.Series(
-                b_ids[main], index=pd.Index(s_ids, name="service_id"), name="building_id"
-            )
-            alloc_df = pd.DataFrame(
-                {
-                    "service_id": s_ids[alloc.service],
-                    "building_id": b_ids[alloc.building],
-                    "share": alloc.share,
-                }
-            )
+            check_priced(evaluation, output.objective, "solver objective", "decision")
+            keep_s, assign_s, alloc_df = decision_frames(self.instance, keep, alloc)
         return Result(
             status=output.status,
             objective=output.objective,
@@ -185,6 +163,39 @@ class EstateModel:
             evaluation=evaluation,
             warm_started=warm_started,
         )
+
+
+def check_priced(evaluation: Evaluation, objective: float, source: str, what: str) -> None:
+    """Raise unless the independently priced decision agrees with the solver's objective
+    and breaks no constraint: the solver's answer is checked, not trusted."""
+    tolerance = max(CONSISTENCY_TOL_GBP, 1e-9 * abs(objective))
+    if abs(evaluation.present_cost - objective) > tolerance:
+        raise SolverError(
+            f"{source} {objective:,.2f} disagrees with the priced {what} "
+            f"{evaluation.present_cost:,.2f}"
+        )
+    if evaluation.violations:
+        raise SolverError(f"the {what} breaks constraints: " + "; ".join(evaluation.violations))
+
+
+def decision_frames(
+    instance: EstateInstance, keep: NDArray[np.bool_], alloc: Allocation
+) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
+    """Keep flags by building, each service's main building, and every (share of a)
+    service's building, labelled with the register's ids."""
+    b_ids = np.asarray(instance.building_ids, dtype=object)
+    s_ids = np.asarray(instance.service_ids, dtype=object)
+    keep_s = pd.Series(keep, index=pd.Index(b_ids, name="building_id"), name="keep")
+    main = alloc.main_building(len(s_ids))
+    assign_s = pd.Series(b_ids[main], index=pd.Index(s_ids, name="service_id"), name="building_id")
+    alloc_df = pd.DataFrame(
+        {
+            "service_id": s_ids[alloc.service],
+            "building_id": b_ids[alloc.building],
+            "share": alloc.share,
+        }
+    )
+    return keep_s, assign_s, alloc_df
 
 
 def is_feasible(lp: LinearProgram, x: NDArray[np.float64], tol: float = FEASIBILITY_TOL) -> bool:

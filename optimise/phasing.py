@@ -62,7 +62,13 @@ from optimise.finance import (
 )
 from optimise.formulation import INF, LinearProgram, one_off_costs
 from optimise.instance import EstateInstance
-from optimise.model import CONSISTENCY_TOL_GBP, EstateModel, Result, is_feasible
+from optimise.model import (
+    EstateModel,
+    Result,
+    check_priced,
+    decision_frames,
+    is_feasible,
+)
 from optimise.settings import PhasingSettings, SolverSettings
 from optimise.solve import SolveStatus, solve
 
@@ -414,33 +420,13 @@ class PhasedModel:
         move_years = np.where(vacate[home] > 0, vacate[home], 1)
         evaluation = evaluate(instance, keep, alloc, exits, move_years)
         objective = float(self.formulation.lp.c @ x + self.formulation.lp.constant)
-        tolerance = max(CONSISTENCY_TOL_GBP, 1e-9 * abs(objective))
-        if abs(evaluation.present_cost - objective) > tolerance:
-            raise SolverError(
-                f"phased objective {objective:,.2f} disagrees with the priced plan "
-                f"{evaluation.present_cost:,.2f}"
-            )
-        if evaluation.violations:
-            raise SolverError("the plan breaks constraints: " + "; ".join(evaluation.violations))
+        check_priced(evaluation, objective, "phased objective", "plan")
         evaluation = _with_years(evaluation, instance, vacate, move_years)
         years = pot_by_year(evaluation, self.phasing, self.formulation.years)
         violations = check_plan(evaluation, instance, years, self.formulation.years)
         if violations:
             raise SolverError("the plan breaks phasing rules: " + "; ".join(violations))
-        b_ids = np.asarray(instance.building_ids, dtype=object)
-        s_ids = np.asarray(instance.service_ids, dtype=object)
-        keep_s = pd.Series(keep, index=pd.Index(b_ids, name="building_id"), name="keep")
-        main = alloc.main_building(len(s_ids))
-        assign_s = pd.Series(
-            b_ids[main], index=pd.Index(s_ids, name="service_id"), name="building_id"
-        )
-        alloc_df = pd.DataFrame(
-            {
-                "service_id": s_ids[alloc.service],
-                "building_id": b_ids[alloc.building],
-                "share": alloc.share,
-            }
-        )
+        keep_s, assign_s, alloc_df = decision_frames(instance, keep, alloc)
         result = replace(
             base,
             keep=keep_s,
