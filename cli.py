@@ -632,6 +632,40 @@ def access(
 # --- scenarios: init, run, compare, sweep ----------------------------------------------
 
 
+def _cluster_options(what: str) -> Callable[[F], F]:
+    """--scheduler, --workers and --serial: where the sweep engine solves ``what``."""
+
+    def decorate(func: F) -> F:
+        options = [
+            click.option(
+                "--scheduler",
+                default=None,
+                metavar="ADDRESS",
+                help=f"Solve the {what} on this existing Dask scheduler (e.g. "
+                "tcp://10.0.0.5:8786), leaving it as it is.",
+            ),
+            click.option(
+                "--workers",
+                type=click.IntRange(min=1),
+                default=None,
+                help="Worker processes of the local cluster [default: one a core].",
+            ),
+            click.option(
+                "--serial", is_flag=True, help=f"No cluster: solve the {what} one by one here."
+            ),
+        ]
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def _check_cluster(scheduler: str | None, workers: int | None, serial: bool) -> None:
+    if scheduler and (serial or workers):
+        raise click.UsageError("--scheduler uses the cluster as it is: no --serial or --workers")
+
+
 def _overrides(sets: tuple[str, ...]) -> dict[str, str]:
     out = {}
     for text in sets:
@@ -802,19 +836,7 @@ def compare(run_dirs: tuple[str, ...], out_dir: str, quiet: bool, as_json: bool)
     default=None,
     help="Sweep folder [default: runs/sweep-<scenario name>].",
 )
-@click.option(
-    "--scheduler",
-    default=None,
-    metavar="ADDRESS",
-    help="Run on this existing Dask scheduler (e.g. tcp://10.0.0.5:8786), leaving it as it is.",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes of the local cluster [default: one a core].",
-)
-@click.option("--serial", is_flag=True, help="No cluster: solve the points one by one here.")
+@_cluster_options("points")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results table as JSON.")
 @_handle_errors
@@ -839,8 +861,7 @@ def sweep(
     from scenarios.scenario import load_scenario
     from scenarios.sweep import grid, parse_axis, run_sweep
 
-    if scheduler and (serial or workers):
-        raise click.UsageError("--scheduler uses the cluster as it is: no --serial or --workers")
+    _check_cluster(scheduler, workers, serial)
     try:
         axes = [parse_axis(text) for text in sets]
     except ValueError as exc:
@@ -898,19 +919,7 @@ def sweep(
     help="Random orders of the agencies when there are more than 10 (exact up to 10).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the orders.")
-@click.option(
-    "--scheduler",
-    default=None,
-    metavar="ADDRESS",
-    help="Solve the coalitions on this existing Dask scheduler, leaving it as it is.",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes of the local cluster [default: one a core].",
-)
-@click.option("--serial", is_flag=True, help="No cluster: solve the coalitions one by one here.")
+@_cluster_options("coalitions")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print sharing.json to stdout.")
 @_handle_errors
@@ -942,8 +951,7 @@ def share(
     from scenarios.scenario import load_scenario
     from scenarios.share import ShareOptions, share_scenario
 
-    if scheduler and (serial or workers):
-        raise click.UsageError("--scheduler uses the cluster as it is: no --serial or --workers")
+    _check_cluster(scheduler, workers, serial)
     loaded = load_scenario(scenario, _overrides(sets))
     out = out_dir or _default_out(scenario, "share-")
     console = Console(stderr=as_json, quiet=quiet)
