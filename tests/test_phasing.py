@@ -242,7 +242,8 @@ def test_phased_plan_matches_brute_force(seed: int) -> None:
     assert phased.evaluation is not None
     assert phased.evaluation.present_cost == pytest.approx(expected, rel=1e-9, abs=1e-3)
     # The output obeys the rules it was solved under, checked from the tables alone.
-    check_output(inst, phased.evaluation.buildings, phased.evaluation.cash_flows, phasing)
+    evaluation = phased.evaluation
+    check_output(inst.finance, inst.buildings, evaluation.buildings, evaluation.cash_flows, phasing)
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -266,19 +267,20 @@ def test_phased_plan_never_below_the_single_period_plan_with_discounting() -> No
 
 
 def check_output(
-    inst,  # type: ignore[no-untyped-def]
+    finance: FinanceSettings,
+    register: pd.DataFrame,
     buildings: pd.DataFrame,
     cash_flows: pd.DataFrame,
     phasing: PhasingSettings,
 ) -> None:
     """No lease exited before its break or at a date that is not a lease event; no
-    year's one-off spending above what the pot holds (without recycled receipts)."""
-    finance = inst.finance
+    year's one-off spending above what the pot holds (without recycled receipts), from
+    the register's leases and the plan's ``buildings`` and ``cash_flows`` tables."""
     base = pd.Timestamp(finance.base_date)
-    register = inst.buildings.set_index("building_id")
+    leases = register.set_index("building_id")
     gone = buildings.loc[buildings["decision"] == "dispose"]
     for row in gone.itertuples():
-        source = register.loc[row.building_id]
+        source = leases.loc[row.building_id]
         if source["tenure"] != "leasehold":
             continue
         dates = [source["lease_break"], source["lease_end"]]
@@ -336,8 +338,7 @@ def test_plan_command_writes_a_plan_that_keeps_to_its_rules(
 
     inputs = load_inputs(sf)
     register = inputs.register.buildings
-    inst = type("Inst", (), {"finance": inputs.finance, "buildings": register})()
-    check_output(inst, buildings, cash, PhasingSettings(annual_budget=250_000))
+    check_output(inputs.finance, register, buildings, cash, PhasingSettings(annual_budget=250_000))
     plan = pd.read_csv(out / "plan.csv")
     assert plan["year"].is_monotonic_increasing
     years = doc["years"]
