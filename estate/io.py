@@ -15,6 +15,8 @@ from typing import Any
 
 import pandas as pd
 
+from estate.textsafe import protect_frame, unprotect_frame
+
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp_path)`` then move ``tmp_path`` onto ``path`` atomically."""
@@ -51,9 +53,21 @@ def write_json(path: str | os.PathLike[str], data: Any) -> Path:
 
 
 def write_csv(path: str | os.PathLike[str], frame: pd.DataFrame) -> Path:
-    """Write a CSV atomically with Unix newlines (callers round their floats)."""
+    """Write a CSV atomically with Unix newlines (callers round their floats).
+
+    Text a spreadsheet would run as a formula gets a leading apostrophe
+    (:func:`estate.textsafe.protect_frame`); :func:`read_csv_text` undoes it.
+    """
+    safe = protect_frame(frame)
 
     def _write(p: Path) -> None:
-        frame.to_csv(p, index=False, lineterminator="\n")
+        safe.to_csv(p, index=False, lineterminator="\n")
 
     return atomic_write(path, _write)
+
+
+def read_csv_text(path: str | os.PathLike[str], encoding: str = "utf-8-sig") -> pd.DataFrame:
+    """Read a CSV as text cells (no type guessing, empty cells as ""), undoing the
+    spreadsheet quoting that :func:`write_csv` adds."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
+    return unprotect_frame(frame)

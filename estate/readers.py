@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from estate.errors import CellIssue, UnreadableError
+from estate.textsafe import from_spreadsheet_text
 
 csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
 
@@ -161,7 +162,8 @@ def read_csv_grid(path: Path, encoding: str | None = None) -> Grid:
     rows: list[list[Any]] = []
     try:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        rows.extend(list(record) for record in reader)
+        # Undo the apostrophe our own CSV files put before formula-like text.
+        rows.extend([from_spreadsheet_text(cell) for cell in record] for record in reader)
     except csv.Error as exc:
         raise UnreadableError.about(
             source, f"not a readable CSV near record {len(rows) + 1}: {exc}"

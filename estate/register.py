@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from estate.errors import CellIssue, InputDataError
+from estate.io import read_csv_text
 from estate.schema import BUILDINGS, SERVICES
 from estate.validate import ROW_COLUMN, coerce_table, fill_coordinates
 
@@ -48,10 +49,7 @@ class Register:
     @classmethod
     def from_csv(cls, buildings_csv: str | Path, services_csv: str | Path) -> Register:
         """Read canonical CSV files (for example the ``inputs/`` of a demo run)."""
-        frames = [
-            pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-            for path in (buildings_csv, services_csv)
-        ]
+        frames = [read_csv_text(path) for path in (buildings_csv, services_csv)]
         return cls.from_frames(frames[0], frames[1], str(buildings_csv), str(services_csv))
 
     @property

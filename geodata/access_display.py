@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from geodata.access import share_column
@@ -21,7 +22,7 @@ def print_access(
             "[bold red]ESTIMATE[/]: no road network given; times are straight-line "
             "distance x circuity / speed, not road travel times."
         )
-    console.print(f"{report.table.note}")
+    console.print(escape(str(report.table.note)))
     zones = summary["zones"]
     console.print(
         f"{zones['count']:,} zones ({zones['population']:,.0f} people) x "
@@ -31,7 +32,7 @@ def print_access(
     if report.cache_hit:
         console.print("Travel times from the cache (same inputs as an earlier run).")
     for note in zones["notes"]:
-        console.print(f"  {note}")
+        console.print(f"  {escape(str(note))}")
     title = f"Share of the population within N minutes by {inputs.mode}" + (
         " (ESTIMATE)" if report.is_estimate else ""
     )
@@ -47,11 +48,13 @@ def print_access(
     table.add_column("none", justify="right")
     for row in report.coverage.to_dict(orient="records"):
         table.add_row(
-            str(row["service_type"]),
+            escape(str(row["service_type"])),
             str(row["buildings"]),
             *(f"{row[share_column(t)]:.0%}" for t in inputs.thresholds),
             f"{row['mean_minutes_to_nearest']:.1f}",
             f"{row['share_beyond_cutoff']:.0%}",
         )
     console.print(table)
-    console.print(f"Report written to {out_dir}/ (coverage.csv, travel_times.parquet, map.html)")
+    console.print(
+        f"Report written to {escape(str(out_dir))}/ (coverage.csv, travel_times.parquet, map.html)"
+    )

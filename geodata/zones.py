@@ -10,6 +10,7 @@ import pandas as pd
 
 from estate.coords import BNG
 from estate.errors import CellIssue, InputDataError, SettingsError
+from estate.io import read_csv_text
 from estate.schema import ZONES
 from estate.validate import coerce_table, fill_coordinates
 
@@ -106,7 +107,7 @@ def _read_table(path: Path) -> pd.DataFrame:
         table["easting"] = layer.geometry.x.to_numpy()
         table["northing"] = layer.geometry.y.to_numpy()
         return table
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    return read_csv_text(path)
 
 
 def _canonical_columns(raw: pd.DataFrame) -> pd.DataFrame:
@@ -140,9 +141,7 @@ def read_population(path: str | Path) -> pd.Series:
     """Population by zone code from a CSV such as ONS SAPE (``Code``, ``Mid-2018
     population``); the values stay text here and are checked with the zones."""
     path = Path(path)
-    raw = _canonical_columns(
-        pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    )
+    raw = _canonical_columns(read_csv_text(path))
     missing = [c for c in ("zone_id", "population") if c not in raw.columns]
     if missing:
         raise InputDataError(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import Any
 
 import folium
 import numpy as np
@@ -23,7 +22,8 @@ from estate.io import write_text
 from estate.register import Register
 from geodata.access import share_column
 from geodata.access_report import AccessInputs, AccessReport
-from scenarios.maps import Basemap, roads_layer, shapes, standalone_page, tooltip, zone_cells
+from scenarios.mappage import Group, MapLayers, add_panel, circle, shape
+from scenarios.maps import Basemap, roads_layer, standalone_page, zone_cells
 
 # Minutes to the nearest building (upper bound) -> fill colour and legend text.
 BANDS: tuple[tuple[float, str, str], ...] = (
@@ -47,17 +47,14 @@ def _label(report: AccessReport) -> str:
     return " (ESTIMATE)" if report.is_estimate else ""
 
 
-def _zone_layers(report: AccessReport, inputs: AccessInputs) -> list[folium.FeatureGroup]:
+def _zone_layers(report: AccessReport, inputs: AccessInputs) -> list[Group]:
     zones = inputs.zones.zones.reset_index(drop=True)
     rings = dict(zip(zones["zone_id"].astype(str), zone_cells(zones), strict=True))
     names = dict(zip(zones["zone_id"].astype(str), zones["name"].astype(str), strict=True))
     people = dict(zip(zones["zone_id"].astype(str), zones["population"], strict=True))
     layers = []
     for i, (service_type, rows) in enumerate(report.nearest.groupby("service_type", sort=True)):
-        group = folium.FeatureGroup(
-            name=html.escape(f"Minutes to nearest {service_type}{_label(report)}"), show=i == 0
-        )
-        items = []
+        group = Group(f"Minutes to nearest {service_type}{_label(report)}", show=i == 0)
         for r in rows.itertuples():
             zone = str(r.zone_id)
             minutes = float(r.minutes_to_nearest)
@@ -73,13 +70,12 @@ def _zone_layers(report: AccessReport, inputs: AccessInputs) -> list[folium.Feat
                 "fillColor": band_colour(minutes),
                 "fillOpacity": 0.55,
             }
-            items.append({"latlngs": rings[zone], "style": style, "tooltip": html.escape(text)})
-        shapes(group, "polygon", items)
+            group.items.append(shape("polygon", rings[zone], style, tooltip=text))
         layers.append(group)
     return layers
 
 
-def _building_layer(register: Register) -> tuple[folium.FeatureGroup, int]:
+def _building_layer(register: Register) -> tuple[Group, int]:
     buildings = register.buildings
     hidden = buildings["sensitive"].astype(bool)
     shown = buildings.loc[~hidden]
@@ -87,19 +83,19 @@ def _building_layer(register: Register) -> tuple[folium.FeatureGroup, int]:
         lambda s: ", ".join(sorted(set(map(str, s))))
     )
     lon, lat = bng_to_lonlat(shown["easting"].to_numpy(), shown["northing"].to_numpy())
-    group = folium.FeatureGroup(name="Buildings")
+    group = Group("Buildings")
+    style = {
+        "radius": 6,
+        "color": "#000000",
+        "weight": 1.5,
+        "fill": True,
+        "fillColor": "#2b6cb0",
+        "fillOpacity": 0.95,
+        "className": "estate-building",
+    }
     for b, a, o in zip(shown.itertuples(), lat, lon, strict=True):
-        marker = folium.CircleMarker(
-            location=[round(float(a), 6), round(float(o), 6)],
-            radius=6,
-            color="#000000",
-            weight=1.5,
-            fill=True,
-            fill_color="#2b6cb0",
-            fill_opacity=0.95,
-        )
-        tooltip(marker, f"{b.name} ({b.building_id}): {types.get(b.building_id, 'no services')}")
-        marker.add_to(group)
+        text = f"{b.name} ({b.building_id}): {types.get(b.building_id, 'no services')}"
+        group.items.append(circle([round(float(a), 6), round(float(o), 6)], style, tooltip=text))
     return group, int(hidden.sum())
 
 
@@ -159,18 +155,16 @@ def access_map(
     # Drop Folium's CDN links; standalone_page inlines Leaflet instead.
     fmap.default_js = []
     fmap.default_css = []
-    if basemap == "tiles":
-        folium.TileLayer("OpenStreetMap", name="OpenStreetMap tiles (online)").add_to(fmap)
+    groups: list[Group] = []
     if inputs.network is not None:
-        roads_layer(inputs.network, basemap == "roads", "Roads (the network used)").add_to(fmap)
-    for layer in _zone_layers(report, inputs):
-        layer.add_to(fmap)
+        groups.append(roads_layer(inputs.network, basemap == "roads", "Roads (the network used)"))
+    groups.extend(_zone_layers(report, inputs))
     buildings, withheld = _building_layer(inputs.register)
-    buildings.add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
-    root: Any = fmap.get_root()
-    root.html.add_child(folium.Element(_title(report, inputs, withheld)))
-    root.html.add_child(folium.Element(_legend()))
+    groups.append(buildings)
+    tiles = "OpenStreetMap tiles (online)" if basemap == "tiles" else None
+    MapLayers(groups, tiles_name=tiles).add_to(fmap)
+    add_panel(fmap, _title(report, inputs, withheld))
+    add_panel(fmap, _legend())
     fmap.fit_bounds(
         [[float(np.min(lat)), float(np.min(lon))], [float(np.max(lat)), float(np.max(lon))]]
     )

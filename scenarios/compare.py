@@ -19,6 +19,7 @@ import pandas as pd
 
 from estate.errors import CellIssue, InputDataError
 from estate.io import write_csv, write_text
+from estate.textsafe import unprotect_frame
 
 NO_DECISION = "no decision"
 
@@ -58,7 +59,9 @@ def read_run(folder: Path) -> tuple[dict[str, Any], pd.DataFrame | None]:
     buildings = folder / "buildings.csv"
     table = None
     if buildings.is_file():
-        table = pd.read_csv(buildings, dtype={"building_id": str}, keep_default_na=False)
+        table = unprotect_frame(
+            pd.read_csv(buildings, dtype={"building_id": str}, keep_default_na=False)
+        )
     return doc, table
 
 

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, RenderableType
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -43,6 +44,11 @@ def _gbp_short(value: float | None) -> str:
     return f"{sign}£{size:,.0f}"
 
 
+def _m(value: Any) -> str:
+    """Text from the data, with rich's markup escaped: ``[/]`` in a name is text."""
+    return escape(str(value))
+
+
 def _share(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
 
@@ -54,7 +60,7 @@ def _minutes(value: float | None) -> str:
 def print_summary(doc: dict[str, Any], console: Console, out_dir: str | None = None) -> None:
     """Headline figures, per-agency money and access before/after."""
     if doc.get("notice"):
-        console.print(f"[bold red]{doc['notice']}[/]")
+        console.print(f"[bold red]{_m(doc['notice'])}[/]")
     status = doc["status"]
     gap = doc.get("gap")
     tolerance = doc["settings"]["solver"]["mip_rel_gap"]
@@ -64,13 +70,13 @@ def print_summary(doc: dict[str, Any], console: Console, out_dir: str | None = N
         else ""
     )
     console.print(
-        f"[bold]{doc['scenario']}[/]: status [bold]{status}[/]{gap_text}, "
+        f"[bold]{_m(doc['scenario'])}[/]: status [bold]{status}[/]{gap_text}, "
         f"solved in {doc['solve_seconds']:.2f} s (model built in {doc['build_seconds']:.2f} s)"
     )
     if "npv_saving" not in doc:
         console.print("[red]No decision was found.[/]")
         for finding in doc.get("diagnosis", {}).get("findings", []):
-            console.print(f"[red]- {finding['message']}[/]")
+            console.print(f"[red]- {_m(finding['message'])}[/]")
         return
     headline = Table(title="Headline (present values at the Green Book rate, real terms)")
     headline.add_column("Figure")
@@ -99,7 +105,7 @@ def print_summary(doc: dict[str, Any], console: Console, out_dir: str | None = N
         agencies.add_column(col, justify="left" if col == "Agency" else "right")
     for a in doc["agencies"]:
         agencies.add_row(
-            a["agency"],
+            _m(a["agency"]),
             _gbp_short(a["npv_saving"]),
             _gbp_short(a["annual_revenue_saving"]),
             _gbp_short(a["capital_receipts"]),
@@ -114,8 +120,8 @@ def print_summary(doc: dict[str, Any], console: Console, out_dir: str | None = N
         access.add_column(col, justify="left" if col == "Service" else "right", overflow="fold")
     for a in doc["access"]:
         access.add_row(
-            a["service_type"].replace("_", " "),
-            f"{a['max_minutes']:g} min {a['mode']}",
+            _m(a["service_type"].replace("_", " ")),
+            f"{a['max_minutes']:g} min {_m(a['mode'])}",
             _share(a["share_before"]),
             _share(a["share_after"]),
             _share(a["target_share"]),
@@ -125,9 +131,9 @@ def print_summary(doc: dict[str, Any], console: Console, out_dir: str | None = N
     console.print(access)
     for mode, info in doc.get("travel_times", {}).items():
         if info["method"] == "estimate":
-            console.print(f"[yellow]{mode}: {info['note']}[/]")
+            console.print(f"[yellow]{_m(mode)}: {_m(info['note'])}[/]")
     if out_dir:
-        console.print(f"Outputs written to [bold]{out_dir}[/] (map: {out_dir}/map.html)")
+        console.print(f"Outputs written to [bold]{_m(out_dir)}[/] (map: {_m(out_dir)}/map.html)")
 
 
 # --- progress ----------------------------------------------------------------------------
@@ -226,13 +232,13 @@ def print_comparison(comparison: Comparison, console: Console) -> None:
 
     labels = list(comparison.runs)
     for notice in comparison.notices:
-        console.print(f"[bold red]{notice}[/]")
+        console.print(f"[bold red]{_m(notice)}[/]")
     figures = Table(title=f"Comparison of {len(labels)} runs")
     figures.add_column("Figure")
     for label in labels:
-        figures.add_column(label, justify="right", overflow="fold")
+        figures.add_column(_m(label), justify="right", overflow="fold")
     for row in formatted(comparison.figures, labels):
-        figures.add_row(*row)
+        figures.add_row(*(_m(cell) for cell in row))
     console.print(figures)
     d = comparison.decisions
     if d.empty:
@@ -240,9 +246,9 @@ def print_comparison(comparison: Comparison, console: Console) -> None:
         return
     decisions = Table(title=f"Buildings whose decision differs ({len(d)})")
     for col in d.columns:
-        decisions.add_column(str(col))
+        decisions.add_column(_m(col))
     for row in d.itertuples(index=False):
-        decisions.add_row(*(str(v) for v in row))
+        decisions.add_row(*(_m(v) for v in row))
     console.print(decisions)
 
 
@@ -252,12 +258,12 @@ def print_sweep(result: SweepResult, console: Console) -> None:
     axes = [c for c in frame.columns if "." in c]
     table = Table(title=f"Sweep: {len(frame)} points (* on the Pareto frontier)")
     for col in (*axes, "Status", "NPV saving", "Access share", "Disposed", ""):
-        table.add_column(col, justify="left" if col in axes or col == "Status" else "right")
+        table.add_column(_m(col), justify="left" if col in axes or col == "Status" else "right")
     for _, row in frame.iterrows():
         disposed = _num(row.get("buildings_disposed"))
         table.add_row(
-            *(str(row[a]) for a in axes),
-            str(row["status"]),
+            *(_m(row[a]) for a in axes),
+            _m(row["status"]),
             _gbp(_num(row.get("npv_saving"))),
             _share(_num(row.get("access_share"))),
             "—" if disposed is None else f"{disposed:g}",
@@ -265,11 +271,13 @@ def print_sweep(result: SweepResult, console: Console) -> None:
         )
     console.print(table)
     for _, row in frame.loc[frame["error"].fillna("") != ""].iterrows():
-        console.print(f"[red]{row['status']}[/] {row['point'] or '(invalid)'}: {row['error']}")
+        console.print(
+            f"[red]{_m(row['status'])}[/] {_m(row['point'] or '(invalid)')}: {_m(row['error'])}"
+        )
     console.print(
         f"{len(result.computed)} computed, {len(result.cached)} reused, "
         f"{len(result.failed)} failed, in {result.seconds:.1f} s. "
-        f"Results in [bold]{result.out_dir}[/] (results.csv, pareto.svg, points/)"
+        f"Results in [bold]{_m(result.out_dir)}[/] (results.csv, pareto.svg, points/)"
     )
 
 
@@ -304,7 +312,7 @@ def print_share(doc: dict[str, Any], console: Console, out_dir: str | None = Non
         table.add_column(col, justify="left" if col == "Agency" else "right")
     for row in doc["agencies"]:
         cells = [
-            row["agency"],
+            _m(row["agency"]),
             _gbp(row["lands"]),
             _gbp(row["shapley"]),
             _gbp(row["transfer"]),
@@ -334,14 +342,14 @@ def print_share(doc: dict[str, Any], console: Console, out_dir: str | None = Non
             else ""
         )
         console.print(
-            f"[bold red]Not in the core:[/] {' + '.join(worst['coalition'])} would do "
+            f"[bold red]Not in the core:[/] {_m(' + '.join(worst['coalition']))} would do "
             f"{_gbp(worst['excess'])} better alone (least-core epsilon "
             f"{_gbp(core['least_core_epsilon'])}; the core is "
             f"{'empty' if (core['least_core_epsilon'] or 0) > 1 else 'not empty'}).{hint}"
         )
     if out_dir:
         console.print(
-            f"Written to [bold]{out_dir}[/]: report.html (Who pays, who gains), sharing.csv, "
+            f"Written to [bold]{_m(out_dir)}[/]: report.html (Who pays, who gains), sharing.csv, "
             "coalitions.csv, and the grand coalition's run folder"
         )
 
@@ -350,7 +358,7 @@ def print_plan(doc: dict[str, Any], console: Console, out_dir: str | None = None
     """The pot year by year, and what happens each year."""
     gap = doc.get("gap")
     console.print(
-        f"[bold]{doc['scenario']}[/]: year-by-year plan, status [bold]{doc['status']}[/]"
+        f"[bold]{_m(doc['scenario'])}[/]: year-by-year plan, status [bold]{doc['status']}[/]"
         + (f" (within {gap:.3%} of the proven bound)" if gap is not None else "")
     )
     if "years" not in doc:
@@ -382,6 +390,6 @@ def print_plan(doc: dict[str, Any], console: Console, out_dir: str | None = None
         console.print(f"{idle} year(s) with nothing paid, sold or exited are not shown.")
     if out_dir:
         console.print(
-            f"Written to [bold]{out_dir}[/]: plan.csv (every action with its year), "
+            f"Written to [bold]{_m(out_dir)}[/]: plan.csv (every action with its year), "
             "plan.json, charts/ (cash flow per agency), report.html (Year-by-year plan)"
         )

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from estate.errors import CellIssue, InputDataError, SettingsError
+from estate.io import read_csv_text
 from estate.register import Register
 from estate.validate import FILE_COLUMN, ROW_COLUMN
 from geodata.network import RoadNetwork
@@ -173,7 +174,7 @@ def check_scope(sf: ScenarioFile, register: Register) -> None:
 def read_csv(path: Path) -> pd.DataFrame:
     """A CSV as text cells, every row kept (blank cells are empty strings)."""
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        return read_csv_text(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputDataError(
             [CellIssue(str(path), None, "", "", f"cannot be read as CSV: {exc}")],

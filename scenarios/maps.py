@@ -17,8 +17,6 @@ splice text into JavaScript template literals).
 
 from __future__ import annotations
 
-import html
-import json
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -27,13 +25,13 @@ import folium
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
-from jinja2 import Template
 
 from estate.coords import bng_to_lonlat
 from estate.io import write_text
+from estate.textsafe import html_text
 from geodata.network import RoadNetwork
 from scenarios.leaflet_assets import AssetError, leaflet_head, leaflet_version
+from scenarios.mappage import Group, MapLayers, add_head, add_panel, circle, icon, shape
 from scenarios.runfolder import RunFolder, catchments
 
 Basemap = Literal["tiles", "roads"]
@@ -88,7 +86,7 @@ def agency_colours(agencies: list[str]) -> dict[str, str]:
 
 
 def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+    return html_text(value)
 
 
 def _money(value: float) -> str:
@@ -97,75 +95,6 @@ def _money(value: float) -> str:
 
 def _ll(lat: float, lon: float) -> list[float]:
     return [round(float(lat), COORD_DP), round(float(lon), COORD_DP)]
-
-
-class _Bind(MacroElement):
-    """Bind a popup or tooltip to the parent layer, content passed as a JSON string."""
-
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        "{{ this._parent.get_name() }}.{{ this.method }}({{ this.content|tojson }}, "
-        "{{ this.options|tojson }});"
-        "{% endmacro %}"
-    )
-
-    def __init__(self, method: str, content: str, **options: Any) -> None:
-        super().__init__()
-        self._name = "Bind"
-        self.method = method
-        self.content = content
-        self.options = options
-
-
-class _Script(MacroElement):
-    """Raw JavaScript placed after the scripts of the elements added before it."""
-
-    _template = Template("{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}")
-
-    def __init__(self, code: str) -> None:
-        super().__init__()
-        self._name = "Script"
-        self.code = code
-
-
-class _Shapes(MacroElement):
-    """Many polygons or polylines in one element: data as JSON, drawn by a short loop.
-
-    Folium compiles a template for every element it renders (about 0.6 ms each), so
-    hundreds of zone cells as separate elements dominate the time to draw a map.
-    ``items`` hold Leaflet ``latlngs``, path ``style`` options, and optional ``popup``
-    (HTML, already escaped) and ``tooltip`` (escaped text).
-    """
-
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        "(function (group, items) { items.forEach(function (it) {"
-        " var shape = L.{{ this.kind }}(it.latlngs, it.style);"
-        " if (it.popup) { shape.bindPopup(it.popup, {maxWidth: 360}); }"
-        " if (it.tooltip) { shape.bindTooltip(it.tooltip, {sticky: true}); }"
-        " group.addLayer(shape); });"
-        "})({{ this._parent.get_name() }}, {{ this.items|tojson }});"
-        "{% endmacro %}"
-    )
-
-    def __init__(self, kind: Literal["polygon", "polyline"], items: list[dict[str, Any]]) -> None:
-        super().__init__()
-        self._name = "Shapes"
-        self.kind = kind
-        self.items = items
-
-
-def popup(layer: Any, content_html: str, max_width: int = 360) -> None:
-    layer.add_child(_Bind("bindPopup", content_html, maxWidth=max_width))
-
-
-def tooltip(layer: Any, text: str) -> None:
-    layer.add_child(_Bind("bindTooltip", _e(text), sticky=True))
-
-
-def shapes(layer: Any, kind: Literal["polygon", "polyline"], items: list[dict[str, Any]]) -> None:
-    """Add many polygons or polylines to ``layer`` in one element (see :class:`_Shapes`)."""
-    layer.add_child(_Shapes(kind, items))
 
 
 def pick_service_type(folder: RunFolder, service_type: str | None) -> str | None:
@@ -210,22 +139,22 @@ def decision_map(
     # Drop Folium's CDN links; Leaflet is inlined instead (see render_map).
     fmap.default_js = []
     fmap.default_css = []
-    if basemap == "tiles":
-        folium.TileLayer("OpenStreetMap", name="OpenStreetMap tiles (online)").add_to(fmap)
+    groups: list[Group] = []
     if folder.network is not None:
-        _roads_layer(folder, show=basemap == "roads").add_to(fmap)
-    for layer in _access_layers(folder, chosen):
-        layer.add_to(fmap)
-    for layer in _catchment_layers(folder, colours):
-        layer.add_to(fmap)
-    _building_layers(fmap, folder, shown, colours)
-    _moves_layer(folder, colours).add_to(fmap)
+        groups.append(_roads_layer(folder, show=basemap == "roads"))
+    groups.extend(_access_layers(folder, chosen))
+    groups.extend(_catchment_layers(folder, colours))
+    combos = _building_layers(groups, folder, shown, colours)
+    groups.append(_moves_layer(folder, colours))
     if folder.redaction is not None:
-        _withheld_layer(folder).add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
-    root: Any = fmap.get_root()
-    root.html.add_child(folium.Element(_title_box(folder, basemap)))
-    root.html.add_child(folium.Element(_legend(colours, folder)))
+        groups.append(_withheld_layer(folder))
+    MapLayers(
+        groups,
+        tiles_name="OpenStreetMap tiles (online)" if basemap == "tiles" else None,
+        combos=combos,
+    ).add_to(fmap)
+    add_panel(fmap, _title_box(folder, basemap))
+    add_panel(fmap, _legend(colours, folder))
     fmap.fit_bounds(
         [
             [float(points["lat"].min()), float(points["lon"].min())],
@@ -241,13 +170,13 @@ def _withheld(buildings: pd.DataFrame) -> pd.Series:
     return pd.Series(False, index=buildings.index)
 
 
-def _roads_layer(folder: RunFolder, show: bool) -> folium.FeatureGroup:
+def _roads_layer(folder: RunFolder, show: bool) -> Group:
     """The run's road network as vector lines, one polyline set per road class."""
     assert folder.network is not None
     return roads_layer(folder.network, show, "Roads (the run's network)")
 
 
-def roads_layer(network: RoadNetwork, show: bool, name: str) -> folium.FeatureGroup:
+def roads_layer(network: RoadNetwork, show: bool, name: str) -> Group:
     """A road network as vector lines, one polyline set per road class."""
     nodes = network.nodes.set_index("node_id")
     edges = network.edges
@@ -261,7 +190,7 @@ def roads_layer(network: RoadNetwork, show: bool, name: str) -> folium.FeatureGr
             strict=True,
         )
     )
-    group = folium.FeatureGroup(name=name, show=show)
+    group = Group(name, show=show)
     edges = edges.assign(style=edges["highway"].astype(str).map(_road_class))
     for style, part in sorted(edges.groupby("style"), key=lambda kv: ROAD_ORDER.index(kv[0])):
         colour, weight = ROAD_STYLE.get(style, MINOR_ROAD)
@@ -271,9 +200,8 @@ def roads_layer(network: RoadNetwork, show: bool, name: str) -> folium.FeatureGr
             if u in where and v in where
         ]
         if lines:
-            folium.PolyLine(
-                lines, color=colour, weight=weight, opacity=0.9, interactive=False
-            ).add_to(group)
+            style = {"color": colour, "weight": weight, "opacity": 0.9, "interactive": False}
+            group.items.append(shape("polyline", lines, style))
     return group
 
 
@@ -327,7 +255,7 @@ def _minutes(value: float) -> str:
     return "unreachable" if pd.isna(value) else f"{value:.1f} min"
 
 
-def _access_layers(folder: RunFolder, chosen: str | None) -> list[folium.FeatureGroup]:
+def _access_layers(folder: RunFolder, chosen: str | None) -> list[Group]:
     zones = folder.zones.reset_index(drop=True)
     rings = dict(zip(zones["zone_id"], zone_cells(zones), strict=True))
     names = dict(zip(zones["zone_id"], zones["name"], strict=True))
@@ -335,11 +263,10 @@ def _access_layers(folder: RunFolder, chosen: str | None) -> list[folium.Feature
     for service_type, rows in folder.access.groupby("service_type", sort=True):
         mode = rows["mode"].iloc[0]
         limit = rows["max_minutes"].iloc[0]
-        group = folium.FeatureGroup(
-            name=_e(f"Access change: {service_type} ({mode}, standard {limit:g} min)"),
+        group = Group(
+            f"Access change: {service_type} ({mode}, standard {limit:g} min)",
             show=service_type == chosen,
         )
-        shapes = []
         for r in rows.itertuples():
             change = r.minutes_after - r.minutes_before
             lost = bool(r.within_before) and not bool(r.within_after)
@@ -352,8 +279,7 @@ def _access_layers(folder: RunFolder, chosen: str | None) -> list[folium.Feature
                 "className": "estate-zone",
             }
             popup_html = _zone_popup(r, str(names[r.zone_id]), lost)
-            shapes.append({"latlngs": rings[r.zone_id], "style": style, "popup": popup_html})
-        group.add_child(_Shapes("polygon", shapes))
+            group.items.append(shape("polygon", rings[r.zone_id], style, popup_html))
         layers.append(group)
     return layers
 
@@ -374,7 +300,7 @@ def _zone_popup(r: Any, name: str, lost: bool) -> str:
     return "<br>".join(lines)
 
 
-def _catchment_layers(folder: RunFolder, colours: dict[str, str]) -> list[folium.FeatureGroup]:
+def _catchment_layers(folder: RunFolder, colours: dict[str, str]) -> list[Group]:
     table = folder.catchments if folder.catchments is not None else catchments(folder)
     if table is None or not len(table):
         return []
@@ -384,10 +310,7 @@ def _catchment_layers(folder: RunFolder, colours: dict[str, str]) -> list[folium
     hidden = set(folder.buildings["building_id"].to_numpy()[withheld])
     layers = []
     for service_type, rows in table.groupby("service_type", sort=True):
-        group = folium.FeatureGroup(
-            name=_e(f"Catchment after: {service_type} (zone → nearest)"), show=False
-        )
-        shapes = []
+        group = Group(f"Catchment after: {service_type} (zone → nearest)", show=False)
         for r in rows.itertuples():
             if r.building_id in hidden or r.building_id not in b.index:
                 continue
@@ -402,81 +325,62 @@ def _catchment_layers(folder: RunFolder, colours: dict[str, str]) -> list[folium
                 _ll(zones.at[r.zone_id, "lat"], zones.at[r.zone_id, "lon"]),
                 _ll(home["lat"], home["lon"]),
             ]
-            text = _e(f"{r.zone_id} → {home['name']}: {_minutes(r.minutes)}")
-            shapes.append({"latlngs": latlngs, "style": style, "tooltip": text})
-        group.add_child(_Shapes("polyline", shapes))
+            text = f"{r.zone_id} → {home['name']}: {_minutes(r.minutes)}"
+            group.items.append(shape("polyline", latlngs, style, tooltip=text))
         layers.append(group)
     return layers
 
 
 def _building_layers(
-    fmap: folium.Map, folder: RunFolder, shown: pd.DataFrame, colours: dict[str, str]
-) -> None:
-    """One hidden group per (agency, decision); the control's toggles combine them."""
+    groups: list[Group], folder: RunFolder, shown: pd.DataFrame, colours: dict[str, str]
+) -> list[tuple[int, list[int]]]:
+    """One hidden group per (agency, decision), shown while both its toggles are ticked.
+
+    Appends the toggles and the combined groups to ``groups``; returns the combinations
+    as indexes into ``groups`` (see :class:`scenarios.mappage.MapLayers`).
+    """
     moves = folder.moves
     names = dict(zip(folder.buildings["building_id"], folder.buildings["name"], strict=True))
-    agency_toggles = {
-        a: folium.FeatureGroup(name=_e(f"Agency: {a}"), show=True) for a in sorted(colours)
-    }
-    decision_toggles = {
-        d: folium.FeatureGroup(name=_e(f"Decision: {DECISION_LABEL[d]}"), show=True)
-        for d in DECISIONS
-    }
-    combos: dict[tuple[str, str], folium.FeatureGroup] = {}
+    agency_toggles = {}
+    for a in sorted(colours):
+        agency_toggles[a] = len(groups)
+        groups.append(Group(f"Agency: {a}"))
+    decision_toggles = {}
+    for d in DECISIONS:
+        decision_toggles[d] = len(groups)
+        groups.append(Group(f"Decision: {DECISION_LABEL[d]}"))
+    combos: dict[tuple[str, str], Group] = {}
     for row in shown.sort_values("building_id").itertuples():
         key = (str(row.agency), str(row.decision))
         if key not in combos:
-            combos[key] = folium.FeatureGroup(name=_e(f"{key[0]} {key[1]}"), control=False)
+            combos[key] = Group(f"{key[0]} {key[1]}", control=False)
         style = DECISION_STYLE[key[1]]
         colour = colours[key[0]]
-        marker = folium.CircleMarker(
-            location=_ll(row.lat, row.lon),
-            radius=style["radius"],
-            color="#555555" if key[1] == "dispose" else colour,
-            weight=style["weight"],
-            fill=True,
-            fill_color=colour,
-            fill_opacity=style["fill_opacity"],
-            dash_array=style["dash_array"],
-            class_name=f"estate-building estate-{key[1]}",
-        )
+        path = {
+            "radius": style["radius"],
+            "color": "#555555" if key[1] == "dispose" else colour,
+            "weight": style["weight"],
+            "fill": True,
+            "fillColor": colour,
+            "fillOpacity": style["fill_opacity"],
+            "dashArray": style["dash_array"],
+            "className": f"estate-building estate-{key[1]}",
+        }
         moves_in = moves.loc[moves["to_building"] == row.building_id]
         moves_out = moves.loc[moves["from_building"] == row.building_id]
-        popup(marker, _building_popup(row, moves_in, moves_out, names))
-        tooltip(marker, f"{row.name} — {DECISION_LABEL[key[1]]}")
-        marker.add_to(combos[key])
-    for group in [*agency_toggles.values(), *decision_toggles.values(), *combos.values()]:
-        group.add_to(fmap)
-    script = _TOGGLE_JS.render(
-        map=fmap.get_name(),
-        agencies=json.dumps({a: g.get_name() for a, g in agency_toggles.items()}),
-        decisions=json.dumps({d: g.get_name() for d, g in decision_toggles.items()}),
-        combos=json.dumps([[a, d, g.get_name()] for (a, d), g in sorted(combos.items())]),
-    )
-    fmap.add_child(_Script(script))
-
-
-# A building shows when both its agency and its decision are ticked.  The names are
-# Folium's variable names, resolved once the page has run the layers' own scripts.
-_TOGGLE_JS = Template(
-    """
-(function () {
-  var map = {{ map }};
-  var agencies = {{ agencies }}, decisions = {{ decisions }}, combos = {{ combos }};
-  function on(name) { return map.hasLayer(window[name]); }
-  function sync() {
-    combos.forEach(function (c) {
-      var layer = window[c[2]];
-      var want = on(agencies[c[0]]) && on(decisions[c[1]]);
-      if (want && !map.hasLayer(layer)) { map.addLayer(layer); }
-      if (!want && map.hasLayer(layer)) { map.removeLayer(layer); }
-    });
-  }
-  map.on("overlayadd overlayremove", sync);
-  sync();
-})();
-"""
-)
+        combos[key].items.append(
+            circle(
+                _ll(row.lat, row.lon),
+                path,
+                _building_popup(row, moves_in, moves_out, names),
+                f"{row.name} — {DECISION_LABEL[key[1]]}",
+            )
+        )
+    pairs = []
+    for (agency, decision), group in sorted(combos.items()):
+        pairs.append((len(groups), [agency_toggles[agency], decision_toggles[decision]]))
+        groups.append(group)
+    return pairs
 
 
 def _building_popup(
@@ -517,30 +421,29 @@ def _building_popup(
     return "<br>".join(lines)
 
 
-def _moves_layer(folder: RunFolder, colours: dict[str, str]) -> folium.FeatureGroup:
+def _moves_layer(folder: RunFolder, colours: dict[str, str]) -> Group:
     b = folder.buildings.set_index("building_id")
     withheld = set(folder.buildings.loc[_withheld(folder.buildings), "building_id"])
-    group = folium.FeatureGroup(name="Service moves (arrows)")
+    group = Group("Service moves (arrows)")
     for m in folder.moves.sort_values("service_id").itertuples():
         if m.from_building in withheld or m.to_building in withheld:
             continue
         start, end = b.loc[m.from_building], b.loc[m.to_building]
         colour = colours.get(str(m.agency), "#333333")
-        line = folium.PolyLine(
-            [_ll(start["lat"], start["lon"]), _ll(end["lat"], end["lon"])],
-            color=colour,
-            weight=2 + float(np.sqrt(m.desks)) / 2,
-            opacity=0.8,
-            class_name="estate-move",
-        )
+        style = {
+            "color": colour,
+            "weight": 2 + float(np.sqrt(m.desks)) / 2,
+            "opacity": 0.8,
+            "className": "estate-move",
+        }
         text = f"{m.name}: {m.desks:g} desks, {start['name']} → {end['name']}"
-        tooltip(line, text)
-        line.add_to(group)
-        _arrowhead(start, end, colour, text).add_to(group)
+        latlngs = [_ll(start["lat"], start["lon"]), _ll(end["lat"], end["lon"])]
+        group.items.append(shape("polyline", latlngs, style, tooltip=text))
+        group.items.append(_arrowhead(start, end, colour, text))
     return group
 
 
-def _arrowhead(start: pd.Series, end: pd.Series, colour: str, text: str) -> folium.Marker:
+def _arrowhead(start: pd.Series, end: pd.Series, colour: str, text: str) -> dict[str, Any]:
     """A triangle two thirds of the way along, pointing at the destination (grid bearing)."""
     dx = float(end["easting"] - start["easting"])
     dy = float(end["northing"] - start["northing"])
@@ -552,19 +455,12 @@ def _arrowhead(start: pd.Series, end: pd.Series, colour: str, text: str) -> foli
         f"<path d='M2,2 L14,8 L2,14 z' fill='{colour}' stroke='white' stroke-width='1' "
         f"transform='rotate({angle:.1f} 8 8)'/></svg>"
     )
-    marker = folium.Marker(
-        _ll(lat, lon),
-        icon=folium.DivIcon(
-            html=svg, icon_size=(16, 16), icon_anchor=(8, 8), class_name="estate-arrow"
-        ),
-    )
-    tooltip(marker, text)
-    return marker
+    return icon(_ll(lat, lon), svg, 16, "estate-arrow", tooltip=text)
 
 
-def _withheld_layer(folder: RunFolder) -> folium.FeatureGroup:
+def _withheld_layer(folder: RunFolder) -> Group:
     assert folder.redaction is not None
-    group = folium.FeatureGroup(name="Sensitive sites withheld (count per zone)")
+    group = Group("Sensitive sites withheld (count per zone)")
     for r in folder.redaction.by_zone.itertuples():
         count = int(r.sites)
         label = (
@@ -572,19 +468,11 @@ def _withheld_layer(folder: RunFolder) -> folium.FeatureGroup:
             "width:20px;height:20px;line-height:20px;text-align:center;font:bold 12px sans-serif'>"
             f"{count}</div>"
         )
-        marker = folium.Marker(
-            _ll(r.lat, r.lon),
-            icon=folium.DivIcon(
-                html=label, icon_size=(24, 24), icon_anchor=(12, 12), class_name="estate-withheld"
-            ),
-        )
         text = (
             f"{count} sensitive site{'s' if count != 1 else ''} in zone {r.zone_id} "
             f"({r.zone_name}): location and name withheld"
         )
-        popup(marker, _e(text))
-        tooltip(marker, text)
-        marker.add_to(group)
+        group.items.append(icon(_ll(r.lat, r.lon), label, 24, "estate-withheld", _e(text), text))
     return group
 
 
@@ -675,14 +563,13 @@ def standalone_page(fmap: folium.Map) -> str:
     stylesheet (the map must drop Folium's ``default_js``/``default_css``), element ids
     numbered in order so the same map gives the same bytes."""
     root: Any = fmap.get_root()
-    root.header.add_child(folium.Element(leaflet_head()), name="leaflet_inline")
-    root.header.add_child(
-        folium.Element(
-            f"<style>.leaflet-container{{background:{BACKGROUND}}}"
-            ".leaflet-control-layers{font:12px/1.35 sans-serif;max-height:75vh;overflow-y:auto}"
-            "</style>"
-        ),
-        name="estate_background",
+    add_head(fmap, leaflet_head(), "leaflet_inline")
+    add_head(
+        fmap,
+        f"<style>.leaflet-container{{background:{BACKGROUND}}}"
+        ".leaflet-control-layers{font:12px/1.35 sans-serif;max-height:75vh;overflow-y:auto}"
+        "</style>",
+        "estate_background",
     )
     page = root.render()
     if _EXTERNAL.search(page):

@@ -20,6 +20,7 @@ import pandas as pd
 
 from estate.coords import bng_to_lonlat, lonlat_to_bng
 from estate.errors import CellIssue, InputDataError
+from estate.io import read_csv_text
 from geodata.network import RoadNetwork
 
 Kind = Literal["text", "float", "int", "bool"]
@@ -261,7 +262,7 @@ class _Reader:
         if not path.is_file():
             self.issues.append(CellIssue(source, None, "", "", "missing"))
             return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        raw = read_csv_text(path, encoding="utf-8")
         out = pd.DataFrame(index=raw.index)
         for col, kind in columns.items():
             if col not in raw.columns:

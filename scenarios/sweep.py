@@ -33,6 +33,7 @@ import pandas as pd
 
 from estate.errors import EstateError
 from estate.io import write_csv, write_json
+from estate.textsafe import unprotect_frame
 from optimise.formulation import reachable
 from scenarios.inputs import PlaceData, load_place
 from scenarios.parallel import (
@@ -298,7 +299,7 @@ def reference_access(access_csv: Path, standards: dict[str, float]) -> dict[str,
     that relaxes a standard shows the access it gives up."""
     if not access_csv.is_file():
         return {}
-    table = pd.read_csv(access_csv)
+    table = unprotect_frame(pd.read_csv(access_csv))
     out = {}
     for service_type, max_minutes in sorted(standards.items()):
         rows = table.loc[table["service_type"] == service_type]

@@ -3,6 +3,9 @@
 Sheets: summary, agencies, buildings, moves, cash flow by year, access, assumptions;
 plus sharing (after ``estate share``) and plan (after ``estate plan``).
 Values, not formulas (a reader without a calculation engine sees the same numbers).
+Text from the data is stored as text cells: a name such as ``=HYPERLINK(...)`` is shown
+as written and never becomes a formula (:func:`_cell`), and characters a workbook
+cannot hold are replaced by U+FFFD.
 The file is byte-identical for the same run folder: the workbook's created/modified
 stamps are the run's base date and the zip entries carry a fixed time.
 """
@@ -22,6 +25,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from estate.io import atomic_write
+from estate.textsafe import looks_like_formula, strip_control_characters
 from scenarios.report import (
     ACCESS_COLUMNS,
     AGENCY_COLUMNS,
@@ -54,6 +58,8 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, str):
+        return strip_control_characters(value)
     if value is None or value is pd.NA:
         return None
     if isinstance(value, float | np.floating) and not np.isfinite(value):
@@ -67,16 +73,27 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _cell(ws: Worksheet, row: int, column: int, value: Any) -> Any:
+    """Put ``value`` in a cell; text is always a text cell, never a formula."""
+    value = _plain(value)
+    cell = ws.cell(row=row, column=column)
+    cell.value = value
+    if isinstance(value, str) and (cell.data_type == "f" or looks_like_formula(value)):
+        cell.data_type = "s"  # openpyxl makes any text starting with '=' a formula
+        cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
+    return cell
+
+
 def _table(ws: Worksheet, frame: pd.DataFrame, headers: dict[str, str], start_row: int = 1) -> int:
     """Write a header row and the frame below it; return the next free row."""
     names = [headers.get(c, c) for c in frame.columns]
     for j, name in enumerate(names, start=1):
-        cell = ws.cell(row=start_row, column=j, value=name)
+        cell = _cell(ws, start_row, j, name)
         cell.font = BOLD
         cell.fill = HEADER_FILL
     for i, row in enumerate(frame.itertuples(index=False), start=start_row + 1):
         for j, (name, value) in enumerate(zip(names, row, strict=True), start=1):
-            cell = ws.cell(row=i, column=j, value=_plain(value))
+            cell = _cell(ws, i, j, value)
             if isinstance(cell.value, float) and ("£" in name or "gbp" in name or "saving" in name):
                 cell.number_format = MONEY
     for j, name in enumerate(names, start=1):
@@ -90,12 +107,11 @@ def build_workbook(folder: RunFolder, tables: ReportTables | None = None) -> Wor
     wb = Workbook()
     wb.remove(wb.worksheets[0])
     summary = wb.create_sheet("summary")
-    summary["A1"] = folder.scenario
-    summary["A1"].font = Font(bold=True, size=14)
+    _cell(summary, 1, 1, folder.scenario).font = Font(bold=True, size=14)
     row = 2
     for text in (folder.notice, folder.redaction.note if folder.redaction else ""):
         if text:
-            summary.cell(row=row, column=1, value=text).font = RED
+            _cell(summary, row, 1, text).font = RED
             row += 1
     _table(summary, t.headline, {"figure": "Figure", "value": "Value", "unit": "Unit"}, row + 1)
 
@@ -115,10 +131,11 @@ def build_workbook(folder: RunFolder, tables: ReportTables | None = None) -> Wor
     moves.freeze_panes = "B2"
 
     cash = wb.create_sheet("cash flow by year")
-    cash["A1"] = "All agencies: savings by category (baseline minus scenario), real £"
-    cash["A1"].font = BOLD
+    _cell(
+        cash, 1, 1, "All agencies: savings by category (baseline minus scenario), real £"
+    ).font = BOLD
     next_row = _table(cash, t.cash_by_year, CASH_COLUMNS, 2)
-    cash.cell(row=next_row, column=1, value="Net saving by agency and year, real £").font = BOLD
+    _cell(cash, next_row, 1, "Net saving by agency and year, real £").font = BOLD
     _table(cash, t.saving_by_agency_year, {"year": "Year"}, next_row + 1)
     cash.freeze_panes = "B3"
 
@@ -138,14 +155,14 @@ def build_workbook(folder: RunFolder, tables: ReportTables | None = None) -> Wor
     )
     stamp = _base_datetime(folder)
     wb.properties.creator = "public-estate"
-    wb.properties.title = folder.scenario
+    wb.properties.title = strip_control_characters(folder.scenario)
     wb.properties.created = stamp
     wb.properties.modified = stamp
     return wb
 
 
 def _note(ws: Worksheet, row: int, text: str) -> int:
-    ws.cell(row=row, column=1, value=text)
+    _cell(ws, row, 1, text)
     return row + 2
 
 
@@ -159,7 +176,7 @@ def _sharing_sheet(ws: Worksheet, t: ReportTables) -> None:
     for cell in ws[row - 2]:
         cell.font = BOLD
     if t.coalitions is not None:
-        ws.cell(row=row, column=1, value="What each coalition would save alone").font = BOLD
+        _cell(ws, row, 1, "What each coalition would save alone").font = BOLD
         _table(ws, t.coalitions, COALITION_COLUMNS, row + 1)
 
 
@@ -169,10 +186,10 @@ def _plan_sheet(ws: Worksheet, t: ReportTables) -> None:
     ws["A1"] = "Year-by-year plan"
     ws["A1"].font = BOLD
     row = _note(ws, 2, t.plan_note)
-    ws.cell(row=row, column=1, value="The Total Capital pot by year").font = BOLD
+    _cell(ws, row, 1, "The Total Capital pot by year").font = BOLD
     row = _table(ws, t.plan_years, PLAN_YEAR_COLUMNS, row + 1)
     if t.plan_actions is not None:
-        ws.cell(row=row, column=1, value="What happens each year").font = BOLD
+        _cell(ws, row, 1, "What happens each year").font = BOLD
         _table(ws, t.plan_actions, PLAN_ACTION_COLUMNS, row + 1)
 
 

@@ -453,14 +453,11 @@ def test_a_script_tag_name_shows_as_text_in_the_browser(hostile_run: Path) -> No
         opened = browser.evaluate(
             """(() => {
               let found = null;
-              document.querySelectorAll('path.estate-building').forEach(() => {});
-              for (const name in window) {
-                const layer = window[name];
-                if (layer && layer.getPopup && layer.getPopup()
-                    && String(layer.getPopup().getContent()).includes('alert(1)')) {
-                  found = layer;
-                }
-              }
+              const map = Object.values(window).find(v => v instanceof L.Map);
+              Object.values(map.estateLayers).forEach(group => group.eachLayer(layer => {
+                const popup = layer.getPopup();
+                if (popup && String(popup.getContent()).includes('alert(1)')) { found = layer; }
+              }));
               if (!found) { return 'no popup'; }
               found.openPopup();
               const box = document.querySelector('.leaflet-popup-content');
