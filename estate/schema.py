@@ -59,6 +59,12 @@ BUILDINGS = TableSpec(
         Column("building_id", "text", required=True, description="unique id, kept as text"),
         Column("agency", "text", required=True, description="owning/occupying body"),
         Column("name", "text", default=""),
+        Column(
+            "building_type",
+            "text",
+            default="",
+            description="use: one of estate.building_types.TYPE_NAMES, blank if unknown",
+        ),
         Column("address", "text", default=""),
         Column("postcode", "text", default=""),
         Column("uprn", "text", default="", description="Unique Property Reference Number"),

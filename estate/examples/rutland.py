@@ -78,48 +78,48 @@ class UnitRates:
 
     running_cost_per_m2: dict[str, float] = field(
         default_factory=lambda: {
-            "council_office": 160.0,
+            "office": 160.0,
             "library": 110.0,
             "museum": 110.0,
             "fire_station": 100.0,
             "police_station": 120.0,
-            "gp_practice": 130.0,
-            "community_hospital": 300.0,
+            "gp_surgery": 130.0,
+            "hospital": 300.0,
         }
     )
     default_gia_m2: dict[str, float] = field(
         default_factory=lambda: {
-            "council_office": 3000.0,
+            "office": 3000.0,
             "library": 250.0,
             "museum": 800.0,
             "fire_station": 186.0,
             "police_station": 400.0,
-            "gp_practice": 450.0,
-            "community_hospital": 2900.0,
+            "gp_surgery": 450.0,
+            "hospital": 2900.0,
         }
     )
     #: storeys assumed when an OSM footprint has no ``building:levels``
     storeys: dict[str, int] = field(
         default_factory=lambda: {
-            "council_office": 2,
+            "office": 2,
             "library": 1,
             "museum": 1,
             "fire_station": 1,
             "police_station": 2,
-            "gp_practice": 1,
-            "community_hospital": 2,
+            "gp_surgery": 1,
+            "hospital": 2,
         }
     )
     #: share of the floor area usable for workstations
     desk_share: dict[str, float] = field(
         default_factory=lambda: {
-            "council_office": 0.6,
+            "office": 0.6,
             "library": 0.2,
             "museum": 0.1,
             "fire_station": 0.15,
             "police_station": 0.4,
-            "gp_practice": 0.2,
-            "community_hospital": 0.1,
+            "gp_surgery": 0.2,
+            "hospital": 0.1,
         }
     )
     m2_per_desk: float = 10.0
@@ -197,7 +197,7 @@ def _gp_practices(data: Path, districts: dict[str, str]) -> pd.DataFrame:
     keep = gp["Prescribing setting"].eq("4") & _in_rutland(gp["postcode"], districts)
     gp = gp.loc[keep].copy()
     gp["agency"] = AGENCY_GP
-    gp["building_type"] = "gp_practice"
+    gp["building_type"] = "gp_surgery"
     gp["name"] = gp["name"].str.title()
     gp["source"] = "NHS ODS epraccur (GP practices)"
     return gp
@@ -216,7 +216,7 @@ def _hospital(data: Path, osm_points: pd.DataFrame) -> pd.DataFrame:
         site["address"] = osm["tags"].iloc[0].get("addr:street", "")
     site["agency"] = site["agency"].str.title().str.replace("Nhs", "NHS")
     site["name"] = site["name"].str.title()
-    site["building_type"] = "community_hospital"
+    site["building_type"] = "hospital"
     site["source"] = "NHS ERIC 2016-17 site data; location from OpenStreetMap"
     return site
 
@@ -233,7 +233,7 @@ def _osm_sites(osm_points: pd.DataFrame, osm_buildings: pd.DataFrame) -> pd.Data
                 "name": "Rutland County Council offices (Catmose)",
                 "easting": r.easting,
                 "northing": r.northing,
-                "building_type": "council_office",
+                "building_type": "office",
                 "source": f"OpenStreetMap way {r.osm_way_id}",
             }
         )
@@ -396,7 +396,7 @@ def estimate(sites: pd.DataFrame, outlines: pd.DataFrame, rates: UnitRates) -> p
 
 SERVICE_TYPES: dict[str, list[tuple[str, str, bool, bool, bool, float]]] = {
     # building type: (service_type, name suffix, public_facing, movable, exclusive, share)
-    "council_office": [
+    "office": [
         ("council_front_office", "customer services", True, True, False, 0.2),
         ("back_office", "council back office", False, True, False, 0.8),
     ],
@@ -404,8 +404,8 @@ SERVICE_TYPES: dict[str, list[tuple[str, str, bool, bool, bool, float]]] = {
     "museum": [("museum", "museum", True, False, False, 1.0)],
     "fire_station": [("fire_station", "fire station", False, False, True, 1.0)],
     "police_station": [("police_front_counter", "police station", True, True, False, 1.0)],
-    "gp_practice": [("gp", "GP practice", True, True, False, 1.0)],
-    "community_hospital": [("community_hospital", "community hospital", True, False, True, 1.0)],
+    "gp_surgery": [("gp", "GP practice", True, True, False, 1.0)],
+    "hospital": [("hospital", "community hospital", True, False, True, 1.0)],
 }
 
 
@@ -543,7 +543,6 @@ def _spaced(postcode: str) -> str:
 
 
 EXTRA_COLUMNS = [
-    "building_type",
     "geocode_method",
     "gia_basis",
     "cost_basis",
