@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from estate.errors import CellIssue, InputDataError
@@ -41,9 +42,11 @@ class Register:
         issues = b.issues + s.issues
         issues += fill_coordinates(b.accepted, buildings_source)
         issues += _check_links(b.accepted, s.accepted, services_source)
+        issues += _let_out_occupied(b.accepted, s.accepted, services_source)
         if issues:
             raise InputDataError(issues, "the register cannot be used as it stands")
-        warnings = _warnings(b.accepted, s.accepted, buildings_source)
+        warnings = b.warnings + s.warnings + _hold_let_out(b.accepted, buildings_source)
+        warnings += _warnings(b.accepted, s.accepted, buildings_source)
         return cls(b.accepted, s.accepted, tuple(warnings))
 
     @classmethod
@@ -78,6 +81,58 @@ def _check_links(buildings: pd.DataFrame, services: pd.DataFrame, source: str) -
             )
         )
     return issues
+
+
+LET_OUT = "leasehold_out"
+
+
+def _let_out_occupied(
+    buildings: pd.DataFrame, services: pd.DataFrame, source: str
+) -> list[CellIssue]:
+    """A site let to others holds none of the body's services."""
+    let_out = set(buildings.loc[buildings["tenure"] == LET_OUT, "building_id"])
+    return [
+        CellIssue(
+            source,
+            int(row[ROW_COLUMN]),
+            "building_id",
+            str(row["building_id"]),
+            "this building is let to others (tenure leasehold_out): a service of the body "
+            "cannot be in it; correct the tenure or the service's building",
+        )
+        for _, row in services.loc[services["building_id"].isin(let_out)].iterrows()
+    ]
+
+
+def _hold_let_out(buildings: pd.DataFrame, source: str) -> list[CellIssue]:
+    """A site let to others is held as it is: kept (must_retain), never a host for a
+    service (can_host false), and its running cost is the tenant's, not the body's (0).
+    Changes it makes to the row are warned about."""
+    warnings: list[CellIssue] = []
+    let_out = (buildings["tenure"] == LET_OUT).to_numpy()
+    for i in np.flatnonzero(let_out):
+        row = buildings.iloc[i]
+        row_no = int(row[ROW_COLUMN])
+        for column, held, why in (
+            ("can_host", False, "no service moves into a site let to others"),
+            ("must_retain", True, "a site let to others is held as it is"),
+            ("running_cost", 0.0, "its running cost is the tenant's, not the body's"),
+        ):
+            if row[column] != held:
+                warnings.append(
+                    CellIssue(
+                        source,
+                        row_no,
+                        column,
+                        str(row[column]),
+                        f"let to others (tenure leasehold_out): read as {held} ({why})",
+                    )
+                )
+    if let_out.any():
+        buildings.loc[let_out, "can_host"] = False
+        buildings.loc[let_out, "must_retain"] = True
+        buildings.loc[let_out, "running_cost"] = 0.0
+    return warnings
 
 
 def _warnings(buildings: pd.DataFrame, services: pd.DataFrame, source: str) -> list[CellIssue]:
