@@ -859,23 +859,81 @@ def _default_out(scenario: str, prefix: str = "") -> str:
     "--demo", is_flag=True, help="Write the synthetic demo place's scenario and inputs instead."
 )
 @click.option("--seed", type=int, default=None, help="Seed of the demo place [default: 2026].")
-def init(folder: str, force: bool, demo: bool, seed: int | None) -> None:
+@click.option(
+    "--register",
+    "register_dir",
+    type=click.Path(exists=True, file_okay=False),
+    help="A register folder (buildings.csv, services.csv: what `estate estimate` writes): "
+    "write a scenario over it and real zones instead of a template.",
+)
+@click.option(
+    "--zones",
+    "zones_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="With --register: canonical zones CSV, ONS LSOA centroids or a point layer.",
+)
+@click.option(
+    "--population",
+    "population_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Population by zone code (e.g. ONS SAPE CSV) when the zones file has none.",
+)
+@click.option("--zone-name-prefix", help="Keep zones whose name starts with this.")
+@click.option(
+    "--network",
+    "network_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Road network (.osm.pbf, .osm, .graphml) for the scenario.",
+)
+@_handle_errors
+def init(
+    folder: str,
+    force: bool,
+    demo: bool,
+    seed: int | None,
+    register_dir: str | None,
+    zones_path: str | None,
+    population_path: str | None,
+    zone_name_prefix: str | None,
+    network_path: str | None,
+) -> None:
     """Write a template scenario and empty register tables into FOLDER.
 
     FOLDER/scenario.yaml lists every setting with its default and meaning;
     FOLDER/inputs/ holds buildings.csv, services.csv and zones.csv with the canonical
     headers; FOLDER/scenario.schema.json lets an editor check the scenario as you type.
     With --demo, the scenario and inputs are those of the synthetic place of
-    `estate demo`, ready for `estate run` and `estate sweep`.
+    `estate demo`, ready for `estate run` and `estate sweep`. With --register REGDIR
+    --zones Z, the scenario points at that register and those zones (read first, as
+    `estate run` reads them) with a default access standard for every public-facing
+    service type present, stated in the file as an assumption to review.
     """
     from scenarios.demo import DEFAULT_SEED
-    from scenarios.template import init_folder
+    from scenarios.template import init_folder, init_from_register
 
     if seed is not None and not demo:
         raise click.UsageError("--seed goes with --demo")
+    real = (zones_path, population_path, zone_name_prefix, network_path)
+    if register_dir is None and any(v is not None for v in real):
+        raise click.UsageError("--zones, --population, --zone-name-prefix, --network go with "
+                               "--register")
+    if register_dir is not None and (demo or zones_path is None):
+        raise click.UsageError("--register needs --zones and does not go with --demo")
     demo_seed = (DEFAULT_SEED if seed is None else seed) if demo else None
     try:
-        files = init_folder(folder, force=force, demo_seed=demo_seed)
+        if register_dir is not None:
+            assert zones_path is not None
+            files = init_from_register(
+                folder,
+                register_dir,
+                zones_path,
+                population_path,
+                zone_name_prefix,
+                network_path,
+                force=force,
+            )
+        else:
+            files = init_folder(folder, force=force, demo_seed=demo_seed)
     except FileExistsError as exc:
         raise click.UsageError(f"{exc} exists already; use --force to overwrite") from exc
     for path in files:

@@ -24,10 +24,11 @@ import pandas as pd
 
 from estate.errors import CellIssue, InputDataError, SettingsError
 from estate.io import read_csv_text
+from estate.mapping import Mapping
 from estate.register import Register
 from estate.validate import FILE_COLUMN, ROW_COLUMN
 from geodata.network import RoadNetwork
-from geodata.zones import validate_zones
+from geodata.zones import read_zones
 from scenarios.run import RunInputs
 from scenarios.scenario import Key, ScenarioFile, ScenarioIssue, key_of
 
@@ -65,10 +66,9 @@ def load_place(sf: ScenarioFile) -> PlaceData:
     register = Register.from_frames(
         buildings, services, _sources(sf, "buildings"), str(paths["services"])
     )
-    zones_raw = read_csv(paths["zones"])
-    if zones_raw.empty:
-        raise InputDataError([CellIssue(str(paths["zones"]), None, "", "", "no rows")])
-    zones = validate_zones(zones_raw, str(paths["zones"]))
+    zones = read_zones(  # the one zones reader, as estate access and estate init use
+        paths["zones"], paths.get("population"), sf.scenario.inputs.zone_name_prefix
+    ).zones
     network = None
     if "network" in paths:
         from geodata.osm import read_network as read_network_file
@@ -107,9 +107,17 @@ def read_buildings(sf: ScenarioFile) -> pd.DataFrame:
         )
         raise sf.error([issue])
     try:
-        result = load_files(files, kind="register", mapping=mappings or None)
+        return read_register_files(files, mappings or None)
     except SettingsError as exc:
         raise sf.error([sf.issue(("inputs", "buildings"), str(exc))]) from exc
+
+
+def read_register_files(files: list[str], mappings: list[Mapping] | None) -> pd.DataFrame:
+    """Buildings files read as a full register; raises listing every rejected row (set
+    aside rows, such as blank rows or land, are left out on purpose and never block)."""
+    from estate.load import load_files
+
+    result = load_files(files, kind="register", mapping=mappings)
     if result.unreadable:
         raise InputDataError(result.unreadable, "a buildings file cannot be read")
     rejected = [issue for report in result.files for issue in report.errors]
