@@ -453,6 +453,8 @@ def geocode(
     from estate.report import geocode_lines, geocode_summary, load_lines
 
     console = Console(stderr=True, quiet=quiet or as_json)
+    if opts["kind"] is None:  # placing sites needs no costs: read any register as sites
+        opts["kind"] = "assets"
     result = _load(files, opts)
     if result.unreadable:
         for line in load_lines(result):

@@ -324,6 +324,36 @@ def _services(buildings: pd.DataFrame, rules: ServiceRules, rates: UnitRates) ->
     return pd.DataFrame(rows, columns=[*SERVICES.names, ESTIMATED])
 
 
+def default_services(buildings: pd.DataFrame, rules: ServiceRules | None = None) -> pd.DataFrame:
+    """The services a register without a services table holds, by building type (the
+    type read from the name when the file gives none): where access is measured to."""
+    rules = rules or service_rules()
+    rows = []
+    for b in buildings.itertuples():
+        kind = str(b.building_type or "")
+        if kind in ("", "other"):
+            kind = classify_use(str(b.name), names_only=True).building_type or "other"
+        if getattr(b, "tenure", "") == LET_OUT:
+            continue
+        for rule in rules.for_type(kind):
+            rows.append(
+                {
+                    "service_id": f"{b.building_id}:{rule.service_type}",
+                    "agency": b.agency,
+                    "name": f"{b.name} {rule.name}".strip(),
+                    "building_id": b.building_id,
+                    "desks": 0.0,
+                    "service_type": rule.service_type,
+                    "public_facing": rule.public_facing,
+                    "movable": rule.movable,
+                    "move_cost": np.nan,
+                    "exclusive": rule.exclusive,
+                    "divisible": False,
+                }
+            )
+    return pd.DataFrame(rows, columns=SERVICES.names)
+
+
 def _account(
     result: LoadResult,
     buildings: pd.DataFrame,

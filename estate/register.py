@@ -41,7 +41,7 @@ class Register:
         s = coerce_table(services, SERVICES, services_source)
         issues = b.issues + s.issues
         issues += fill_coordinates(b.accepted, buildings_source)
-        issues += _check_links(b.accepted, s.accepted, services_source)
+        issues += check_links(b.accepted, s.accepted, services_source)
         issues += _let_out_occupied(b.accepted, s.accepted, services_source)
         if issues:
             raise InputDataError(issues, "the register cannot be used as it stands")
@@ -67,7 +67,7 @@ class Register:
         return used.reindex(self.buildings["building_id"], fill_value=0.0)
 
 
-def _check_links(buildings: pd.DataFrame, services: pd.DataFrame, source: str) -> list[CellIssue]:
+def check_links(buildings: pd.DataFrame, services: pd.DataFrame, source: str) -> list[CellIssue]:
     known = set(buildings["building_id"])
     issues = []
     for _, row in services.loc[~services["building_id"].isin(known)].iterrows():
