@@ -516,7 +516,7 @@ def geocode(
     "--agency",
     "agencies",
     multiple=True,
-    help="Agency of every row: once for all files, or once a file (\"\" = the file's own).",
+    help='Agency of every row: once for all files, or once a file ("" = the file\'s own).',
 )
 @click.option(
     "--rates",
@@ -624,8 +624,7 @@ def estimate(
             f"aside ({doc['rows_not_placed']} could not be placed)"
         )
         click.echo(
-            "floor area from: "
-            + ", ".join(f"{k} {v}" for k, v in doc["floor_area_from"].items())
+            "floor area from: " + ", ".join(f"{k} {v}" for k, v in doc["floor_area_from"].items())
         )
         for path in written:
             click.echo(f"wrote {path}")
@@ -917,8 +916,9 @@ def init(
         raise click.UsageError("--seed goes with --demo")
     real = (zones_path, population_path, zone_name_prefix, network_path)
     if register_dir is None and any(v is not None for v in real):
-        raise click.UsageError("--zones, --population, --zone-name-prefix, --network go with "
-                               "--register")
+        raise click.UsageError(
+            "--zones, --population, --zone-name-prefix, --network go with --register"
+        )
     if register_dir is not None and (demo or zones_path is None):
         raise click.UsageError("--register needs --zones and does not go with --demo")
     demo_seed = (DEFAULT_SEED if seed is None else seed) if demo else None

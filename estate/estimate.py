@@ -127,14 +127,8 @@ def estimate(
         ignore_index=True,
     ).fillna("")
     doc = _account(result, buildings, services, set_aside, used_rates, used_rules)
-    doc["inputs"] = {
-        str(p): _sha256(p)
-        for p in [*files, *([osm] if osm else []), *_lookup_files(postcodes), *([uprns] or [])]
-        if p and Path(p).is_file()
-    }
-    for name, path in (("rates", rates), ("service_rules", rules)):
-        if path is not None:
-            doc["inputs"][str(path)] = _sha256(path)
+    named = [*files, osm, *_lookup_files(postcodes), uprns, rates, rules]
+    doc["inputs"] = {str(p): _sha256(p) for p in named if p is not None and Path(p).is_file()}
     return Estimate(buildings, services, set_aside, result, used_rates, used_rules, doc)
 
 
@@ -192,7 +186,8 @@ def _estimate_buildings(
     for name in estimated.columns:
         out[name] = estimated[name]
     out["source"] = [
-        f"{Path(str(f)).name} row {int(r)}" for f, r in zip(out[FILE_COLUMN], out[ROW_COLUMN], strict=True)
+        f"{Path(str(f)).name} row {int(r)}"
+        for f, r in zip(out[FILE_COLUMN], out[ROW_COLUMN], strict=True)
     ]
     return out.sort_values("building_id", kind="stable").reset_index(drop=True)
 
@@ -366,8 +361,9 @@ def _account(
     how: dict[str, Counter[str]] = {}
     for marks in buildings.get(ESTIMATED, pd.Series(dtype=object)):
         for column in ("building_type", "gia_m2", "running_cost", "capacity_desks", "tenure"):
-            how.setdefault(column, Counter())["estimated" if column in str(marks).split(";")
-                                              else "from the file"] += 1
+            how.setdefault(column, Counter())[
+                "estimated" if column in str(marks).split(";") else "from the file"
+            ] += 1
     gia_how = Counter(
         "file" if b.startswith("reported") else "openstreetmap" if "OpenStreetMap" in b else
         "typical"
@@ -412,8 +408,10 @@ def write_estimate(est: Estimate, out_dir: str | Path) -> list[Path]:
         b[col] = pd.to_numeric(b[col], errors="coerce").round(1)
     for col in ("lease_end", "lease_break"):
         b[col] = pd.to_datetime(b[col], errors="coerce").dt.strftime("%Y-%m-%d").fillna("")
-    b = b[[*BUILDINGS.names, *EXTRA_BUILDING_COLUMNS]] if len(b) else pd.DataFrame(
-        columns=[*BUILDINGS.names, *EXTRA_BUILDING_COLUMNS]
+    b = (
+        b[[*BUILDINGS.names, *EXTRA_BUILDING_COLUMNS]]
+        if len(b)
+        else pd.DataFrame(columns=[*BUILDINGS.names, *EXTRA_BUILDING_COLUMNS])
     )
     files = [
         write_csv(folder / "buildings.csv", b),
@@ -435,3 +433,51 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, float | np.floating):
         return float(value) if math.isfinite(value) else None
     return value
+
+
+#: How estimated columns are named to a reader.
+ESTIMATED_LABELS = {
+    "building_type": "building type",
+    "gia_m2": "floor area",
+    "running_cost": "running cost",
+    "backlog_cost": "backlog",
+    "capacity_desks": "capacity",
+    "disposal_value": "disposal value",
+    "disposal_cost": "disposal cost",
+    "tenure": "tenure",
+    "desks": "desks",
+    "service_type": "service type",
+}
+
+
+def estimated_columns(marks: object) -> list[str]:
+    """The columns a row's ``estimated`` cell names (``"gia_m2;running_cost"``)."""
+    if not isinstance(marks, str):
+        return []
+    return [m.strip() for m in marks.split(";") if m.strip()]
+
+
+def describe_estimated(marks: object) -> str:
+    """``"floor area, running cost"`` for ``"gia_m2;running_cost"`` ("" for none)."""
+    return ", ".join(ESTIMATED_LABELS.get(m, m) for m in estimated_columns(marks))
+
+
+def estimates_summary(buildings: pd.DataFrame, services: pd.DataFrame) -> dict[str, Any]:
+    """How many buildings' and services' figures are estimates, and which (summary.json)."""
+    b_marks = buildings[ESTIMATED] if ESTIMATED in buildings else pd.Series("", buildings.index)
+    s_marks = services[ESTIMATED] if ESTIMATED in services else pd.Series("", services.index)
+    by_column: Counter[str] = Counter()
+    for marks in b_marks:
+        by_column.update(estimated_columns(marks))
+    estimated = {
+        str(b): estimated_columns(m)
+        for b, m in zip(buildings["building_id"], b_marks, strict=True)
+        if estimated_columns(m)
+    }
+    return {
+        "buildings": len(buildings),
+        "buildings_with_estimates": len(estimated),
+        "services_with_estimates": int(sum(bool(estimated_columns(m)) for m in s_marks)),
+        "by_column": dict(sorted(by_column.items())),
+        "by_building": dict(sorted(estimated.items())),
+    }

@@ -331,9 +331,7 @@ def _looks_like_codes(values: list[Any]) -> bool:
     texts = [to_text(v).strip() for v in values if not _blank(v)]
     if not texts:
         return True
-    codes = sum(
-        1 for t in texts if _CODE.match(t) and (any(c.isdigit() for c in t) or ":" in t)
-    )
+    codes = sum(1 for t in texts if _CODE.match(t) and (any(c.isdigit() for c in t) or ":" in t))
     return codes >= _CODE_SHARE * len(texts)
 
 
@@ -746,9 +744,7 @@ def _read_uses(
     for i in range(len(table.cells)):
         if i in done:
             continue
-        text = ", ".join(
-            " ".join(to_text(p[i]).split()) for p in parts if not _blank(p[i])
-        )
+        text = ", ".join(" ".join(to_text(p[i]).split()) for p in parts if not _blank(p[i]))
         reading = classify_use(text)
         if reading.set_aside:
             aside[i] = reading.set_aside
@@ -767,12 +763,8 @@ def _apply_agencies(canon: pd.DataFrame, agencies: Agencies, source: str) -> lis
         if name is not None and name != value:
             renamed[value] = name
     for old, new in sorted(renamed.items()):
-        notes.append(
-            CellIssue(source, None, "agency", old, f"read as {new!r} (agencies table)")
-        )
-    canon["agency"] = [
-        renamed.get(to_text(v).strip(), v) if not _blank(v) else v for v in values
-    ]
+        notes.append(CellIssue(source, None, "agency", old, f"read as {new!r} (agencies table)"))
+    canon["agency"] = [renamed.get(to_text(v).strip(), v) if not _blank(v) else v for v in values]
     return notes
 
 

@@ -108,8 +108,7 @@ def resolve_points(
                     numbers[i],
                     f"{labels.get('lat', 'lat')}/{labels.get('lon', 'lon')}",
                     f"{lat:g},{lon:g}",
-                    f"latitude and longitude swapped: read as latitude {lon:g}, "
-                    f"longitude {lat:g}",
+                    f"latitude and longitude swapped: read as latitude {lon:g}, longitude {lat:g}",
                 )
             )
             lat, lon = lon, lat

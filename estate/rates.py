@@ -84,8 +84,7 @@ class UnitRates:
         for kind, rates in (data.get("types") or {}).items():
             if kind not in TYPE_NAMES:
                 raise SettingsError(
-                    f"{source}: types.{kind}: unknown building type; known: "
-                    f"{', '.join(TYPE_NAMES)}"
+                    f"{source}: types.{kind}: unknown building type; known: {', '.join(TYPE_NAMES)}"
                 )
             if not isinstance(rates, dict):
                 raise SettingsError(f"{source}: types.{kind}: expected rate: value pairs")
@@ -192,7 +191,9 @@ class ServiceRules:
     def as_dict(self) -> dict[str, Any]:
         return {
             "sources": list(self.sources),
-            "types": {t: [r.model_dump() for r in rules] for t, rules in sorted(self.types.items())},
+            "types": {
+                t: [r.model_dump() for r in rules] for t, rules in sorted(self.types.items())
+            },
             "access": dict(sorted(self.access.items())),
         }
 

@@ -37,7 +37,10 @@ def _words(text: str) -> str:
 BUILDING_RULES: tuple[tuple[str, str], ...] = (
     (r" mobile librar", ""),  # a vehicle: handled by SET_ASIDE_RULES
     (r" librar(y|ies) ", "library"),
-    (r" (gp|general practi[ct]e|surgery|surgeries|medical (practice|centre|center)) ", "gp_surgery"),
+    (
+        r" (gp|general practi[ct]e|surgery|surgeries|medical (practice|centre|center)) ",
+        "gp_surgery",
+    ),
     (r" hospital| inpatient", "hospital"),
     (r" (health centre|health center|clinic|polyclinic|community health)", "health_centre"),
     (r" police", "police_station"),

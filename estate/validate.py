@@ -175,10 +175,17 @@ _UNIT_SUFFIX = {
 AREA_UNITS: tuple[tuple[re.Pattern[str], float, str], ...] = (
     (re.compile(r"^(m2|m\u00b2|sq\.?\s*m\.?|sqm|square\s+met(re|er)s?|m\s*2)$", re.I), 1.0, "m2"),
     (re.compile(r"^(ha|hectares?|hect)$", re.I), 10_000.0, "hectares"),
-    (re.compile(r"^(sq\.?\s*ft\.?|sqft|ft2|ft\u00b2|square\s+f(ee|oo)t)$", re.I), 0.09290304, "sq ft"),
+    (
+        re.compile(r"^(sq\.?\s*ft\.?|sqft|ft2|ft\u00b2|square\s+f(ee|oo)t)$", re.I),
+        0.09290304,
+        "sq ft",
+    ),
     (re.compile(r"^(acres?|ac)$", re.I), 4046.8564224, "acres"),
 )
-_AREA = re.compile(r"^\s*(?P<num>[-+\d.,\u00a0 ]+?(?:e[-+]?\d+)?)\s*(?P<unit>[a-z\u00b2][^(]*?)?\s*(\(.*\))?\s*$", re.I)
+_AREA = re.compile(
+    r"^\s*(?P<num>[-+\d.,\u00a0 ]+?(?:e[-+]?\d+)?)\s*(?P<unit>[a-z\u00b2][^(]*?)?\s*(\(.*\))?\s*$",
+    re.I,
+)
 
 
 def parse_area(value: object) -> float:

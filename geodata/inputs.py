@@ -62,8 +62,8 @@ def load_register(path: str | Path, services: str | Path | None = None) -> Regis
     ]
     if unplaced:
         raise InputDataError(unplaced, "access needs a point for every building")
-    services_file = Path(services) if services is not None else buildings_file.with_name(
-        "services.csv"
+    services_file = (
+        Path(services) if services is not None else buildings_file.with_name("services.csv")
     )
     if services is None and not services_file.is_file():
         table = default_services(buildings)

@@ -87,7 +87,6 @@ def _sources(sf: ScenarioFile, name: str) -> str:
 def read_buildings(sf: ScenarioFile) -> pd.DataFrame:
     """Every buildings file, read, mapped and validated by ``estate.load``; raises
     listing every rejected row (or unreadable file) rather than leave one out."""
-    from estate.load import load_files
     from estate.mapping import load_mapping
 
     paths = sf.input_paths()

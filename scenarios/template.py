@@ -260,7 +260,9 @@ def init_from_register(
     estimated = 0
     if "estimated" in loaded.buildings:
         estimated = int(
-            loaded.buildings["estimated"].map(lambda v: isinstance(v, str) and v.strip() != "").sum()
+            loaded.buildings["estimated"]
+            .map(lambda v: isinstance(v, str) and v.strip() != "")
+            .sum()
         )
     header = REGISTER_HEADER.format(
         register=reg,
