@@ -128,7 +128,11 @@ def estimate(
     ).fillna("")
     doc = _account(result, buildings, services, set_aside, used_rates, used_rules)
     named = [*files, osm, *_lookup_files(postcodes), uprns, rates, rules]
-    doc["inputs"] = {str(p): _sha256(p) for p in named if p is not None and Path(p).is_file()}
+    doc["inputs"] = [  # by file name: the same files give the same account anywhere
+        {"file": Path(p).name, "sha256": _sha256(p)}
+        for p in named
+        if p is not None and Path(p).is_file()
+    ]
     return Estimate(buildings, services, set_aside, result, used_rates, used_rules, doc)
 
 
@@ -162,12 +166,19 @@ def _unplaced(unplaced: pd.DataFrame, reasons: dict[Any, str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: Columns whose blank cells load as 0: only a figure above 0 counts as given.
+ZERO_WHEN_BLANK = {"backlog_cost", "disposal_value", "disposal_cost"}
+
+
 def _given(row: pd.Series, column: str, columns: dict[str, set[str]]) -> bool:
-    """Whether the file gave ``column`` for this row (a number, not a blank)."""
+    """Whether the file gave ``column`` for this row (a number, not a blank; for the
+    columns whose blanks load as 0, a number above 0)."""
     if column not in columns.get(str(row[FILE_COLUMN]), set()):
         return False
     value = row[column]
-    return value is not None and not (isinstance(value, float) and math.isnan(value))
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return False
+    return column not in ZERO_WHEN_BLANK or float(value) > 0
 
 
 def _estimate_buildings(
@@ -185,9 +196,10 @@ def _estimate_buildings(
     estimated = pd.DataFrame(records, index=out.index)
     for name in estimated.columns:
         out[name] = estimated[name]
+    given = out["source"] if "source" in out else pd.Series(None, index=out.index)
     out["source"] = [
-        f"{Path(str(f)).name} row {int(r)}"
-        for f, r in zip(out[FILE_COLUMN], out[ROW_COLUMN], strict=True)
+        str(g) if isinstance(g, str) and g.strip() else f"{Path(str(f)).name} row {int(r)}"
+        for g, f, r in zip(given, out[FILE_COLUMN], out[ROW_COLUMN], strict=True)
     ]
     return out.sort_values("building_id", kind="stable").reset_index(drop=True)
 
