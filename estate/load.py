@@ -1034,7 +1034,9 @@ def find_colocations(buildings: pd.DataFrame, metres: float = 25.0) -> pd.DataFr
         for x in range(len(idx)):
             for y in range(x + 1, len(idx)):
                 pairs[(idx[x], idx[y])] = ("uprn", math.nan)
-    has = b["easting"].notna() & b["northing"].notna()
+    east = pd.to_numeric(b["easting"], errors="coerce")
+    north = pd.to_numeric(b["northing"], errors="coerce")
+    has = pd.Series(np.isfinite(east) & np.isfinite(north), index=b.index)
     pos = np.flatnonzero(has.to_numpy())
     if len(pos) > 1:
         xy = b.loc[has, ["easting", "northing"]].to_numpy(float)
