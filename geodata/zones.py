@@ -220,6 +220,22 @@ def read_zones(
     notes = [f"{len(raw):,} zones read from {path.name}"]
     if population is not None and "name" not in raw.columns and "zone_id" in raw.columns:
         names = _population_table(population)["name"]
+        absent = ~raw["zone_id"].str.strip().isin(names.index)
+        if absent.any():  # a prefix on borrowed names would drop these zones unseen
+            raise InputDataError(
+                [
+                    CellIssue(
+                        source,
+                        None,
+                        "zone_id",
+                        f"{int(absent.sum()):,} of {len(raw):,}",
+                        f"zones not in {Path(population).name}, which names them: the "
+                        "population file is of another vintage (LSOA 2011 codes need mid-2011 "
+                        "to mid-2020 estimates; LSOA 2021 codes need mid-2021 or later)",
+                    )
+                ],
+                "the zones and the population file do not match",
+            )
         if (names != "").any():
             raw = raw.assign(name=names.reindex(raw["zone_id"].str.strip()).fillna("").to_numpy())
             notes.append(f"zone names from {Path(population).name}")
