@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from estate.agencies import builtin
 from estate.errors import CellIssue, InputDataError
 from estate.io import read_csv_text
 from estate.schema import BUILDINGS, SERVICES
@@ -36,7 +37,13 @@ class Register:
         buildings_source: str = "buildings",
         services_source: str = "services",
     ) -> Register:
-        """Validate raw frames whose columns already carry canonical names."""
+        """Validate raw frames whose columns already carry canonical names.
+
+        Agency names go through the built-in agencies table (as loading does), so a
+        services table that writes "LFRS" joins buildings loaded as "Leicestershire
+        Fire and Rescue Service".
+        """
+        buildings, services = _one_name_per_body(buildings), _one_name_per_body(services)
         b = coerce_table(buildings, BUILDINGS, buildings_source)
         s = coerce_table(services, SERVICES, services_source)
         issues = b.issues + s.issues
@@ -84,6 +91,19 @@ def check_links(buildings: pd.DataFrame, services: pd.DataFrame, source: str) ->
 
 
 LET_OUT = "leasehold_out"
+
+
+def _one_name_per_body(frame: pd.DataFrame) -> pd.DataFrame:
+    if "agency" not in frame:
+        return frame
+    table = builtin()
+
+    def canonical(value: object) -> object:
+        if not isinstance(value, str) or not value.strip():
+            return value
+        return table.canonical(value) or value
+
+    return frame.assign(agency=frame["agency"].map(canonical))
 
 
 def _let_out_occupied(

@@ -327,3 +327,27 @@ def test_a_site_let_to_others_is_held_as_it_is() -> None:
     }
     with pytest.raises(InputDataError, match="let to others"):
         Register.from_frames(buildings, services.assign(building_id=["B2"]))
+
+
+def test_services_written_with_an_alias_join_their_canonical_buildings() -> None:
+    buildings = pd.DataFrame(
+        {
+            "building_id": ["F1"],
+            "agency": ["Leicestershire Fire & Rescue"],
+            "capacity_desks": ["10"],
+            "running_cost": ["1000"],
+            "easting": ["486256"],
+            "northing": ["308721"],
+        }
+    )
+    services = pd.DataFrame(
+        {
+            "service_id": ["S1"],
+            "agency": ["LFRS"],
+            "building_id": ["F1"],
+            "desks": ["5"],
+            "service_type": ["fire_station"],
+        }
+    )
+    register = Register.from_frames(buildings, services)
+    assert register.agencies == ["Leicestershire Fire and Rescue Service"]

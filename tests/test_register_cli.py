@@ -39,7 +39,9 @@ def _run(args: list[str], cwd: Path) -> tuple[int, str]:
 def test_validate_all_accepted_exits_0(files: Path) -> None:
     code, out = _run(["validate", str(files / "good.csv")], files)
     assert code == 0
-    assert out.splitlines()[0].endswith("good.csv (register): 2 rows read, 2 accepted, 0 rejected")
+    assert out.splitlines()[0].endswith(
+        "good.csv (register): 2 rows read, 2 accepted, 0 rejected, 0 set aside"
+    )
 
 
 def test_validate_json_accounts_for_every_row_and_writes_rejected_csv(files: Path) -> None:
