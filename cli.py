@@ -647,13 +647,15 @@ def _thresholds(text: str) -> tuple[float, ...]:
     "register_path",
     required=True,
     type=click.Path(exists=True),
-    help="Folder holding buildings.csv and services.csv, or a buildings CSV file.",
+    help="Folder holding buildings.csv (and services.csv), or any buildings file estate "
+    "validate reads, of any kind (a list of sites, what estate geocode writes).",
 )
 @click.option(
     "--services",
     "services_path",
     type=click.Path(exists=True, dir_okay=False),
-    help="Services CSV when --register is a buildings file [default: services.csv beside it].",
+    help="Services CSV [default: services.csv beside the buildings; without one, services "
+    "follow from each building's type].",
 )
 @click.option(
     "--zones",

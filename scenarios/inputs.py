@@ -24,9 +24,8 @@ import pandas as pd
 
 from estate.errors import CellIssue, InputDataError, SettingsError
 from estate.io import read_csv_text
-from estate.mapping import Mapping
+from estate.load import read_register
 from estate.register import Register
-from estate.validate import FILE_COLUMN, ROW_COLUMN
 from geodata.network import RoadNetwork
 from geodata.zones import read_zones
 from scenarios.run import RunInputs
@@ -106,31 +105,9 @@ def read_buildings(sf: ScenarioFile) -> pd.DataFrame:
         )
         raise sf.error([issue])
     try:
-        return read_register_files(files, mappings or None)
+        return read_register(files, mappings or None)
     except SettingsError as exc:
         raise sf.error([sf.issue(("inputs", "buildings"), str(exc))]) from exc
-
-
-def read_register_files(files: list[str], mappings: list[Mapping] | None) -> pd.DataFrame:
-    """Buildings files read as a full register; raises listing every rejected row (set
-    aside rows, such as blank rows or land, are left out on purpose and never block)."""
-    from estate.load import load_files
-
-    result = load_files(files, kind="register", mapping=mappings)
-    if result.unreadable:
-        raise InputDataError(result.unreadable, "a buildings file cannot be read")
-    rejected = [issue for report in result.files for issue in report.errors]
-    if rejected:
-        count = sum(report.rows_rejected for report in result.files)
-        raise InputDataError(
-            rejected,
-            f"{count} row(s) of the buildings register are rejected (estate validate "
-            f"{' '.join(files)} lists them with their cells)",
-        )
-    accepted = result.accepted
-    if accepted.empty:
-        raise InputDataError([CellIssue(", ".join(files), None, "", "", "no rows")])
-    return accepted.drop(columns=[c for c in (FILE_COLUMN, ROW_COLUMN) if c in accepted])
 
 
 def run_inputs(sf: ScenarioFile, place: PlaceData) -> RunInputs:

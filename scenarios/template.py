@@ -211,11 +211,11 @@ def init_from_register(
 
     from estate.errors import CellIssue, InputDataError
     from estate.io import read_csv_text
+    from estate.load import read_register
     from estate.rates import service_rules
     from estate.register import Register
     from geodata.zones import read_zones
     from optimise.settings import AccessStandard
-    from scenarios.inputs import read_register_files
 
     folder = Path(folder)
     reg = Path(register)
@@ -229,7 +229,7 @@ def init_from_register(
     for target in ("scenario.yaml", SCHEMA_FILE):
         if (folder / target).exists() and not force:
             raise FileExistsError(folder / target)
-    buildings = read_register_files([str(buildings_csv)], None)
+    buildings = read_register([str(buildings_csv)], None)
     services = read_csv_text(services_csv)
     loaded = Register.from_frames(buildings, services, str(buildings_csv), str(services_csv))
     found = read_zones(zones, population, zone_name_prefix)
