@@ -645,7 +645,7 @@ def validate_table(
     resolved, notes = resolve_columns(table, kind)
     if agency is not None:  # the given agency wins; an agency column stays as an extra
         resolved.sources.pop("agency", None)
-    notes = table.notes + notes
+    notes = table.notes + notes + _asset_codes_not_unique(table, resolved, spec)
     n = len(table.cells)
     early: dict[int, list[CellIssue]] = {}
     aside: dict[int, str] = {}
@@ -713,6 +713,42 @@ def validate_table(
         header_row=table.header_row,
         table=table,
     )
+
+
+#: Transparency Code id columns: an asset's code, used as the id only where unique.
+_ASSET_CODE_HEADERS = {"asset code", "asset id"}
+
+
+def _asset_codes_not_unique(table: Table, resolved: Resolved, spec: TableSpec) -> list[CellIssue]:
+    """A guessed ``AssetCode``/``AssetID`` that repeats or is blank in some rows is not
+    an id: ids are made from the file and row instead, and the code stays a column."""
+    names = resolved.sources.get(spec.key, [])
+    if (
+        spec is SERVICES
+        or len(names) != 1
+        or normalise_header(names[0]) not in _ASSET_CODE_HEADERS
+        or spec.key in table.mapping.columns
+    ):
+        return []
+    rows = [r for r in table.cells.itertuples(index=False, name=None) if not all(map(_blank, r))]
+    at = list(table.cells.columns).index(names[0])
+    codes = [to_text(r[at]).strip() for r in rows]
+    repeated = len(codes) - len(set(codes))
+    blank = codes.count("")
+    if not repeated and not blank:
+        return []
+    resolved.sources.pop(spec.key)
+    resolved.generated_id = True
+    return [
+        CellIssue(
+            table.source,
+            None,
+            names[0],
+            "",
+            f"not unique ({repeated} repeated, {blank} blank): ids made from the file name "
+            f"and row number; {names[0]} kept as a column",
+        )
+    ]
 
 
 def _excluded(table: Table, done: set[int]) -> dict[int, str]:

@@ -351,3 +351,14 @@ def test_services_written_with_an_alias_join_their_canonical_buildings() -> None
     )
     register = Register.from_frames(buildings, services)
     assert register.agencies == ["Leicestershire Fire and Rescue Service"]
+
+
+def test_asset_codes_are_ids_only_where_unique(tmp_path: Path) -> None:
+    unique = "AssetCode,OrganisationLabel,PropertyName\nA1,C,Hall\nA2,C,Depot\n"
+    assert _file(tmp_path, unique, kind="assets").accepted["building_id"].tolist() == ["A1", "A2"]
+    text = "AssetCode,OrganisationLabel,PropertyName\nA1,C,Hall\nA1,C,Hall annexe\n,C,Store\n"
+    f = _file(tmp_path, text, kind="assets")
+    assert f.rows_accepted == 3 and f.errors == []
+    assert f.accepted["building_id"].tolist() == ["r-2", "r-3", "r-4"]
+    assert f.accepted["AssetCode"].fillna("").tolist() == ["A1", "A1", ""]
+    assert any("not unique (1 repeated, 1 blank)" in n.message for n in f.notes)
