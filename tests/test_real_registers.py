@@ -211,12 +211,9 @@ def test_blank_trailing_rows_and_set_aside_rows_never_block(tmp_path: Path) -> N
 def test_validate_says_a_site_list_is_one_and_what_completes_it(tmp_path: Path) -> None:
     text = HEADER + "C,E06000017,A1,,Hall,LE15 6HP,486256,308721,,Building,Freehold,,\n"
     path = _write(tmp_path, text, "sites.csv")
-    result = CliRunner().invoke(
-        main,
-        ["validate", path, "--rejected", str(tmp_path / "r.csv")]
-        + ["--set-aside", str(tmp_path / "aside.csv")],
-        catch_exceptions=False,
-    )
+    args = ["validate", path, "--rejected", str(tmp_path / "r.csv")]
+    args += ["--set-aside", str(tmp_path / "aside.csv")]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
     assert result.exit_code == 1
     hint = [line for line in result.output.splitlines() if "hint:" in line]
     assert len(hint) == 1
