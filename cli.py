@@ -246,6 +246,13 @@ def _load_options(func: F) -> F:
             show_default=True,
             help="Sites of two agencies this close are reported as co-located.",
         ),
+        click.option(
+            "--agencies",
+            "agencies_path",
+            type=click.Path(dir_okay=False),
+            help="Agencies table (YAML: name, aliases, codes) laid over the built-in one, "
+            "so one body has one name.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -254,11 +261,13 @@ def _load_options(func: F) -> F:
 
 def _load(files: tuple[str, ...], opts: dict[str, Any]) -> Any:
     """Load files for validate/geocode; a usage problem exits 2."""
+    from estate.agencies import Agencies
     from estate.load import load_files
     from estate.mapping import load_mapping
 
     try:
         mappings = [load_mapping(p) for p in opts["mapping_paths"]] or None
+        table = Agencies.from_file(opts["agencies_path"]) if opts["agencies_path"] else None
         return load_files(
             files,
             kind=opts["kind"],
@@ -268,6 +277,7 @@ def _load(files: tuple[str, ...], opts: dict[str, Any]) -> Any:
             encoding=opts["encoding"],
             query=opts["query"],
             colocation_metres=opts["colocation_metres"],
+            agency_table=table,
         )
     except EstateError as exc:
         click.echo(f"Error: {exc}", err=True)
@@ -285,29 +295,47 @@ def _load(files: tuple[str, ...], opts: dict[str, Any]) -> Any:
     show_default=True,
     help="CSV of every rejected row with its reasons (written on every run).",
 )
+@click.option(
+    "--set-aside",
+    "set_aside_path",
+    type=click.Path(dir_okay=False),
+    default="set_aside.csv",
+    show_default=True,
+    help="CSV of every row set aside (blank, excluded, not a building) with its reason.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the account as JSON.")
 @click.option("--quiet", is_flag=True, help="Print nothing; the exit code tells.")
 def validate(
-    files: tuple[str, ...], rejected_path: str, as_json: bool, quiet: bool, **opts: Any
+    files: tuple[str, ...],
+    rejected_path: str,
+    set_aside_path: str,
+    as_json: bool,
+    quiet: bool,
+    **opts: Any,
 ) -> None:
     """Check register FILES and account for every row.
 
     FILES are CSV (UTF-8 or Windows-1252), XLSX/XLS/ODS, GeoPackage, GeoJSON,
     Shapefile, or PostGIS URLs (postgresql://user@host/db#table). Prints rows read,
-    accepted and rejected per file and each error as file, row, column, value and
-    message; rows read = accepted + rejected, blank rows included. Sites of different
-    agencies with the same UPRN or within --colocation-metres are reported as
-    co-located. Exit code 0: every row accepted; 1: some rejected; 2: a file could not
-    be read or the command was misused.
+    accepted, rejected and set aside per file and each error as file, row, column,
+    value and message; rows read = accepted + rejected + set aside. Rows that are not
+    buildings (blank rows, land, open space, car parks, street records, rows a
+    mapping's exclude: names) are set aside with their reason: never an error. Sites of
+    different agencies with the same UPRN or within --colocation-metres are reported as
+    co-located; agency names that may be one body are listed. Exit code 0: every row
+    accepted or set aside; 1: some rejected; 2: a file could not be read or the command
+    was misused.
     """
     from estate.io import write_csv
     from estate.report import load_lines
 
     result = _load(files, opts)
     write_csv(rejected_path, result.rejected())
+    write_csv(set_aside_path, result.set_aside())
     if as_json:
         doc = result.summary()
         doc["rejected_csv"] = rejected_path
+        doc["set_aside_csv"] = set_aside_path
         click.echo(json.dumps(doc, indent=2, sort_keys=True, default=str))
     elif not quiet:
         for line in load_lines(result):
@@ -425,6 +453,8 @@ def geocode(
     from estate.report import geocode_lines, geocode_summary, load_lines
 
     console = Console(stderr=True, quiet=quiet or as_json)
+    if opts["kind"] is None:  # placing sites needs no costs: read any register as sites
+        opts["kind"] = "assets"
     result = _load(files, opts)
     if result.unreadable:
         for line in load_lines(result):
@@ -465,6 +495,142 @@ def geocode(
     sys.exit(1 if rejected or len(geo.unmatched) else 0)
 
 
+@main.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option(
+    "-o",
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Folder for buildings.csv, services.csv, set_aside.csv, rejected.csv, estimate.json.",
+)
+@click.option(
+    "--mapping",
+    "mapping_paths",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="YAML column mapping: once for all files, or once a file.",
+)
+@click.option(
+    "--agency",
+    "agencies",
+    multiple=True,
+    help='Agency of every row: once for all files, or once a file ("" = the file\'s own).',
+)
+@click.option(
+    "--rates",
+    "rates_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Unit rates (YAML, the layout of estate/data/unit_rates.yaml) overriding any "
+    "built-in rate.",
+)
+@click.option(
+    "--service-rules",
+    "rules_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Services per building type (YAML, the layout of estate/data/services.yaml).",
+)
+@click.option(
+    "--osm",
+    "osm_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="OpenStreetMap file (.osm.pbf/.osm): floor areas from the building outline each "
+    "site's point lies in, times its storeys.",
+)
+@click.option(
+    "--postcodes",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="Postcode lookup (Code-Point Open CSVs or their folder, or ONSPD) to place rows "
+    "that have only a postcode.",
+)
+@click.option("--uprns", type=click.Path(exists=True, dir_okay=False), help="OS Open UPRN CSV.")
+@click.option(
+    "--agencies",
+    "agencies_path",
+    type=click.Path(dir_okay=False),
+    help="Agencies table (YAML: name, aliases, codes) laid over the built-in one.",
+)
+@click.option("--sheet", help="Sheet (workbooks) or layer: name or number.")
+@click.option("--json", "as_json", is_flag=True, help="Print estimate.json as JSON.")
+@click.option("--quiet", is_flag=True, help="Print nothing; the exit code tells.")
+def estimate(
+    files: tuple[str, ...],
+    out_dir: str,
+    mapping_paths: tuple[str, ...],
+    agencies: tuple[str, ...],
+    rates_path: str | None,
+    rules_path: str | None,
+    osm_path: str | None,
+    postcodes: tuple[str, ...],
+    uprns: str | None,
+    agencies_path: str | None,
+    sheet: str | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Turn site lists (FILES) into a register `estate run` can use, estimating what
+    they do not say.
+
+    Floor area from the file, else the OpenStreetMap outline times storeys (--osm), else
+    the typical area of the building's type; running cost, backlog, capacity (desks),
+    disposal value and cost from the file, else a unit rate per building type (every
+    rate, its unit and basis in estimate.json; --rates overrides any); one set of
+    services per occupied building by its type (--service-rules). Writes
+    OUT/buildings.csv and OUT/services.csv (an `estimated` column names every estimated
+    value of a row), OUT/set_aside.csv (rows that are not buildings or cannot be placed,
+    with the reason), OUT/rejected.csv and OUT/estimate.json. Exit code 0: every row
+    accepted or set aside; 1: some rejected; 2: a file unreadable or misuse.
+    """
+    from estate.agencies import Agencies
+    from estate.estimate import estimate as run_estimate
+    from estate.estimate import write_estimate
+    from estate.mapping import load_mapping
+    from estate.report import load_lines
+
+    try:
+        mappings = [load_mapping(p) for p in mapping_paths] or None
+        table = Agencies.from_file(agencies_path) if agencies_path else None
+        est = run_estimate(
+            files,
+            mapping=mappings,
+            agency=[a or None for a in agencies] or None,
+            rates=rates_path,
+            rules=rules_path,
+            osm=osm_path,
+            postcodes=postcodes,
+            uprns=uprns,
+            agency_table=table,
+            sheet=sheet,
+        )
+    except EstateError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    if est.load.unreadable:
+        for line in load_lines(est.load):
+            click.echo(line, err=True)
+        sys.exit(2)
+    written = write_estimate(est, out_dir)
+    if as_json:
+        click.echo(json.dumps(est.doc, indent=2, sort_keys=True, default=str))
+    elif not quiet:
+        for line in load_lines(est.load):
+            click.echo(line)
+        doc = est.doc
+        click.echo(
+            f"register: {doc['buildings']} buildings ({doc['buildings_with_estimates']} with "
+            f"estimated figures), {doc['services']} services; {doc['set_aside']} rows set "
+            f"aside ({doc['rows_not_placed']} could not be placed)"
+        )
+        click.echo(
+            "floor area from: " + ", ".join(f"{k} {v}" for k, v in doc["floor_area_from"].items())
+        )
+        for path in written:
+            click.echo(f"wrote {path}")
+    sys.exit(est.exit_code)
+
+
 def _thresholds(text: str) -> tuple[float, ...]:
     try:
         values = tuple(float(part) for part in text.split(",") if part.strip())
@@ -481,13 +647,15 @@ def _thresholds(text: str) -> tuple[float, ...]:
     "register_path",
     required=True,
     type=click.Path(exists=True),
-    help="Folder holding buildings.csv and services.csv, or a buildings CSV file.",
+    help="Folder holding buildings.csv (and services.csv), or any buildings file estate "
+    "validate reads, of any kind (a list of sites, what estate geocode writes).",
 )
 @click.option(
     "--services",
     "services_path",
     type=click.Path(exists=True, dir_okay=False),
-    help="Services CSV when --register is a buildings file [default: services.csv beside it].",
+    help="Services CSV [default: services.csv beside the buildings; without one, services "
+    "follow from each building's type].",
 )
 @click.option(
     "--zones",
@@ -694,23 +862,82 @@ def _default_out(scenario: str, prefix: str = "") -> str:
     "--demo", is_flag=True, help="Write the synthetic demo place's scenario and inputs instead."
 )
 @click.option("--seed", type=int, default=None, help="Seed of the demo place [default: 2026].")
-def init(folder: str, force: bool, demo: bool, seed: int | None) -> None:
+@click.option(
+    "--register",
+    "register_dir",
+    type=click.Path(exists=True, file_okay=False),
+    help="A register folder (buildings.csv, services.csv: what `estate estimate` writes): "
+    "write a scenario over it and real zones instead of a template.",
+)
+@click.option(
+    "--zones",
+    "zones_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="With --register: canonical zones CSV, ONS LSOA centroids or a point layer.",
+)
+@click.option(
+    "--population",
+    "population_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Population by zone code (e.g. ONS SAPE CSV) when the zones file has none.",
+)
+@click.option("--zone-name-prefix", help="Keep zones whose name starts with this.")
+@click.option(
+    "--network",
+    "network_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Road network (.osm.pbf, .osm, .graphml) for the scenario.",
+)
+@_handle_errors
+def init(
+    folder: str,
+    force: bool,
+    demo: bool,
+    seed: int | None,
+    register_dir: str | None,
+    zones_path: str | None,
+    population_path: str | None,
+    zone_name_prefix: str | None,
+    network_path: str | None,
+) -> None:
     """Write a template scenario and empty register tables into FOLDER.
 
     FOLDER/scenario.yaml lists every setting with its default and meaning;
     FOLDER/inputs/ holds buildings.csv, services.csv and zones.csv with the canonical
     headers; FOLDER/scenario.schema.json lets an editor check the scenario as you type.
     With --demo, the scenario and inputs are those of the synthetic place of
-    `estate demo`, ready for `estate run` and `estate sweep`.
+    `estate demo`, ready for `estate run` and `estate sweep`. With --register REGDIR
+    --zones Z, the scenario points at that register and those zones (read first, as
+    `estate run` reads them) with a default access standard for every public-facing
+    service type present, stated in the file as an assumption to review.
     """
     from scenarios.demo import DEFAULT_SEED
-    from scenarios.template import init_folder
+    from scenarios.template import init_folder, init_from_register
 
     if seed is not None and not demo:
         raise click.UsageError("--seed goes with --demo")
+    real = (zones_path, population_path, zone_name_prefix, network_path)
+    if register_dir is None and any(v is not None for v in real):
+        raise click.UsageError(
+            "--zones, --population, --zone-name-prefix, --network go with --register"
+        )
+    if register_dir is not None and (demo or zones_path is None):
+        raise click.UsageError("--register needs --zones and does not go with --demo")
     demo_seed = (DEFAULT_SEED if seed is None else seed) if demo else None
     try:
-        files = init_folder(folder, force=force, demo_seed=demo_seed)
+        if register_dir is not None:
+            assert zones_path is not None
+            files = init_from_register(
+                folder,
+                register_dir,
+                zones_path,
+                population_path,
+                zone_name_prefix,
+                network_path,
+                force=force,
+            )
+        else:
+            files = init_folder(folder, force=force, demo_seed=demo_seed)
     except FileExistsError as exc:
         raise click.UsageError(f"{exc} exists already; use --force to overwrite") from exc
     for path in files:

@@ -206,7 +206,14 @@ LIBRARIES = Profile(
     lambda rows: _header_has(rows, "Reporting service", "Year closed", "Statutory in 2023"),
 )
 
-PROFILES = (EPRACCUR, CODEPOINT, ERIC_SITE, LIBRARIES)
+FIRE_STATIONS = Profile(
+    "fire-stations",
+    "Home Office list of fire stations in England (one row a station)",
+    Mapping(format="fire-stations", kind="assets", constants={"building_type": "fire_station"}),
+    lambda rows: _header_has(rows, "FRS_FULLNAME", "STATION_NAME", "STATION_EASTING"),
+)
+
+PROFILES = (EPRACCUR, CODEPOINT, ERIC_SITE, LIBRARIES, FIRE_STATIONS)
 
 
 def detect_profile(rows: Sequence[Sequence[Any]]) -> Profile | None:

@@ -4,8 +4,10 @@
 (:mod:`estate.readers`), finds its header row, maps its columns (built-in synonyms, a
 known-format profile, the user's mapping), coerces every cell into the canonical schema
 (:func:`estate.validate.coerce_table`), and merges the files.  Each data row of each file
-ends in exactly one of ``accepted`` or ``rejected`` (with its reasons); blank rows are
-rejected as blank.  ``rows_read == rows_accepted + rows_rejected`` for every file.
+ends in exactly one of ``accepted``, ``rejected`` (with its reasons) or ``set_aside``
+(with its reason: a blank row, a row a mapping excludes, land, open space, a car park
+or another row that is not a building; never an error).
+``rows_read == rows_accepted + rows_rejected + rows_set_aside`` for every file.
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from estate.agencies import Agencies, builtin, near_duplicates
 from estate.coords import parse_coordinate_cell
-from estate.errors import CellIssue, EstateError, SettingsError, UnreadableError
+from estate.errors import CellIssue, EstateError, InputDataError, SettingsError, UnreadableError
 from estate.formats import PROFILES, Profile, detect_profile
 from estate.mapping import (
     COORDINATES,
+    GEO_X,
+    GEO_Y,
     Kind,
     Mapping,
     check_targets,
@@ -33,12 +38,15 @@ from estate.mapping import (
     skeleton_yaml,
     synonym_score,
 )
+from estate.points import resolve_points
 from estate.postcodes import normalise_postcode, postcode_problem
 from estate.readers import Grid, read_grid, to_text
 from estate.schema import ASSETS, BUILDINGS, SERVICES, TableSpec
+from estate.uses import classify_use
 from estate.validate import (
     FILE_COLUMN,
     ROW_COLUMN,
+    area_unit_of_header,
     coerce_table,
     fill_coordinates,
     is_blank,
@@ -48,6 +56,11 @@ from estate.validate import (
 
 SPECS: dict[str, TableSpec] = {"register": BUILDINGS, "assets": ASSETS, "services": SERVICES}
 LOCATION_COLUMNS = ("lat", "lon", "easting", "northing", "postcode", "uprn", "address")
+REASON_COLUMN = "reason"
+BLANK_ROW = "blank row"
+#: A column holds codes, not names, when this share of its cells look like codes.
+_CODE_SHARE = 0.9
+_CODE = re.compile(r"^(?:[A-Z0-9]{2,9}|https?://\S+|[a-z]+:\S+)$")
 _HEADER_SCAN_ROWS = 20
 _UPRN = re.compile(r"^\d{1,12}$")
 
@@ -295,9 +308,40 @@ def resolve_columns(table: Table, kind: Kind) -> tuple[Resolved, list[CellIssue]
         if names:
             sources[target] = names
             taken.update(names)
+    if len(sources.get("agency", [])) > 1 and "agency" not in explicit:
+        chosen = _agency_column(table.cells, sources["agency"])
+        others = [n for n in sources["agency"] if n != chosen]
+        notes.append(
+            CellIssue(
+                table.source,
+                None,
+                chosen,
+                "",
+                f"agency read from {chosen!r}"
+                + (f" (names); {', '.join(map(repr, others))} hold codes" if others else ""),
+            )
+        )
+        sources["agency"] = [chosen]
     key = SPECS[kind].key
     generated = key not in sources and key not in table.mapping.constants
     return Resolved(sources, generated), notes
+
+
+def _looks_like_codes(values: list[Any]) -> bool:
+    texts = [to_text(v).strip() for v in values if not _blank(v)]
+    if not texts:
+        return True
+    codes = sum(1 for t in texts if _CODE.match(t) and (any(c.isdigit() for c in t) or ":" in t))
+    return codes >= _CODE_SHARE * len(texts)
+
+
+def _agency_column(cells: pd.DataFrame, names: list[str]) -> str:
+    """Of several agency columns, the first that holds names (a name beats a code such
+    as "23UB" or a URI); the first of all when every one holds codes."""
+    for name in names:
+        if not _looks_like_codes(cells[name].tolist()):
+            return name
+    return names[0]
 
 
 def _slug(text: str) -> str:
@@ -352,17 +396,23 @@ def _canonical(
     resolved: Resolved,
     spec: TableSpec,
     agency: str | None,
-) -> tuple[pd.DataFrame, dict[int, list[CellIssue]]]:
+) -> tuple[pd.DataFrame, dict[int, list[CellIssue]], list[CellIssue]]:
     cells = table.cells.iloc[positions].reset_index(drop=True)
     numbers = [table.row_numbers[p] for p in positions]
     issues: dict[int, list[CellIssue]] = {}
+    warnings: list[CellIssue] = []
     out: dict[str, list[Any]] = {}
     for target, names in resolved.sources.items():
         if target == COORDINATES:
             continue
         out[target] = _combine(target, names, cells, spec, table.source, numbers, issues)
-    if COORDINATES in resolved.sources and spec is not SERVICES:
-        _split_coordinates(resolved, cells, out, table.source, numbers, issues)
+        if target in {"gia_m2", "site_area_m2"} and len(names) == 1:
+            out[target] = _with_header_unit(out[target], names[0])
+    if spec is not SERVICES:
+        if COORDINATES in resolved.sources:
+            _split_coordinates(resolved, cells, out, table.source, numbers, issues)
+        labels = {t: resolved.label(t) for t in resolved.sources}
+        resolve_points(out, labels, table.source, numbers, issues, warnings)
     constants = dict(table.mapping.constants)
     if agency is not None:
         constants["agency"] = agency
@@ -377,6 +427,8 @@ def _canonical(
             None if is_blank(v) else f"{table.mapping.id_prefix}{to_text(v).strip()}"
             for v in out[key]
         ]
+    for pseudo in (GEO_X, GEO_Y, "crs"):
+        out.pop(pseudo, None)
     frame = pd.DataFrame(out, index=range(len(cells)), dtype=object)
     used = {s for v in resolved.sources.values() for s in v}
     reserved = set(spec.names) | {FILE_COLUMN, ROW_COLUMN, "reasons", "geocode_method"}
@@ -384,7 +436,22 @@ def _canonical(
         if name not in used:
             extra = name if name not in reserved else f"{name} (source)"
             frame[extra] = [_text_or_none(v) for v in cells[name].tolist()]
-    return frame, issues
+    return frame, issues, warnings
+
+
+def _with_header_unit(values: list[Any], header: str) -> list[Any]:
+    """Bare numbers under a header that names an area unit ("Site Area (ha)") carry it."""
+    unit = area_unit_of_header(header)
+    if not unit or unit in {"m2", "m 2", "sqm", "sq m"}:
+        return values
+    out = []
+    for v in values:
+        try:
+            number = parse_number(v) if not _blank(v) and not is_not_applicable(v) else None
+        except ValueError:
+            number = None
+        out.append(f"{number!r} {unit}" if number is not None else v)
+    return out
 
 
 def _text_or_none(value: Any) -> str | None:
@@ -469,6 +536,7 @@ class FileReport:
     notes: list[CellIssue]
     blank_rows: list[int]
     columns: dict[str, list[str]]
+    set_aside: pd.DataFrame = field(default_factory=lambda: pd.DataFrame())
     generated_id: bool = False
     profile: str | None = None
     encoding: str | None = None
@@ -484,6 +552,41 @@ class FileReport:
     def rows_rejected(self) -> int:
         return len(self.rejected)
 
+    @property
+    def rows_set_aside(self) -> int:
+        """Rows that are not buildings (blank rows, land, open space, car parks, rows a
+        mapping excludes): counted and listed, never an error."""
+        return len(self.set_aside)
+
+    def set_aside_records(self) -> list[dict[str, Any]]:
+        if self.set_aside.empty:
+            return []
+        cols = [FILE_COLUMN, ROW_COLUMN, REASON_COLUMN]
+        return [
+            {"file": f, "row": int(r), "reason": why}
+            for f, r, why in self.set_aside[cols].itertuples(index=False, name=None)
+        ]
+
+    def site_list_hint(self) -> str | None:
+        """When a file validated as a full register lacks only its costs and capacity but
+        has ids and locations, what to do instead (one line)."""
+        if self.kind != "register" or self.rows_accepted:
+            return None
+        missing = {
+            i.column
+            for i in self.errors
+            if i.row is None and i.message.startswith("required column")
+        }
+        located = any(c in self.columns for c in (*LOCATION_COLUMNS, COORDINATES, GEO_X))
+        if not missing or not missing <= {"capacity_desks", "running_cost"} or not located:
+            return None
+        name = Path(self.source).name
+        return (
+            f"{name} reads as a list of sites (ids and locations, no "
+            f"{' or '.join(sorted(missing))}): check it with `estate validate {name} "
+            f"--kind assets`, then `estate estimate {name} -o DIR` writes a runnable register"
+        )
+
     def summary(self) -> dict[str, Any]:
         """JSON-ready summary; errors are the issues of rejected rows."""
         return {
@@ -496,7 +599,10 @@ class FileReport:
             "rows_read": self.rows_read,
             "rows_accepted": self.rows_accepted,
             "rows_rejected": self.rows_rejected,
+            "rows_set_aside": self.rows_set_aside,
             "rows_blank": len(self.blank_rows),
+            "set_aside": self.set_aside_records(),
+            "hint": self.site_list_hint(),
             "building_id_generated": self.generated_id,
             "columns": {k: v for k, v in self.columns.items()},
             "errors": [i.as_dict() for i in self.errors],
@@ -528,28 +634,43 @@ def validate_table(
     table: Table,
     kind: Kind | None = None,
     agency: str | None = None,
+    agencies: Agencies | None = None,
 ) -> FileReport:
-    """Map, coerce and check one table; every data row is accepted or rejected."""
+    """Map, coerce and check one table; every data row is accepted, rejected or set
+    aside (blank rows, rows a mapping excludes, land and other rows that are not
+    buildings)."""
     kind = kind or table.mapping.kind or "register"
     spec = SPECS[kind]
     source = table.source
     resolved, notes = resolve_columns(table, kind)
     if agency is not None:  # the given agency wins; an agency column stays as an extra
         resolved.sources.pop("agency", None)
-    notes = table.notes + notes
+    notes = table.notes + notes + _asset_codes_not_unique(table, resolved, spec)
     n = len(table.cells)
     early: dict[int, list[CellIssue]] = {}
+    aside: dict[int, str] = {}
     blank_rows: list[int] = []
     for i, row in enumerate(table.cells.itertuples(index=False, name=None)):
         if all(_blank(v) for v in row):
             blank_rows.append(table.row_numbers[i])
-            early[i] = [CellIssue(source, table.row_numbers[i], "", "", "blank row")]
+            aside[i] = BLANK_ROW
         elif i in table.too_wide:
             early[i] = [table.too_wide[i]]
-    excluded = _excluded(table, early)
-    early.update(excluded)
-    positions = [i for i in range(n) if i not in early]
-    canon, pre = _canonical(table, positions, resolved, spec, agency)
+    aside.update(_excluded(table, early.keys() | aside.keys()))
+    uses: dict[int, tuple[str, str]] = {}
+    if spec is not SERVICES and "building_type" in resolved.sources:
+        uses, not_buildings = _read_uses(
+            table, resolved.sources["building_type"], early.keys() | aside.keys()
+        )
+        aside.update(not_buildings)
+    positions = [i for i in range(n) if i not in early and i not in aside]
+    canon, pre, point_warnings = _canonical(table, positions, resolved, spec, agency)
+    if uses:
+        canon["building_type"] = [uses[p][0] for p in positions]
+        if any(uses[p][0] != uses[p][1] for p in positions):
+            canon["use_as_written"] = [uses[p][1] for p in positions]
+    if "agency" in canon:
+        notes += _apply_agencies(canon, agencies or builtin(), source)
     numbers = [table.row_numbers[p] for p in positions]
     coerced = coerce_table(canon, spec, source, numbers, row_issues=pre, missing="reject")
     errors = [_relabel(i, resolved) for i in coerced.issues]
@@ -557,9 +678,10 @@ def validate_table(
         errors.extend(found)
     errors.sort(key=lambda i: (i.row is not None, i.row or 0))
     accepted = coerced.accepted
-    warnings: list[CellIssue] = []
+    warnings = point_warnings + [_relabel(i, resolved) for i in coerced.warnings]
     if spec is not SERVICES and len(accepted):
-        warnings = _soft_checks(accepted, resolved, source)
+        warnings += _soft_checks(accepted, resolved, source)
+    warnings.sort(key=lambda i: (i.row is not None, i.row or 0))
     if resolved.generated_id:
         notes.append(
             CellIssue(
@@ -571,6 +693,7 @@ def validate_table(
             )
         )
     rejected = _rejected_rows(table, early, coerced.rejected, positions)
+    set_aside = _rejected_frame(table, aside).rename(columns={"reasons": REASON_COLUMN})
     return FileReport(
         source=source,
         kind=kind,
@@ -582,6 +705,7 @@ def validate_table(
         notes=notes,
         blank_rows=blank_rows,
         columns=dict(resolved.sources),
+        set_aside=set_aside,
         generated_id=resolved.generated_id,
         profile=table.profile,
         encoding=table.encoding,
@@ -591,8 +715,45 @@ def validate_table(
     )
 
 
-def _excluded(table: Table, early: dict[int, list[CellIssue]]) -> dict[int, list[CellIssue]]:
-    out: dict[int, list[CellIssue]] = {}
+#: Transparency Code id columns: an asset's code, used as the id only where unique.
+_ASSET_CODE_HEADERS = {"asset code", "asset id"}
+
+
+def _asset_codes_not_unique(table: Table, resolved: Resolved, spec: TableSpec) -> list[CellIssue]:
+    """A guessed ``AssetCode``/``AssetID`` that repeats or is blank in some rows is not
+    an id: ids are made from the file and row instead, and the code stays a column."""
+    names = resolved.sources.get(spec.key, [])
+    if (
+        spec is SERVICES
+        or len(names) != 1
+        or normalise_header(names[0]) not in _ASSET_CODE_HEADERS
+        or spec.key in table.mapping.columns
+    ):
+        return []
+    rows = [r for r in table.cells.itertuples(index=False, name=None) if not all(map(_blank, r))]
+    at = list(table.cells.columns).index(names[0])
+    codes = [to_text(r[at]).strip() for r in rows]
+    repeated = len(codes) - len(set(codes))
+    blank = codes.count("")
+    if not repeated and not blank:
+        return []
+    resolved.sources.pop(spec.key)
+    resolved.generated_id = True
+    return [
+        CellIssue(
+            table.source,
+            None,
+            names[0],
+            "",
+            f"not unique ({repeated} repeated, {blank} blank): ids made from the file name "
+            f"and row number; {names[0]} kept as a column",
+        )
+    ]
+
+
+def _excluded(table: Table, done: set[int]) -> dict[int, str]:
+    """Rows a mapping's ``exclude:`` rules set aside, with the rule's reason."""
+    out: dict[int, str] = {}
     headers = list(table.cells.columns)
     by_norm = {normalise_header(h): h for h in reversed(headers)}
     for rule in table.mapping.exclude:
@@ -602,12 +763,45 @@ def _excluded(table: Table, early: dict[int, list[CellIssue]]) -> dict[int, list
         if column is None:
             continue
         for i, cell in enumerate(table.cells[column].tolist()):
-            if i in early or i in out or not rule.matches(cell):
+            if i in done or i in out or not rule.matches(cell):
                 continue
-            out[i] = [
-                CellIssue(table.source, table.row_numbers[i], column, to_text(cell), rule.reason)
-            ]
+            out[i] = f"{rule.reason} ({column}: {to_text(cell)!r})"
     return out
+
+
+def _read_uses(
+    table: Table, columns: list[str], done: set[int]
+) -> tuple[dict[int, tuple[str, str]], dict[int, str]]:
+    """Each row's use text read as a building type (row -> (type, text as written)),
+    and the rows whose use says they are not buildings (row -> reason)."""
+    parts = [table.cells[c].tolist() for c in columns]
+    types: dict[int, tuple[str, str]] = {}
+    aside: dict[int, str] = {}
+    for i in range(len(table.cells)):
+        if i in done:
+            continue
+        text = ", ".join(" ".join(to_text(p[i]).split()) for p in parts if not _blank(p[i]))
+        reading = classify_use(text)
+        if reading.set_aside:
+            aside[i] = reading.set_aside
+        else:
+            types[i] = (reading.building_type, text)
+    return types, aside
+
+
+def _apply_agencies(canon: pd.DataFrame, agencies: Agencies, source: str) -> list[CellIssue]:
+    """Agency names, aliases and codes to their canonical names, with a note each."""
+    notes = []
+    renamed: dict[str, str] = {}
+    values = canon["agency"].tolist()
+    for value in {to_text(v).strip() for v in values if not _blank(v)}:
+        name = agencies.canonical(value)
+        if name is not None and name != value:
+            renamed[value] = name
+    for old, new in sorted(renamed.items()):
+        notes.append(CellIssue(source, None, "agency", old, f"read as {new!r} (agencies table)"))
+    canon["agency"] = [renamed.get(to_text(v).strip(), v) if not _blank(v) else v for v in values]
+    return notes
 
 
 def _relabel(issue: CellIssue, resolved: Resolved) -> CellIssue:
@@ -726,6 +920,22 @@ class LoadResult:
             return pd.DataFrame(columns=[FILE_COLUMN, ROW_COLUMN, "reasons"])
         return pd.concat(frames, ignore_index=True).fillna("")
 
+    def set_aside(self) -> pd.DataFrame:
+        """Every row set aside (not a building, blank, excluded): file, row, reason,
+        then its cells."""
+        frames = [f.set_aside for f in self.files if len(f.set_aside)]
+        if not frames:
+            return pd.DataFrame(columns=[FILE_COLUMN, ROW_COLUMN, REASON_COLUMN])
+        return pd.concat(frames, ignore_index=True).fillna("")
+
+    def agency_near_duplicates(self) -> list[dict[str, str]]:
+        """Agency names left as two that may be one body (for a person to decide)."""
+        names: list[str] = []
+        for f in self.files:
+            if len(f.accepted) and "agency" in f.accepted:
+                names += [str(a) for a in f.accepted["agency"]]
+        return [{"a": a, "b": b, "why": why} for a, b, why in near_duplicates(names)]
+
     @property
     def exit_code(self) -> int:
         """0 all rows accepted, 1 some rejected, 2 a file could not be read."""
@@ -741,7 +951,10 @@ class LoadResult:
             "rows_read": sum(f.rows_read for f in self.files),
             "rows_accepted": sum(f.rows_accepted for f in self.files),
             "rows_rejected": sum(f.rows_rejected for f in self.files),
+            "rows_set_aside": sum(f.rows_set_aside for f in self.files),
             "rows_blank": sum(len(f.blank_rows) for f in self.files),
+            "set_aside": [r for f in self.files for r in f.set_aside_records()],
+            "agency_near_duplicates": self.agency_near_duplicates(),
             "colocations": self.colocations.to_dict(orient="records"),
         }
 
@@ -756,6 +969,7 @@ def load_files(
     encoding: str | None = None,
     query: str | None = None,
     colocation_metres: float = 25.0,
+    agency_table: Agencies | None = None,
 ) -> LoadResult:
     """Load and validate several files into one register.
 
@@ -774,7 +988,7 @@ def load_files(
         except UnreadableError as exc:
             unreadable.extend(exc.issues)
             continue
-        reports.append(validate_table(table, kind, file_agency))
+        reports.append(validate_table(table, kind, file_agency, agency_table))
     _reject_ids_held_elsewhere(reports)
     colocations = find_colocations(
         pd.concat([r.accepted for r in reports if r.kind != "services"], ignore_index=True)
@@ -783,6 +997,26 @@ def load_files(
         colocation_metres,
     )
     return LoadResult(reports, unreadable, colocations)
+
+
+def read_register(files: list[str], mappings: list[Mapping] | None) -> pd.DataFrame:
+    """Buildings files read as a full register; raises listing every rejected row (set
+    aside rows, such as blank rows or land, are left out on purpose and never block)."""
+    result = load_files(files, kind="register", mapping=mappings)
+    if result.unreadable:
+        raise InputDataError(result.unreadable, "a buildings file cannot be read")
+    rejected = [issue for report in result.files for issue in report.errors]
+    if rejected:
+        count = sum(report.rows_rejected for report in result.files)
+        raise InputDataError(
+            rejected,
+            f"{count} row(s) of the buildings register are rejected (estate validate "
+            f"{' '.join(files)} lists them with their cells)",
+        )
+    accepted = result.accepted
+    if accepted.empty:
+        raise InputDataError([CellIssue(", ".join(files), None, "", "", "no rows")])
+    return accepted.drop(columns=[c for c in (FILE_COLUMN, ROW_COLUMN) if c in accepted])
 
 
 def _per_file(value: Any, count: int, what: str) -> list[Any]:
@@ -856,7 +1090,9 @@ def find_colocations(buildings: pd.DataFrame, metres: float = 25.0) -> pd.DataFr
         for x in range(len(idx)):
             for y in range(x + 1, len(idx)):
                 pairs[(idx[x], idx[y])] = ("uprn", math.nan)
-    has = b["easting"].notna() & b["northing"].notna()
+    east = pd.to_numeric(b["easting"], errors="coerce")
+    north = pd.to_numeric(b["northing"], errors="coerce")
+    has = pd.Series(np.isfinite(east) & np.isfinite(north), index=b.index)
     pos = np.flatnonzero(has.to_numpy())
     if len(pos) > 1:
         xy = b.loc[has, ["easting", "northing"]].to_numpy(float)

@@ -42,17 +42,31 @@ Kind = Literal["register", "assets", "services"]
 
 #: A pseudo-column: one cell holding a whole location.
 COORDINATES = "coordinates"
+#: Pseudo-columns: a point whose reference system is named per row (``GeoX``/``GeoY``
+#: and ``CoordinateReferenceSystem`` in Transparency Code files) or told by magnitude.
+GEO_X = "geo_x"
+GEO_Y = "geo_y"
+CRS = "crs"
+PSEUDO_COLUMNS = (COORDINATES, GEO_X, GEO_Y, CRS)
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_DIGITS = re.compile(r"(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])")
 
 
 def normalise_header(text: object) -> str:
-    """Lower case, superscripts as digits, punctuation and line breaks as single spaces.
+    """Words in lower case: CamelCase and runs of digits split off, superscripts as
+    digits, punctuation and line breaks as single spaces.
 
     >>> normalise_header("Site Co-ordinates\\n(Geocode)")
     'site co ordinates geocode'
     >>> normalise_header("Gross internal floor area (m²)")
-    'gross internal floor area m2'
+    'gross internal floor area m 2'
+    >>> normalise_header("GeoX"), normalise_header("PostCode"), normalise_header("UPRN")
+    ('geo x', 'post code', 'uprn')
     """
-    s = str(text).replace("²", "2").replace("³", "3").replace("£", " gbp ").lower()
+    s = str(text).replace("²", "2").replace("³", "3").replace("£", " gbp ")
+    s = _DIGITS.sub(" ", _CAMEL.sub(" ", s)).lower()
     s = s.replace("&", " and ")
     return " ".join(re.sub(r"[^a-z0-9]+", " ", s).split())
 
@@ -63,11 +77,13 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "building ref",
         "building reference",
         "property id",
+        "property code",
         "property ref",
         "property reference",
         "property reference number",
         "property number",
         "asset id",
+        "asset code",
         "asset ref",
         "asset reference",
         "asset number",
@@ -90,6 +106,10 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "agency",
         "organisation",
         "organisation name",
+        "organisation label",
+        "responsible organisation",
+        "responsible organisation label",
+        "organisation uri",
         "organization",
         "owner",
         "owning organisation",
@@ -179,6 +199,17 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "y northing",
         "geometry northing",
     ),
+    GEO_X: ("geo x", "x", "geo point x", "map x", "point x"),
+    GEO_Y: ("geo y", "y", "geo point y", "map y", "point y"),
+    CRS: (
+        "coordinate reference system",
+        "crs",
+        "coordinate system",
+        "spatial reference system",
+        "srs",
+        "epsg",
+        "projection",
+    ),
     COORDINATES: (
         "coordinates",
         "co ordinates",
@@ -199,12 +230,35 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "tenure type",
         "asset ownership",
         "ownership",
-        "holding type",
         "freehold leasehold",
         "freehold or leasehold",
         "tenure freehold leasehold",
         "interest",
         "property tenure",
+        "tenure detail",
+        "tenure description",
+    ),
+    # Use categories (LGTC HoldingType, asset types): read into building_type, and land,
+    # open space, car parks and the like are set aside (estate.uses).
+    "building_type": (
+        "building type",
+        "holding type",
+        "asset type",
+        "asset sub type",
+        "asset category",
+        "asset class",
+        "asset use",
+        "property type",
+        "property sub type",
+        "property category",
+        "property use",
+        "primary use",
+        "current use",
+        "use",
+        "use class",
+        "use category",
+        "site type",
+        "type",
     ),
     "lease_end": (
         "lease end",
@@ -249,6 +303,25 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "floor area m2",
         "internal area",
         "building area m2",
+        "building size",
+        "building size m2",
+        "building area",
+        "gross internal area sq ft",
+        "floor area sq ft",
+    ),
+    "site_area_m2": (
+        "site area",
+        "site area m2",
+        "site area ha",
+        "site area hectares",
+        "site size",
+        "land area",
+        "land area m2",
+        "land area ha",
+        "land area hectares",
+        "land area owned hectares",
+        "land size",
+        "site area acres",
     ),
     "running_cost": (
         "running cost",
@@ -312,12 +385,20 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 SYNONYMS: dict[str, str] = {
-    variant: canonical for canonical, variants in _SYNONYMS.items() for variant in variants
+    normalise_header(variant): canonical
+    for canonical, variants in _SYNONYMS.items()
+    for variant in variants
 }
+
+#: Every header that may name the agency, in order of preference between equals: a
+#: file may give a code in one ("23UB", a URI) and the name in another.
+AGENCY_HEADERS = frozenset(normalise_header(v) for v in _SYNONYMS["agency"])
+#: Use-category headers: every one found feeds building_type (their texts are joined).
+USE_HEADERS = frozenset(normalise_header(v) for v in _SYNONYMS["building_type"])
 
 _ADDRESS_PART = re.compile(
     r"^(?:(?:site|station|property|postal|street) )?(?:address|addr)(?: line)? ?[0-9]$"
-    r"|^(?:town|city|locality|street|county|district)$"
+    r"|^(?:town|post town|city|locality|street|street name|county|district)$"
 )
 
 
@@ -325,7 +406,7 @@ def targets(kind: Kind) -> list[str]:
     """Canonical column names a mapping may fill for a kind of table."""
     if kind == "services":
         return SERVICES.names
-    return [*BUILDINGS.names, COORDINATES]
+    return [*BUILDINGS.names, *PSEUDO_COLUMNS]
 
 
 class ExcludeRule(BaseModel):
@@ -412,16 +493,24 @@ def guess_columns(headers: Sequence[str], kind: Kind = "register") -> dict[str, 
     """Map headers to canonical columns by synonym; the first match for a column wins,
     address parts are collected in order."""
     allowed = set(targets(kind))
+    exact_names = {normalise_header(name): name for name in allowed}
     found: dict[str, str | list[str]] = {}
     address_parts: list[str] = []
+    agencies: list[str] = []
+    uses: list[str] = []
     for header in headers:
         norm = normalise_header(header)
         # A header that is already a canonical name of this kind means just that: a
         # services table's "desks" is desks needed, not a building's capacity_desks.
-        exact = norm.replace(" ", "_")
-        canonical = exact if exact in allowed else SYNONYMS.get(norm)
+        canonical = exact_names.get(norm) or SYNONYMS.get(norm)
         if canonical is None and _ADDRESS_PART.match(norm):
             address_parts.append(header)
+            continue
+        if canonical == "agency" and kind != "services":
+            agencies.append(header)
+            continue
+        if canonical == "building_type" and "building_type" in allowed:
+            uses.append(header)
             continue
         if canonical is None and norm.startswith("unique property reference number"):
             canonical = "uprn"
@@ -431,6 +520,10 @@ def guess_columns(headers: Sequence[str], kind: Kind = "register") -> dict[str, 
         existing = found.get("address")
         if existing is None:
             found["address"] = address_parts if len(address_parts) > 1 else address_parts[0]
+    if agencies:  # several candidates: the loader keeps the one that holds names
+        found["agency"] = agencies if len(agencies) > 1 else agencies[0]
+    if uses:
+        found["building_type"] = uses if len(uses) > 1 else uses[0]
     return found
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from estate.agencies import builtin
 from estate.errors import CellIssue, InputDataError
 from estate.io import read_csv_text
 from estate.schema import BUILDINGS, SERVICES
@@ -35,15 +37,23 @@ class Register:
         buildings_source: str = "buildings",
         services_source: str = "services",
     ) -> Register:
-        """Validate raw frames whose columns already carry canonical names."""
+        """Validate raw frames whose columns already carry canonical names.
+
+        Agency names go through the built-in agencies table (as loading does), so a
+        services table that writes "LFRS" joins buildings loaded as "Leicestershire
+        Fire and Rescue Service".
+        """
+        buildings, services = _one_name_per_body(buildings), _one_name_per_body(services)
         b = coerce_table(buildings, BUILDINGS, buildings_source)
         s = coerce_table(services, SERVICES, services_source)
         issues = b.issues + s.issues
         issues += fill_coordinates(b.accepted, buildings_source)
-        issues += _check_links(b.accepted, s.accepted, services_source)
+        issues += check_links(b.accepted, s.accepted, services_source)
+        issues += _let_out_occupied(b.accepted, s.accepted, services_source)
         if issues:
             raise InputDataError(issues, "the register cannot be used as it stands")
-        warnings = _warnings(b.accepted, s.accepted, buildings_source)
+        warnings = b.warnings + s.warnings + _hold_let_out(b.accepted, buildings_source)
+        warnings += _warnings(b.accepted, s.accepted, buildings_source)
         return cls(b.accepted, s.accepted, tuple(warnings))
 
     @classmethod
@@ -64,7 +74,7 @@ class Register:
         return used.reindex(self.buildings["building_id"], fill_value=0.0)
 
 
-def _check_links(buildings: pd.DataFrame, services: pd.DataFrame, source: str) -> list[CellIssue]:
+def check_links(buildings: pd.DataFrame, services: pd.DataFrame, source: str) -> list[CellIssue]:
     known = set(buildings["building_id"])
     issues = []
     for _, row in services.loc[~services["building_id"].isin(known)].iterrows():
@@ -78,6 +88,71 @@ def _check_links(buildings: pd.DataFrame, services: pd.DataFrame, source: str) -
             )
         )
     return issues
+
+
+LET_OUT = "leasehold_out"
+
+
+def _one_name_per_body(frame: pd.DataFrame) -> pd.DataFrame:
+    if "agency" not in frame:
+        return frame
+    table = builtin()
+
+    def canonical(value: object) -> object:
+        if not isinstance(value, str) or not value.strip():
+            return value
+        return table.canonical(value) or value
+
+    return frame.assign(agency=frame["agency"].map(canonical))
+
+
+def _let_out_occupied(
+    buildings: pd.DataFrame, services: pd.DataFrame, source: str
+) -> list[CellIssue]:
+    """A site let to others holds none of the body's services."""
+    let_out = set(buildings.loc[buildings["tenure"] == LET_OUT, "building_id"])
+    return [
+        CellIssue(
+            source,
+            int(row[ROW_COLUMN]),
+            "building_id",
+            str(row["building_id"]),
+            "this building is let to others (tenure leasehold_out): a service of the body "
+            "cannot be in it; correct the tenure or the service's building",
+        )
+        for _, row in services.loc[services["building_id"].isin(let_out)].iterrows()
+    ]
+
+
+def _hold_let_out(buildings: pd.DataFrame, source: str) -> list[CellIssue]:
+    """A site let to others is held as it is: kept (must_retain), never a host for a
+    service (can_host false), and its running cost is the tenant's, not the body's (0).
+    Changes it makes to the row are warned about."""
+    warnings: list[CellIssue] = []
+    let_out = (buildings["tenure"] == LET_OUT).to_numpy()
+    for i in np.flatnonzero(let_out):
+        row = buildings.iloc[i]
+        row_no = int(row[ROW_COLUMN])
+        for column, held, why in (
+            ("can_host", False, "no service moves into a site let to others"),
+            ("must_retain", True, "a site let to others is held as it is"),
+            ("running_cost", 0.0, "its running cost is the tenant's, not the body's"),
+        ):
+            if row[column] != held:
+                warnings.append(
+                    CellIssue(
+                        source,
+                        row_no,
+                        column,
+                        str(row[column]),
+                        f"let to others (tenure leasehold_out): read as {held} ({why})",
+                    )
+                )
+    if let_out.any():
+        buildings.loc[let_out, "can_host"] = False
+        buildings.loc[let_out, "must_retain"] = True
+        buildings.loc[let_out, "running_cost"] = 0.0
+    return warnings
 
 
 def _warnings(buildings: pd.DataFrame, services: pd.DataFrame, source: str) -> list[CellIssue]:

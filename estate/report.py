@@ -36,9 +36,16 @@ def load_lines(result: LoadResult, limit: int = SHOWN) -> list[str]:
         fmt = f" [{f.profile}]" if f.profile else ""
         lines.append(
             f"{f.source}{fmt} ({f.kind}): {f.rows_read} rows read, {f.rows_accepted} accepted, "
-            f"{f.rows_rejected} rejected"
+            f"{f.rows_rejected} rejected, {f.rows_set_aside} set aside"
             + (f" ({len(f.blank_rows)} blank)" if f.blank_rows else "")
         )
+        hint = f.site_list_hint()
+        if hint:
+            lines.append(f"  hint: {hint}")
+        if f.rows_set_aside:
+            reasons = Counter(r["reason"].split(" (")[0] for r in f.set_aside_records())
+            lines.append(f"  set aside, not buildings ({f.rows_set_aside}):")
+            lines += [f"    {n} x {why}" for why, n in reasons.most_common()]
         lines += _issue_lines("errors", f.errors, limit)
         lines += _issue_lines("warnings", f.warnings, limit)
         lines += _issue_lines("notes", f.notes, limit)
@@ -46,8 +53,14 @@ def load_lines(result: LoadResult, limit: int = SHOWN) -> list[str]:
     if len(result.files) > 1:
         lines.append(
             f"total: {total['rows_read']} rows read, {total['rows_accepted']} accepted, "
-            f"{total['rows_rejected']} rejected"
+            f"{total['rows_rejected']} rejected, {total['rows_set_aside']} set aside"
         )
+    if total["agency_near_duplicates"]:
+        lines.append("agency names that may be one body (add an alias to an agencies table):")
+        lines += [
+            f"  - {d['a']!r} and {d['b']!r}: {d['why']}"
+            for d in total["agency_near_duplicates"][:limit]
+        ]
     if len(result.colocations):
         lines.append(f"co-located already ({len(result.colocations)} pairs of agencies' sites):")
         for row in result.colocations.head(limit).itertuples(index=False):

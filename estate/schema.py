@@ -27,6 +27,7 @@ class Column:
     default: object = None
     choices: tuple[str, ...] = ()
     minimum: float | None = None
+    maximum: float | None = None
     unit: str = ""
     description: str = ""
 
@@ -50,7 +51,9 @@ class TableSpec:
         raise KeyError(name)
 
 
-TENURES = ("freehold", "leasehold")
+#: ``leasehold_out``: the body owns or leases the site and lets it to others; it does
+#: not occupy it (see docs/registers.md, "Sites let to others").
+TENURES = ("freehold", "leasehold", "leasehold_out")
 
 BUILDINGS = TableSpec(
     name="buildings",
@@ -68,8 +71,8 @@ BUILDINGS = TableSpec(
         Column("address", "text", default=""),
         Column("postcode", "text", default=""),
         Column("uprn", "text", default="", description="Unique Property Reference Number"),
-        Column("lat", "float", unit="degrees WGS84"),
-        Column("lon", "float", unit="degrees WGS84"),
+        Column("lat", "float", minimum=-90, maximum=90, unit="degrees WGS84"),
+        Column("lon", "float", minimum=-180, maximum=180, unit="degrees WGS84"),
         Column("easting", "float", unit="metres EPSG:27700"),
         Column("northing", "float", unit="metres EPSG:27700"),
         Column("tenure", "enum", default="freehold", choices=TENURES),
@@ -77,6 +80,7 @@ BUILDINGS = TableSpec(
         Column("lease_break", "date"),
         Column("capacity_desks", "float", required=True, minimum=0, unit="workstations"),
         Column("gia_m2", "float", minimum=0, unit="m2"),
+        Column("site_area_m2", "float", minimum=0, unit="m2", description="land area"),
         Column("running_cost", "float", required=True, minimum=0, unit="GBP/year"),
         Column("backlog_cost", "float", default=0.0, minimum=0, unit="GBP one-off"),
         Column("disposal_value", "float", default=0.0, minimum=0, unit="GBP"),
@@ -126,8 +130,8 @@ ZONES = TableSpec(
         Column("zone_id", "text", required=True),
         Column("name", "text", default=""),
         Column("population", "float", required=True, minimum=0, unit="people"),
-        Column("lat", "float", unit="degrees WGS84"),
-        Column("lon", "float", unit="degrees WGS84"),
+        Column("lat", "float", minimum=-90, maximum=90, unit="degrees WGS84"),
+        Column("lon", "float", minimum=-180, maximum=180, unit="degrees WGS84"),
         Column("easting", "float", unit="metres EPSG:27700"),
         Column("northing", "float", unit="metres EPSG:27700"),
         Column("weight", "float", default=1.0, minimum=0, description="need weight"),

@@ -26,7 +26,14 @@ FILE_COLUMN = "source_file"
 _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0"}
 _SCALE = {"k": 1e3, "m": 1e6, "bn": 1e9, "b": 1e9}
-_NUMBER = re.compile(r"^(?P<sign>-)?(?P<num>\d+(?:\.\d*)?|\.\d+)(?P<scale>k|m|bn|b)?$")
+_NUMBER = re.compile(
+    r"^(?P<sign>[-+])?(?P<num>(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d{1,3})?)(?P<scale>k|m|bn|b)?$"
+)
+#: No register figure (money, area, desks, coordinates) is this large: a bigger number
+#: is a typing or export error, not a value (a 300-digit cell, "1e300").
+LARGEST_NUMBER = 1e13
+#: Longer than any number a register holds (with currency, separators and decimals).
+_LONGEST_NUMBER_TEXT = 40
 _MONTHS = {
     m: i + 1
     for i, names in enumerate(
@@ -106,11 +113,15 @@ def parse_number(value: object) -> float:
         match = _NUMBER.match(text)
         if not match:
             raise ValueError("expected a number")
+        if len(text) > _LONGEST_NUMBER_TEXT:
+            raise ValueError(f"not a plausible number ({len(text)} characters)")
         number = float(match["num"]) * _SCALE.get(match["scale"] or "", 1.0)
-        if match["sign"] or negative:
+        if match["sign"] == "-" or negative:
             number = -number
     if not math.isfinite(number):
         raise ValueError("expected a finite number")
+    if abs(number) > LARGEST_NUMBER:
+        raise ValueError(f"not a plausible register value (more than {LARGEST_NUMBER:.0e})")
     return number
 
 
@@ -157,13 +168,65 @@ def parse_date(value: object) -> dt.date:
 
 
 _UNIT_SUFFIX = {
-    "m2": re.compile(r"\s*(m2|m\u00b2|sq\.?\s*m\.?|sqm|square\s+met(re|er)s?)\s*$", re.I),
     "GBP/year": re.compile(r"\s*(p\.?\s*a\.?|per\s+(annum|year)|/\s*(yr|year|annum))\s*$", re.I),
 }
 
+#: Area units registers write, and their size in square metres.
+AREA_UNITS: tuple[tuple[re.Pattern[str], float, str], ...] = (
+    (re.compile(r"^(m2|m\u00b2|sq\.?\s*m\.?|sqm|square\s+met(re|er)s?|m\s*2)$", re.I), 1.0, "m2"),
+    (re.compile(r"^(ha|hectares?|hect)$", re.I), 10_000.0, "hectares"),
+    (
+        re.compile(r"^(sq\.?\s*ft\.?|sqft|ft2|ft\u00b2|square\s+f(ee|oo)t)$", re.I),
+        0.09290304,
+        "sq ft",
+    ),
+    (re.compile(r"^(acres?|ac)$", re.I), 4046.8564224, "acres"),
+)
+_AREA = re.compile(
+    r"^\s*(?P<num>[-+\d.,\u00a0 ]+?(?:e[-+]?\d+)?)\s*(?P<unit>[a-z\u00b2][^(]*?)?\s*(\(.*\))?\s*$",
+    re.I,
+)
+
+
+def parse_area(value: object) -> float:
+    """An area in square metres: ``1249``, ``"1,249 m2"``, ``"0.537 hectares (1.33
+    acres)"`` (the first figure and its unit; a bracketed second unit is ignored),
+    ``"12,000 sq ft"``, ``"2 acres"``.
+
+    >>> parse_area("0.537 hectares (1.33 acres)")
+    5370.0
+    """
+    if not isinstance(value, str):
+        return parse_number(value)
+    match = _AREA.match(value)
+    if not match:
+        return parse_number(value)
+    unit = (match["unit"] or "").strip().rstrip(".")
+    if unit.lower() in _SCALE:  # "12k": a scaled number, no unit
+        return parse_number(value)
+    number = parse_number(match["num"])
+    if not unit:
+        return number
+    for pattern, factor, _ in AREA_UNITS:
+        if pattern.match(unit):
+            return round(number * factor, 6)
+    raise ValueError(f"unknown area unit {unit!r} (expected m2, hectares, sq ft or acres)")
+
+
+def area_unit_of_header(header: str) -> str:
+    """The unit a header names for its cells ("Site Area (ha)" -> "ha"), or ""."""
+    words = re.sub(r"[^a-z0-9\u00b2]+", " ", header.lower()).split()
+    for size in (2, 1):
+        if len(words) >= size:
+            tail = " ".join(words[-size:])
+            for pattern, _, _ in AREA_UNITS:
+                if pattern.match(tail):
+                    return tail
+    return ""
+
 
 def _strip_unit(value: object, unit: str) -> object:
-    """Drop a trailing unit that matches the column's own ("1,249 m2", "£12k pa")."""
+    """Drop a trailing unit that matches the column's own ("£12k pa")."""
     pattern = _UNIT_SUFFIX.get(unit)
     if pattern is None or not isinstance(value, str):
         return value
@@ -179,18 +242,64 @@ def _coerce_cell(col: Column, value: object) -> object:
         # Line breaks and runs of spaces (NBSP too) inside a cell become one space.
         return " ".join(str(value).split())
     if col.kind == "float":
-        number = parse_number(_strip_unit(value, col.unit))
+        if col.unit == "m2":
+            number = parse_area(value)
+        else:
+            number = parse_number(_strip_unit(value, col.unit))
         if col.minimum is not None and number < col.minimum:
             raise ValueError(f"must be at least {col.minimum:g}")
+        if col.maximum is not None and number > col.maximum:
+            raise ValueError(f"must be at most {col.maximum:g}")
         return number
     if col.kind == "bool":
         return parse_bool(value)
     if col.kind == "date":
         return parse_date(value)
     text = str(value).strip().lower()
+    if col.name == "tenure":
+        return parse_tenure(text)
     if text not in col.choices:
         raise ValueError(f"must be one of {', '.join(col.choices)}")
     return text
+
+
+_LET_OUT = re.compile(
+    r"\b(out|let|let to|sub ?let|tenanted|investment|lessor|landlord|leasehold_out)\b"
+)
+_LEASE_IN = re.compile(r"\b(lease|leased|leasehold|leased in|rent|rented|licen[cs]ed?|lessee)\b")
+_OWNED = re.compile(r"\b(freehold|owned|own|heritable|feuhold)\b")
+
+
+def parse_tenure(text: str) -> str:
+    """``freehold``, ``leasehold`` or ``leasehold_out`` (a site the body lets to others)
+    from the words registers use: "Freehold", "Owned", "Long leasehold", "Leased",
+    "Leasehold Out", "Freehold - let", "Tenanted", "Investment".
+
+    >>> parse_tenure("Leasehold Out"), parse_tenure("Long leasehold"), parse_tenure("Owned")
+    ('leasehold_out', 'leasehold', 'freehold')
+    """
+    words = " ".join(re.sub(r"[^a-z_]+", " ", text.lower()).split())
+    if _LET_OUT.search(words):
+        return "leasehold_out"
+    if _LEASE_IN.search(words):
+        return "leasehold"
+    if _OWNED.search(words):
+        return "freehold"
+    raise ValueError(
+        "expected a tenure: freehold (owned), leasehold (leased in) or leasehold_out "
+        "(let to others)"
+    )
+
+
+#: Control characters (C0 and C1, DEL): never meant in a register's text.  Tabs and
+#: line breaks are whitespace and become single spaces like any other.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def strip_controls(text: str) -> tuple[str, int]:
+    """``text`` without control characters, and how many were removed."""
+    cleaned, count = _CONTROL.subn("", text)
+    return cleaned, count
 
 
 @dataclass
@@ -200,6 +309,7 @@ class Coerced:
     accepted: pd.DataFrame
     rejected: pd.DataFrame
     issues: list[CellIssue] = field(default_factory=list)
+    warnings: list[CellIssue] = field(default_factory=list)
 
     @property
     def rows_read(self) -> int:
@@ -266,6 +376,7 @@ def coerce_table(
         for i in range(len(raw)):
             bad_rows.setdefault(i, []).append(reason)
     out: dict[str, list[object]] = {}
+    warnings: list[CellIssue] = []
     for col in spec.columns:
         values: list[object] = []
         present = col.name in raw.columns
@@ -274,6 +385,17 @@ def coerce_table(
             if not present:
                 values.append(_empty_like(col))
                 continue
+            if isinstance(value, str) and _CONTROL.search(value):
+                value, removed = strip_controls(value)
+                warnings.append(
+                    CellIssue(
+                        source,
+                        row_numbers[i],
+                        col.name,
+                        value,
+                        f"{removed} control character(s) removed",
+                    )
+                )
             if is_blank(value) or (col.kind != "text" and is_not_applicable(value)):
                 if col.required:
                     msg = f"{col.name} is required"
@@ -294,7 +416,8 @@ def coerce_table(
     table = pd.DataFrame(out, index=raw.index)
     for col in spec.columns:
         table[col.name] = _typed(table[col.name], col)
-    extras = [c for c in raw.columns if c not in spec.names]
+    bookkeeping = {FILE_COLUMN, ROW_COLUMN}  # a file we wrote may carry them: ours win
+    extras = [c for c in raw.columns if c not in spec.names and c not in bookkeeping]
     for name in extras:
         table[name] = raw[name]
     table[FILE_COLUMN] = source
@@ -303,10 +426,10 @@ def coerce_table(
     rejected_mask = np.zeros(len(table), dtype=bool)
     rejected_mask[list(bad_rows)] = True
     accepted = table.loc[~rejected_mask].reset_index(drop=True)
-    rejected = raw.loc[rejected_mask].copy()
+    rejected = raw.loc[rejected_mask].drop(columns=[*bookkeeping & set(raw.columns)]).copy()
     rejected.insert(0, ROW_COLUMN, [row_numbers[i] for i in sorted(bad_rows)])
     rejected.insert(1, "reasons", ["; ".join(bad_rows[i]) for i in sorted(bad_rows)])
-    return Coerced(accepted, rejected.reset_index(drop=True), issues)
+    return Coerced(accepted, rejected.reset_index(drop=True), issues, warnings)
 
 
 def _check_unique_key(

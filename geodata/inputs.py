@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pandas as pd
 
 from estate.errors import CellIssue, InputDataError, SettingsError
 from estate.register import Register
@@ -15,22 +18,73 @@ SYNTHETIC_MARGIN_M = 500.0
 
 
 def load_register(path: str | Path, services: str | Path | None = None) -> Register:
-    """A canonical register: a folder with ``buildings.csv`` and ``services.csv``, or a
-    buildings CSV with its services CSV (``services.csv`` beside it by default)."""
+    """The buildings and services access is measured for: locations, not costs.
+
+    ``path`` is a folder holding ``buildings.csv`` (and ``services.csv``), or any
+    buildings file ``estate validate`` reads, of any kind (a full register, a list of
+    sites, the CSV or GeoPackage ``estate geocode`` writes).  Services come from
+    ``services`` (default: ``services.csv`` beside the buildings, when there is one);
+    without one, each building's services follow from its building type by the rules
+    ``estate estimate`` uses.  Rows that are rejected, or that have no point, stop it
+    with their reasons (``estate geocode`` places rows by postcode or UPRN).
+    """
+    from estate.estimate import default_services
+    from estate.load import load_files
+    from estate.register import check_links
+    from estate.schema import SERVICES
+    from estate.validate import FILE_COLUMN, ROW_COLUMN, coerce_table, fill_coordinates
+
     path = Path(path)
-    if path.is_dir():
-        buildings_csv = path / "buildings.csv"
-        services_csv = Path(services) if services is not None else path / "services.csv"
-    else:
-        buildings_csv = path
-        services_csv = Path(services) if services is not None else path.with_name("services.csv")
-    missing = [p for p in (buildings_csv, services_csv) if not p.is_file()]
-    if missing:
+    buildings_file = path / "buildings.csv" if path.is_dir() else path
+    if not buildings_file.is_file():
         raise InputDataError(
-            [CellIssue(str(p), None, "", "", "file not found") for p in missing],
-            "the register needs a buildings CSV and a services CSV",
+            [CellIssue(str(buildings_file), None, "", "", "file not found")],
+            "the register needs a buildings file",
         )
-    return Register.from_csv(buildings_csv, services_csv)
+    result = load_files([str(buildings_file)], kind="assets")
+    if result.unreadable:
+        raise InputDataError(result.unreadable, "the buildings file cannot be read")
+    rejected = [issue for report in result.files for issue in report.errors]
+    if rejected:
+        raise InputDataError(rejected, f"{buildings_file}: some rows are rejected")
+    buildings = result.accepted.reset_index(drop=True)
+    if buildings.empty:
+        raise InputDataError(
+            [CellIssue(str(buildings_file), None, "", "", "no buildings in the file")],
+            "the register has no buildings",
+        )
+    unplaced = [
+        CellIssue(str(row[FILE_COLUMN]), int(row[ROW_COLUMN]), "", str(row["building_id"]), msg)
+        for (_, row), msg in zip(
+            buildings.iterrows(), _placement(buildings, fill_coordinates), strict=True
+        )
+        if msg
+    ]
+    if unplaced:
+        raise InputDataError(unplaced, "access needs a point for every building")
+    services_file = (
+        Path(services) if services is not None else buildings_file.with_name("services.csv")
+    )
+    if services is None and not services_file.is_file():
+        table = default_services(buildings)
+        return Register(buildings, table)
+    if not services_file.is_file():
+        raise InputDataError([CellIssue(str(services_file), None, "", "", "file not found")])
+    from estate.io import read_csv_text
+
+    coerced = coerce_table(read_csv_text(services_file), SERVICES, str(services_file))
+    issues = coerced.issues + check_links(buildings, coerced.accepted, str(services_file))
+    if issues:
+        raise InputDataError(issues, "the services cannot be used as they stand")
+    return Register(buildings, coerced.accepted)
+
+
+def _placement(buildings: pd.DataFrame, fill: Any) -> list[str]:
+    """Fill easting/northing from lat/lon (and back) in place; a message for each row
+    without a point."""
+    fill(buildings, "")
+    has = buildings["easting"].notna() & buildings["northing"].notna()
+    return ["" if ok else "no point: give coordinates or run estate geocode" for ok in has]
 
 
 def load_network(

@@ -1,4 +1,16 @@
-"""Zones: where the public lives (LSOA population-weighted centroids, or synthetic)."""
+"""Zones: where the public lives (LSOA population-weighted centroids, or synthetic).
+
+:func:`read_zones` is the one reader every command uses (``estate run``, ``estate
+access`` and ``estate init --register``): canonical CSV, the ONS LSOA 2011 and 2021
+population-weighted centroid files joined to a population file, and point layers.
+
+Which population file matches which LSOA vintage: LSOA 2011 codes (``LSOA11CD``; the
+2011 centroids) go with the ONS small-area population estimates for mid-2011 to
+mid-2020 (SAPE20/21/22..., e.g. ``SAPE21DT11`` mid-2018); LSOA 2021 codes
+(``LSOA21CD``; the 2021 centroids) go with the estimates from mid-2021 on (published on
+2021 LSOAs).  About 6% of the codes differ between the vintages (split and merged
+LSOAs), so a mismatch is reported as such rather than as thousands of missing zones.
+"""
 
 from __future__ import annotations
 
@@ -43,6 +55,7 @@ def points(table: pd.DataFrame, id_column: str) -> pd.DataFrame:
 # ../shared/data/ons and for any table of points with a population column.
 ZONE_ID_NAMES = ("zone_id", "lsoa11cd", "lsoa21cd", "lsoa_code", "lsoacd", "code", "geo_code")
 ZONE_NAME_NAMES = ("name", "lsoa11nm", "lsoa21nm", "lsoa_name", "lsoanm")
+WEIGHT_NAMES = ("weight", "need_weight")
 POPULATION_NAMES = (
     "population",
     "population_mid2018",
@@ -123,6 +136,7 @@ def _canonical_columns(raw: pd.DataFrame) -> pd.DataFrame:
         ("lat", LAT_NAMES),
         ("easting", EASTING_NAMES),
         ("northing", NORTHING_NAMES),
+        ("weight", WEIGHT_NAMES),
     ):
         found = _pick(columns, names)
         if found is not None:
@@ -140,6 +154,12 @@ def _canonical_columns(raw: pd.DataFrame) -> pd.DataFrame:
 def read_population(path: str | Path) -> pd.Series:
     """Population by zone code from a CSV such as ONS SAPE (``Code``, ``Mid-2018
     population``); the values stay text here and are checked with the zones."""
+    table = _population_table(path)
+    return pd.Series(table["population"].to_numpy(), index=table.index, name="population")
+
+
+def _population_table(path: str | Path) -> pd.DataFrame:
+    """``population`` (text) and ``name`` ("" when the file has none) by zone code."""
     path = Path(path)
     raw = _canonical_columns(read_csv_text(path))
     missing = [c for c in ("zone_id", "population") if c not in raw.columns]
@@ -162,7 +182,11 @@ def read_population(path: str | Path) -> pd.Series:
             ],
             "the population file cannot be used",
         )
-    return pd.Series(raw["population"].to_numpy(), index=codes.to_numpy(), name="population")
+    names = raw["name"] if "name" in raw.columns else pd.Series("", index=raw.index)
+    return pd.DataFrame(
+        {"population": raw["population"].to_numpy(), "name": names.to_numpy()},
+        index=codes.to_numpy(),
+    )
 
 
 def read_zones(
@@ -186,12 +210,35 @@ def read_zones(
     name_prefix
         Keep only zones whose name starts with this text (ONS LSOA names begin with
         the local authority's name, e.g. ``"Rutland"``).  The count kept is reported.
+        A zones file without names (the 2021 centroids) takes them from the
+        population file.
     """
     path = Path(path)
     source = str(path)
     raw = _canonical_columns(_read_table(path))
     row_numbers = pd.Series(range(2, len(raw) + 2), index=raw.index)
     notes = [f"{len(raw):,} zones read from {path.name}"]
+    if population is not None and "name" not in raw.columns and "zone_id" in raw.columns:
+        names = _population_table(population)["name"]
+        absent = ~raw["zone_id"].str.strip().isin(names.index)
+        if absent.any():  # a prefix on borrowed names would drop these zones unseen
+            raise InputDataError(
+                [
+                    CellIssue(
+                        source,
+                        None,
+                        "zone_id",
+                        f"{int(absent.sum()):,} of {len(raw):,}",
+                        f"zones not in {Path(population).name}, which names them: the "
+                        "population file is of another vintage (LSOA 2011 codes need mid-2011 "
+                        "to mid-2020 estimates; LSOA 2021 codes need mid-2021 or later)",
+                    )
+                ],
+                "the zones and the population file do not match",
+            )
+        if (names != "").any():
+            raw = raw.assign(name=names.reindex(raw["zone_id"].str.strip()).fillna("").to_numpy())
+            notes.append(f"zone names from {Path(population).name}")
     if name_prefix:
         if "name" not in raw.columns:
             raise InputDataError(
@@ -223,6 +270,21 @@ def _join_population(
     counts = read_population(population)
     codes = raw["zone_id"].str.strip()
     found = codes.isin(counts.index)
+    if len(codes) >= 10 and found.mean() < 0.5:
+        raise InputDataError(
+            [
+                CellIssue(
+                    source,
+                    None,
+                    "zone_id",
+                    f"{(~found).sum():,} of {len(codes):,}",
+                    f"most zones have no population in {population}: the population file is "
+                    "of another vintage (LSOA 2011 codes need mid-2011 to mid-2020 estimates; "
+                    "LSOA 2021 codes need mid-2021 estimates or later)",
+                )
+            ],
+            "the zones and the population file do not match",
+        )
     issues = [
         CellIssue(
             source,

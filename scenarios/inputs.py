@@ -24,10 +24,10 @@ import pandas as pd
 
 from estate.errors import CellIssue, InputDataError, SettingsError
 from estate.io import read_csv_text
+from estate.load import read_register
 from estate.register import Register
-from estate.validate import FILE_COLUMN, ROW_COLUMN
 from geodata.network import RoadNetwork
-from geodata.zones import validate_zones
+from geodata.zones import read_zones
 from scenarios.run import RunInputs
 from scenarios.scenario import Key, ScenarioFile, ScenarioIssue, key_of
 
@@ -65,10 +65,9 @@ def load_place(sf: ScenarioFile) -> PlaceData:
     register = Register.from_frames(
         buildings, services, _sources(sf, "buildings"), str(paths["services"])
     )
-    zones_raw = read_csv(paths["zones"])
-    if zones_raw.empty:
-        raise InputDataError([CellIssue(str(paths["zones"]), None, "", "", "no rows")])
-    zones = validate_zones(zones_raw, str(paths["zones"]))
+    zones = read_zones(  # the one zones reader, as estate access and estate init use
+        paths["zones"], paths.get("population"), sf.scenario.inputs.zone_name_prefix
+    ).zones
     network = None
     if "network" in paths:
         from geodata.osm import read_network as read_network_file
@@ -87,7 +86,6 @@ def _sources(sf: ScenarioFile, name: str) -> str:
 def read_buildings(sf: ScenarioFile) -> pd.DataFrame:
     """Every buildings file, read, mapped and validated by ``estate.load``; raises
     listing every rejected row (or unreadable file) rather than leave one out."""
-    from estate.load import load_files
     from estate.mapping import load_mapping
 
     paths = sf.input_paths()
@@ -107,23 +105,9 @@ def read_buildings(sf: ScenarioFile) -> pd.DataFrame:
         )
         raise sf.error([issue])
     try:
-        result = load_files(files, kind="register", mapping=mappings or None)
+        return read_register(files, mappings or None)
     except SettingsError as exc:
         raise sf.error([sf.issue(("inputs", "buildings"), str(exc))]) from exc
-    if result.unreadable:
-        raise InputDataError(result.unreadable, "a buildings file cannot be read")
-    rejected = [issue for report in result.files for issue in report.errors]
-    if rejected:
-        count = sum(report.rows_rejected for report in result.files)
-        raise InputDataError(
-            rejected,
-            f"{count} row(s) of the buildings register are rejected (estate validate "
-            f"{' '.join(files)} lists them with their cells)",
-        )
-    accepted = result.accepted
-    if accepted.empty:
-        raise InputDataError([CellIssue(", ".join(files), None, "", "", "no rows")])
-    return accepted.drop(columns=[c for c in (FILE_COLUMN, ROW_COLUMN) if c in accepted])
 
 
 def run_inputs(sf: ScenarioFile, place: PlaceData) -> RunInputs:

@@ -27,6 +27,7 @@ import pandas as pd
 import shapely
 
 from estate.coords import bng_to_lonlat
+from estate.estimate import describe_estimated
 from estate.io import write_text
 from estate.textsafe import html_text
 from geodata.network import RoadNetwork
@@ -404,6 +405,9 @@ def _building_popup(
         if row.dilapidations_gbp:
             lines.append(f"Dilapidations: {_money(row.dilapidations_gbp)}")
         lines.append(f"Exit in year {row.exit_year:g}")
+    estimated = describe_estimated(getattr(row, "estimated", ""))
+    if estimated:
+        lines.append(f"<i>Estimated, not the body's figures: {_e(estimated)}</i>")
     if bool(getattr(row, "sensitive", False)):
         lines.append("<b style='color:#b2182b'>Sensitive site: never publish its location</b>")
     for label, frame, other in (

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from estate.estimate import estimates_summary
 from estate.io import write_csv, write_json, write_text
 from optimise.evaluate import MONEY_DP, Evaluation, payback_year
 from optimise.instance import EstateInstance
@@ -160,6 +161,7 @@ def summary(inputs: RunInputs, instance: EstateInstance, result: Result) -> dict
                 set(instance.buildings["agency"]) | set(instance.services["agency"])
             ),
         },
+        "estimates": estimates_summary(inputs.register.buildings, inputs.register.services),
         "input_hashes": input_hashes(inputs),
         "versions": versions(),
     }

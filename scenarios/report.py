@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from estate.errors import CellIssue, InputDataError
+from estate.estimate import ESTIMATED_LABELS, describe_estimated, estimated_columns
 from estate.io import write_text
 from optimise.finance import CATEGORIES, discount_factors
 from optimise.settings import FinanceSettings
@@ -70,6 +72,7 @@ BUILDING_COLUMNS = {
     "lease_break": "Lease break",
     "lease_end": "Lease end",
     "zone_id": "Zone",
+    "estimated": "Estimated values",
     "redacted": "Redacted",
 }
 MOVE_COLUMNS = {
@@ -177,13 +180,23 @@ def report_tables(folder: RunFolder) -> ReportTables:
         agencies=_agency_table(folder),
         cash_by_year=_cash_by_year(folder),
         saving_by_agency_year=_saving_by_agency_year(folder),
-        buildings=_pick(folder.buildings.sort_values(["agency", "building_id"]), BUILDING_COLUMNS),
+        buildings=_pick(
+            folder.buildings.sort_values(["agency", "building_id"]), BUILDING_COLUMNS
+        ).assign(**_estimated_described(folder)),
         moves=_pick(folder.moves.sort_values("service_id"), MOVE_COLUMNS),
         access=_pick(pd.DataFrame(s.get("access", [])), ACCESS_COLUMNS),
         assumptions=_assumptions(folder),
         **_sharing_tables(folder),
         **_plan_tables(folder),
     )
+
+
+def _estimated_described(folder: RunFolder) -> dict[str, Any]:
+    """The buildings' ``estimated`` marks in words ("floor area, running cost")."""
+    if "estimated" not in folder.buildings:
+        return {}
+    ordered = folder.buildings.sort_values(["agency", "building_id"])["estimated"]
+    return {"estimated": [describe_estimated(m) for m in ordered]}
 
 
 def _pick(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
@@ -276,6 +289,12 @@ def _assumptions(folder: RunFolder) -> pd.DataFrame:
         rows.append(("Convention", str(i), text, ""))
     if folder.notice:
         rows.append(("Data", "notice", folder.notice, ""))
+    if estimates_note(folder):
+        counts = Counter(
+            c for marks in folder.buildings.get("estimated", []) for c in estimated_columns(marks)
+        )
+        detail = ", ".join(f"{ESTIMATED_LABELS.get(k, k)} {n}" for k, n in sorted(counts.items()))
+        rows.append(("Data", "estimates", estimates_note(folder), f"estimated values: {detail}"))
     if folder.redaction is not None:
         rows.append(("Data", "redaction", folder.redaction.note, ""))
     for key, value in s.get("input_hashes", {}).items():
@@ -493,6 +512,21 @@ def _plan_note(doc: dict[str, Any]) -> str:
 # -- HTML -------------------------------------------------------------------------------
 
 
+def estimates_note(folder: RunFolder) -> str:
+    """The first screen's line on estimates ("" when every figure is the bodies' own)."""
+    if "estimated" not in folder.buildings:
+        return ""
+    marks = folder.buildings["estimated"].map(estimated_columns)
+    n = int(marks.map(bool).sum())
+    if not n:
+        return ""
+    return (
+        f"{n} of {len(folder.buildings)} buildings' figures are estimates from unit rates, "
+        "not the bodies' own (the 'Estimated values' column names them): replace them "
+        "before a decision."
+    )
+
+
 def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
@@ -567,7 +601,11 @@ def render_report(folder: RunFolder) -> str:
     )
     notices = "".join(
         f"<p class='notice'>{_e(text)}</p>"
-        for text in (folder.notice, folder.redaction.note if folder.redaction else "")
+        for text in (
+            folder.notice,
+            folder.redaction.note if folder.redaction else "",
+            estimates_note(folder),
+        )
         if text
     )
     agencies = t.agencies

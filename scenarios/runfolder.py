@@ -46,6 +46,7 @@ BUILDINGS_OUT: dict[str, Kind] = {
 }
 BUILDINGS_IN: dict[str, Kind] = {
     "building_id": "text",
+    "estimated": "text",  # the values that are estimates (estate estimate)
     "address": "text",
     "postcode": "text",
     "lease_end": "text",
@@ -127,6 +128,7 @@ EDGES: dict[str, Kind] = {"u": "float", "v": "float", "length_m": "float", "high
 OPTIONAL_COLUMNS = {"lat", "lon", "easting", "northing", "name", "address", "postcode"}
 OPTIONAL_COLUMNS |= {"lease_end", "lease_break", "gia_m2", "disposal_value", "disposal_cost"}
 OPTIONAL_COLUMNS |= {"dilapidations", "must_retain", "listed", "sensitive", "public_facing"}
+OPTIONAL_COLUMNS |= {"estimated"}
 DEFAULTS: dict[Kind, Any] = {"text": "", "float": np.nan, "int": pd.NA, "bool": False}
 TRUE = {"true", "1", "yes", "y", "t"}
 FALSE = {"false", "0", "no", "n", "f", ""}

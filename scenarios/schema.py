@@ -51,7 +51,18 @@ class InputFiles(_Model):
         "reads (CSV, XLSX/XLS/ODS, GeoPackage, GeoJSON, Shapefile); see docs/registers.md"
     )
     services: str = Field(description="services register (canonical CSV)")
-    zones: str = Field(description="zones: zone_id, population and a point location (CSV)")
+    zones: str = Field(
+        description="zones: canonical CSV (zone_id, population, a point), an ONS LSOA "
+        "population-weighted centroid file (with population:), or a point layer"
+    )
+    population: str | None = Field(
+        default=None,
+        description="population by zone code (e.g. ONS SAPE CSV) when the zones file has none",
+    )
+    zone_name_prefix: str | None = Field(
+        default=None,
+        description="keep only zones whose name starts with this (e.g. Rutland for its LSOAs)",
+    )
     mapping: str | list[str] | None = Field(
         default=None,
         description="column mapping YAML for the buildings files (estate mapping FILE writes "
@@ -66,7 +77,7 @@ class InputFiles(_Model):
     def paths(self) -> dict[str, str]:
         """Every file named, by its key under ``inputs`` (``buildings[1]`` for a list)."""
         out: dict[str, str] = {}
-        for name in ("buildings", "services", "zones", "mapping"):
+        for name in ("buildings", "services", "zones", "population", "mapping"):
             value = getattr(self, name)
             if isinstance(value, list):
                 out.update({f"{name}[{i}]": v for i, v in enumerate(value)})

@@ -178,3 +178,100 @@ def init_folder(
 
 def network_tables(folder: str = "inputs") -> NetworkTables:
     return NetworkTables(nodes=f"{folder}/network_nodes.csv", edges=f"{folder}/network_edges.csv")
+
+
+REGISTER_HEADER = """\
+A scenario over real inputs, written by `estate init --register`.
+Register: {register} ({buildings} buildings, {services} services, {estimated} with
+estimated figures: see their `estimated` column and docs/real-place.md).
+Zones: {zones_note}.
+ASSUMPTIONS TO REVIEW: the access standards below are defaults (estate/data/services.yaml)
+for every public-facing service type in the register, not the Board's; set each one,
+then: estate run scenario.yaml"""
+
+
+def init_from_register(
+    folder: str | Path,
+    register: str | Path,
+    zones: str | Path,
+    population: str | Path | None = None,
+    zone_name_prefix: str | None = None,
+    network: str | Path | None = None,
+    force: bool = False,
+    name: str | None = None,
+) -> list[Path]:
+    """Write ``scenario.yaml`` (and its JSON Schema) over a register folder (the
+    ``buildings.csv`` and ``services.csv`` that ``estate estimate`` writes) and real
+    zones, with a default access standard for every public-facing service type present.
+
+    Every input is read first with the readers ``estate run`` uses (so a scenario that
+    cannot run is not written) and named by its path relative to ``folder``.
+    """
+    import os
+
+    from estate.errors import CellIssue, InputDataError
+    from estate.io import read_csv_text
+    from estate.load import read_register
+    from estate.rates import service_rules
+    from estate.register import Register
+    from geodata.zones import read_zones
+    from optimise.settings import AccessStandard
+
+    folder = Path(folder)
+    reg = Path(register)
+    buildings_csv, services_csv = reg / "buildings.csv", reg / "services.csv"
+    missing = [p for p in (buildings_csv, services_csv) if not p.is_file()]
+    if missing:
+        raise InputDataError(
+            [CellIssue(str(p), None, "", "", "file not found") for p in missing],
+            f"{reg} is not a register folder (estate estimate writes one)",
+        )
+    for target in ("scenario.yaml", SCHEMA_FILE):
+        if (folder / target).exists() and not force:
+            raise FileExistsError(folder / target)
+    buildings = read_register([str(buildings_csv)], None)
+    services = read_csv_text(services_csv)
+    loaded = Register.from_frames(buildings, services, str(buildings_csv), str(services_csv))
+    found = read_zones(zones, population, zone_name_prefix)
+    public = sorted(set(loaded.services.loc[loaded.services["public_facing"], "service_type"]))
+    defaults = service_rules().access
+    access = {
+        t: AccessStandard.model_validate(
+            defaults.get(t, {"max_minutes": 30, "mode": "drive", "max_loss": 0.0})
+        )
+        for t in public
+    }
+
+    def rel(path: str | Path) -> str:
+        return Path(os.path.relpath(Path(path).resolve(), folder.resolve())).as_posix()
+
+    scenario = Scenario(
+        name=name or reg.resolve().name,
+        inputs=InputFiles(
+            buildings=rel(buildings_csv),
+            services=rel(services_csv),
+            zones=rel(zones),
+            population=rel(population) if population is not None else None,
+            zone_name_prefix=zone_name_prefix,
+            network=rel(network) if network is not None else None,
+        ),
+        access=access,
+    )
+    estimated = 0
+    if "estimated" in loaded.buildings:
+        estimated = int(
+            loaded.buildings["estimated"]
+            .map(lambda v: isinstance(v, str) and v.strip() != "")
+            .sum()
+        )
+    header = REGISTER_HEADER.format(
+        register=reg,
+        buildings=len(loaded.buildings),
+        services=len(loaded.services),
+        estimated=estimated,
+        zones_note="; ".join(found.notes),
+    )
+    return [
+        write_text(folder / "scenario.yaml", render_scenario(scenario, header, schema_hint=True)),
+        write_text(folder / SCHEMA_FILE, schema_text()),
+    ]

@@ -25,7 +25,7 @@ def _one(sources: list[str], **kwargs: object):  # type: ignore[no-untyped-def]
     result = load_files(sources, **kwargs)  # type: ignore[arg-type]
     assert not result.unreadable, result.unreadable
     for f in result.files:
-        assert f.rows_read == f.rows_accepted + f.rows_rejected
+        assert f.rows_read == f.rows_accepted + f.rows_rejected + f.rows_set_aside
     return result
 
 
@@ -63,13 +63,20 @@ def test_undecodable_bytes_are_an_unreadable_file(tmp_path: Path) -> None:
     assert "neither UTF-8 nor Windows-1252" in result.unreadable[0].message
 
 
-def test_blank_rows_are_counted_and_rejected_as_blank(tmp_path: Path) -> None:
+def test_blank_rows_are_counted_and_set_aside_not_rejected(tmp_path: Path) -> None:
     lines = SMALL.splitlines()
-    text = "\n".join([lines[0], lines[1], "", ",,, ,,,,,,,,", lines[2]]) + "\n"
-    f = _one([_write(tmp_path / "r.csv", text)]).files[0]
-    assert (f.rows_read, f.rows_accepted, f.rows_rejected) == (4, 2, 2)
-    assert f.blank_rows == [3, 4]
-    assert [(e.row, e.message) for e in f.errors] == [(3, "blank row"), (4, "blank row")]
+    text = "\n".join([lines[0], lines[1], "", ",,, ,,,,,,,,", lines[2], "", ",,,"]) + "\n"
+    result = _one([_write(tmp_path / "r.csv", text)])
+    f = result.files[0]
+    assert (f.rows_read, f.rows_accepted, f.rows_rejected, f.rows_set_aside) == (6, 2, 0, 4)
+    assert f.blank_rows == [3, 4, 6, 7]
+    assert f.errors == [] and result.exit_code == 0
+    assert [(r["row"], r["reason"]) for r in f.set_aside_records()] == [
+        (3, "blank row"),
+        (4, "blank row"),
+        (6, "blank row"),
+        (7, "blank row"),
+    ]
 
 
 def test_stray_newlines_inside_cells_keep_record_numbers(tmp_path: Path) -> None:
@@ -171,8 +178,12 @@ def test_user_mapping_joins_sums_sets_constants_and_excludes(tmp_path: Path) -> 
     assert row["agency"] == "Rutland County Council"
     assert (row["easting"], row["northing"]) == (486256.0, 308721.0)
     errors = {(e.row, e.column, e.message) for e in f.errors}
-    assert (3, "Status", "building closed") in errors
     assert (4, "Rent", "expected a number") in errors
+    # an excluded row is set aside with the rule's reason, not an error
+    assert [(r["row"], r["reason"]) for r in f.set_aside_records()] == [
+        (3, "building closed (Status: 'CLOSED')")
+    ]
+    assert (f.rows_read, f.rows_accepted, f.rows_rejected, f.rows_set_aside) == (3, 1, 1, 1)
 
 
 def test_mapping_file_problems_are_settings_errors(tmp_path: Path) -> None:

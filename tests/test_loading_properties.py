@@ -105,13 +105,16 @@ def messy_csv(draw: st.DrawFn) -> tuple[bytes, str]:
 
 def _check_accounting(result: object) -> None:
     for f in result.files:  # type: ignore[attr-defined]
-        assert f.rows_read == f.rows_accepted + f.rows_rejected
+        assert f.rows_read == f.rows_accepted + f.rows_rejected + f.rows_set_aside
         accepted = list(f.accepted["source_row"]) if len(f.accepted) else []
         rejected = list(f.rejected["source_row"]) if len(f.rejected) else []
-        assert len(set(accepted)) == len(accepted) and len(set(rejected)) == len(rejected)
+        aside = list(f.set_aside["source_row"]) if len(f.set_aside) else []
+        for rows in (accepted, rejected, aside):
+            assert len(set(rows)) == len(rows)
         assert not set(accepted) & set(rejected)
-        assert len(accepted) + len(rejected) == f.rows_read
-        assert len(f.blank_rows) <= f.rows_rejected
+        assert not (set(accepted) | set(rejected)) & set(aside)
+        assert len(accepted) + len(rejected) + len(aside) == f.rows_read
+        assert set(f.blank_rows) <= set(aside)
 
 
 @SETTINGS

@@ -73,7 +73,8 @@ def test_reported_figures_are_kept_and_estimates_are_labelled(written: Path) -> 
 
 def test_same_data_gives_identical_files(written: Path, tmp_path: Path) -> None:
     assert rutland.main(["--data", str(DATA), "--out", str(tmp_path)]) == 0
-    for name in ("buildings.csv", "services.csv", "zones.csv", "provenance.json"):
+    names = ("sites.csv", "buildings.csv", "services.csv", "zones.csv", "provenance.json")
+    for name in (*names, "estimate.json"):
         assert (tmp_path / name).read_bytes() == (written / name).read_bytes(), name
 
 
@@ -82,3 +83,27 @@ def test_missing_data_folder_is_a_clear_error(
 ) -> None:
     assert rutland.main(["--data", str(tmp_path / "nowhere"), "--out", str(tmp_path)]) == 1
     assert "is missing" in capsys.readouterr().err
+
+
+def test_the_example_is_estate_estimate_on_its_site_list(written: Path) -> None:
+    """The register is what `estate estimate sites.csv --osm ... --postcodes ...` gives,
+    and the fire stations' typical floor area in the shipped rates is the median of the
+    Derbyshire register's retained stations, as its basis says."""
+    from estate.estimate import estimate
+    from estate.load import load_files
+    from estate.rates import unit_rates
+
+    again = estimate(
+        [str(written / "sites.csv")],
+        osm=DATA / rutland.OSM,
+        postcodes=[DATA / rutland.POSTCODES],
+    )
+    b = pd.read_csv(written / "buildings.csv", dtype={"uprn": str})
+    assert again.buildings["building_id"].tolist() == b["building_id"].tolist()
+    assert again.buildings["running_cost"].tolist() == b["running_cost"].tolist()
+    derbyshire = load_files([str(DATA / rutland.DERBYSHIRE)], kind="assets", agency="DFRS")
+    accepted = derbyshire.accepted
+    retained = accepted.loc[accepted["Status"] == "RDS", "gia_m2"].dropna()
+    assert unit_rates().get("typical_gia_m2", "fire_station") == float(retained.median())
+    fire = b.set_index("building_id").loc["LFRS-oakham-fire-station"]
+    assert fire["gia_m2"] == 186 or "OpenStreetMap" in fire["gia_basis"]

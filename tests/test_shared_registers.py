@@ -1,8 +1,10 @@
 """Every register and asset list in ../shared/data loads, every row accounted for.
 
 The expected counts were checked against each folder's SOURCE.txt: 25 West Sussex fire
-stations with "Not available here" coordinates, 361 closed libraries, 3,503 closed and
-384 dormant ODS practices, 172 ERIC "AGGREGATE SITE" rows, 13 repeated PFI site codes.
+stations with "Not available here" coordinates (rejected), 361 closed libraries and 87
+open mobile libraries (set aside: not buildings), 3,503 closed and 384 dormant ODS
+practices (set aside), 172 ERIC "AGGREGATE SITE" rows (set aside), 13 repeated PFI site
+codes (rejected).
 """
 
 from __future__ import annotations
@@ -22,13 +24,18 @@ pytestmark = [
     pytest.mark.skipif(not DATA.is_dir(), reason=f"shared data folder {DATA} is absent"),
 ]
 
-# file, load options, rows above the data (title + header), accepted, {message: count}
+FIRE_ERRORS = {"expected a number": 50}
+ERIC_ASIDE = {"ERIC aggregate row: trust-level amounts not attributed to a site": 172}
+
+# file, load options, rows above the data (title + header), accepted,
+# {error message: count} (None: the PFI case below), {set-aside reason: count}
 CASES = [
     (
         "registers/stations-derbyshire.csv",
         {"kind": "assets", "agency": "Derbyshire Fire & Rescue Service"},
         2,
         56,
+        {},
         {},
     ),
     (
@@ -37,39 +44,37 @@ CASES = [
         2,
         56,
         {},
+        {},
     ),
-    ("assets/fire-stations-dataset.csv", {"kind": "assets"}, 1, 1374, {"expected a number": 50}),
-    ("assets/fire-stations-dataset.ods", {"kind": "assets"}, 1, 1374, {"expected a number": 50}),
+    ("assets/fire-stations-dataset.csv", {"kind": "assets"}, 1, 1374, FIRE_ERRORS, {}),
+    ("assets/fire-stations-dataset.ods", {"kind": "assets"}, 1, 1374, FIRE_ERRORS, {}),
     (
         "assets/basic-dataset-for-libraries-2023-enhanced.csv",
         {},
         1,
-        3178,
-        {"library closed": 361},
+        3091,
+        {},
+        {"library closed": 361, "a vehicle, not a building": 87},
     ),
     (
         "assets/epraccur.csv",
         {},
         0,
         12084,
-        {"closed (ODS status C)": 3503, "dormant (ODS status D)": 384},
-    ),
-    (
-        "nhs-eric/ERIC-2016-17-site-data.csv",
         {},
-        1,
-        1041,
-        {"ERIC aggregate row: trust-level amounts not attributed to a site": 172},
+        {"closed": 3503, "dormant": 384},
     ),
+    ("nhs-eric/ERIC-2016-17-site-data.csv", {}, 1, 1041, {}, ERIC_ASIDE),
     (
         "nhs-eric/HospitalEstatesAndFacilitiesStatistics_13944.XLS",
         {"sheet": "Site Data"},
         2,
         1041,
-        {"ERIC aggregate row: trust-level amounts not attributed to a site": 172},
+        {},
+        ERIC_ASIDE,
     ),
-    ("nhs-eric/ERIC-2016-17-pfi-data.csv", {"kind": "assets"}, 1, 126, None),
-    ("nhs-eric/ERIC-2016-17-trust-data.csv", {"kind": "assets"}, 1, 236, {}),
+    ("nhs-eric/ERIC-2016-17-pfi-data.csv", {"kind": "assets"}, 1, 126, None, {}),
+    ("nhs-eric/ERIC-2016-17-trust-data.csv", {"kind": "assets"}, 1, 236, {}, {}),
 ]
 
 
@@ -79,7 +84,9 @@ def _csv_records(path: Path) -> int:
 
 
 @pytest.mark.parametrize(
-    ("name", "options", "above", "accepted", "messages"), CASES, ids=[c[0] for c in CASES]
+    ("name", "options", "above", "accepted", "messages", "aside"),
+    CASES,
+    ids=[c[0] for c in CASES],
 )
 def test_shared_file_rows_all_accounted_for(
     name: str,
@@ -87,6 +94,7 @@ def test_shared_file_rows_all_accounted_for(
     above: int,
     accepted: int,
     messages: dict[str, int] | None,
+    aside: dict[str, int],
 ) -> None:
     path = DATA / name
     result = load_files([str(path)], **options)  # type: ignore[arg-type]
@@ -101,8 +109,10 @@ def test_shared_file_rows_all_accounted_for(
             ".XLS": "nhs-eric/ERIC-2016-17-site-data.csv",
         }[path.suffix]
         assert f.rows_read == _csv_records(DATA / twin) - (2 if twin.startswith("reg") else 1)
-    assert f.rows_read == f.rows_accepted + f.rows_rejected
+    assert f.rows_read == f.rows_accepted + f.rows_rejected + f.rows_set_aside
     assert f.rows_accepted == accepted
+    reasons = Counter(r["reason"].split(" (")[0] for r in f.set_aside_records())
+    assert dict(reasons) == aside
     rejected_rows = set(f.rejected["source_row"])
     assert len(rejected_rows) == f.rows_rejected
     assert {e.row for e in f.errors if e.row is not None} == rejected_rows
@@ -144,7 +154,8 @@ def test_libraries_and_fire_stations_merge_with_their_agencies() -> None:
         kind="assets",
     )
     merged = result.accepted
-    assert len(merged) == 3178 + 1374
+    assert len(merged) == 3091 + 1374
+    assert set(merged["building_type"]) == {"library", "museum", "fire_station"}
     assert merged["building_id"].is_unique
     rutland = merged.loc[merged["agency"] == "Rutland County Council"]
     assert len(rutland) == 6

@@ -1,12 +1,14 @@
 """A real multi-agency register for Rutland (LAD E06000017) from public lists.
 
 Run ``python -m estate.examples.rutland [--data ../shared/data] [--out DIR]``.  It reads
-the public lists with the project's own loaders, keeps the sites in Rutland, geocodes
-them offline, estimates what the lists do not say (floor area, costs, capacity) from
-the unit rates in :class:`UnitRates`, and writes canonical ``buildings.csv``,
-``services.csv`` and ``zones.csv`` plus ``provenance.json``.  Every estimated value is
-named in the row's ``estimated`` column and its basis in ``gia_basis``/``cost_basis``.
-See ``docs/rutland.md``.
+the public lists with the project's own loaders, keeps the sites in Rutland, writes them
+as one site list (``sites.csv``), and hands that to ``estate estimate``
+(:func:`estate.estimate.estimate`) with the OpenStreetMap extract for floor areas and
+Code-Point Open for postcodes.  The estimate fills what the lists do not say (floor
+area, costs, capacity, services) from the unit rates shipped with the package
+(``estate/data/unit_rates.yaml``) and names every estimated value in the row's
+``estimated`` column.  It also writes ``zones.csv`` and ``provenance.json``.  See
+``docs/rutland.md``.
 
 Sources (all under the shared data folder):
 
@@ -26,26 +28,24 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import math
 import re
 import sys
-import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from estate.coords import bng_to_lonlat
 from estate.errors import EstateError, InputDataError
-from estate.geocode import PostcodeLookup, geocode
+from estate.estimate import estimate, write_estimate
+from estate.footprints import read_osm
 from estate.io import write_csv, write_json
 from estate.load import load_files
 from estate.postcodes import postcode_key
 from estate.register import Register
-from estate.schema import BUILDINGS, SERVICES, ZONES
-from estate.validate import coerce_table, fill_coordinates
+from estate.schema import ZONES
+from geodata.zones import read_zones
 
 RUTLAND = "E06000017"
 DEFAULT_DATA = Path("../shared/data")
@@ -64,71 +64,6 @@ AGENCY_COUNCIL = "Rutland County Council"
 AGENCY_FIRE = "Leicestershire Fire and Rescue Service"
 AGENCY_GP = "NHS GP practices"
 AGENCY_POLICE = "Leicestershire Police"
-
-
-@dataclass(frozen=True)
-class UnitRates:
-    """Every assumption behind the estimates, in one place (GBP at 2024 prices).
-
-    These are planning assumptions stated for the example, not published benchmarks:
-    replace them with each body's own figures.  ``fire_station`` floor area is the
-    exception: it is the median GIA of the retained (RDS) stations in the Derbyshire
-    Fire & Rescue Service register, computed when the register is built.
-    """
-
-    running_cost_per_m2: dict[str, float] = field(
-        default_factory=lambda: {
-            "office": 160.0,
-            "library": 110.0,
-            "museum": 110.0,
-            "fire_station": 100.0,
-            "police_station": 120.0,
-            "gp_surgery": 130.0,
-            "hospital": 300.0,
-        }
-    )
-    default_gia_m2: dict[str, float] = field(
-        default_factory=lambda: {
-            "office": 3000.0,
-            "library": 250.0,
-            "museum": 800.0,
-            "fire_station": 186.0,
-            "police_station": 400.0,
-            "gp_surgery": 450.0,
-            "hospital": 2900.0,
-        }
-    )
-    #: storeys assumed when an OSM footprint has no ``building:levels``
-    storeys: dict[str, int] = field(
-        default_factory=lambda: {
-            "office": 2,
-            "library": 1,
-            "museum": 1,
-            "fire_station": 1,
-            "police_station": 2,
-            "gp_surgery": 1,
-            "hospital": 2,
-        }
-    )
-    #: share of the floor area usable for workstations
-    desk_share: dict[str, float] = field(
-        default_factory=lambda: {
-            "office": 0.6,
-            "library": 0.2,
-            "museum": 0.1,
-            "fire_station": 0.15,
-            "police_station": 0.4,
-            "gp_surgery": 0.2,
-            "hospital": 0.1,
-        }
-    )
-    m2_per_desk: float = 10.0
-    occupancy: float = 0.75
-    backlog_per_m2: float = 40.0
-    disposal_value_per_m2: float = 1200.0
-    disposal_cost_share: float = 0.03
-    #: an OSM building is the site's when its outline is this close to the site's point
-    footprint_metres: float = 15.0
 
 
 class RutlandDataError(InputDataError):
@@ -170,11 +105,13 @@ def _in_rutland(postcodes: pd.Series, districts: dict[str, str]) -> pd.Series:
 def _libraries(data: Path, districts: dict[str, str]) -> pd.DataFrame:
     result = load_files([_need(data, LIBRARIES)], kind="assets")
     lib = result.accepted
-    keep = (lib["agency"] == AGENCY_COUNCIL) & lib["Type"].isin(
+    kind = lib["use_as_written"]  # the list's "Type", read as building_type library
+    keep = (lib["agency"] == AGENCY_COUNCIL) & kind.isin(
         ["Static Library", "Static Local History Library"]
     )
     lib = lib.loc[keep & _in_rutland(lib["postcode"], districts)].copy()
-    lib["building_type"] = np.where(lib["Type"] == "Static Library", "library", "museum")
+    # The county museum holds the local-history library: a museum building.
+    lib["building_type"] = np.where(lib["use_as_written"] == "Static Library", "library", "museum")
     plain = (lib["building_type"] == "library") & ~lib["name"].str.contains("Library")
     lib.loc[plain, "name"] = lib.loc[plain, "name"] + " Library"
     lib["building_id"] = "RCC-" + lib["name"].map(_slug)
@@ -193,7 +130,7 @@ def _fire_stations(data: Path, districts: dict[str, str]) -> pd.DataFrame:
 
 
 def _gp_practices(data: Path, districts: dict[str, str]) -> pd.DataFrame:
-    gp = load_files([_need(data, GP)]).accepted  # closed and dormant rows are rejected
+    gp = load_files([_need(data, GP)]).accepted  # closed and dormant rows are set aside
     keep = gp["Prescribing setting"].eq("4") & _in_rutland(gp["postcode"], districts)
     gp = gp.loc[keep].copy()
     gp["agency"] = AGENCY_GP
@@ -214,8 +151,7 @@ def _hospital(data: Path, osm_points: pd.DataFrame) -> pd.DataFrame:
         site["northing"] = float(osm["northing"].iloc[0])
         site["postcode"] = osm["tags"].iloc[0].get("addr:postcode", "")
         site["address"] = osm["tags"].iloc[0].get("addr:street", "")
-    site["agency"] = site["agency"].str.title().str.replace("Nhs", "NHS")
-    site["name"] = site["name"].str.title()
+    site["name"] = site["name"].str.title()  # the agencies table names the trust
     site["building_type"] = "hospital"
     site["source"] = "NHS ERIC 2016-17 site data; location from OpenStreetMap"
     return site
@@ -257,220 +193,48 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
 
 
-_TAG = re.compile(r'"((?:[^"\\]|\\.)*)"=>"((?:[^"\\]|\\.)*)"')
-
-
-def _tags(other: object) -> dict[str, str]:
-    return dict(_TAG.findall(other)) if isinstance(other, str) else {}
-
-
-def read_osm(path: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Points (with tags) and building outlines (area, storeys) in EPSG:27700."""
-    import pyogrio
-
-    with warnings.catch_warnings():
-        # GDAL's OSM driver warns about unclosed rings in the extract's edges.
-        warnings.simplefilter("ignore", RuntimeWarning)
-        points = pyogrio.read_dataframe(path, layer="points").to_crs("EPSG:27700")
-        polys = pyogrio.read_dataframe(path, layer="multipolygons").to_crs("EPSG:27700")
-    pts = pd.DataFrame(
-        {
-            "osm_id": points["osm_id"].astype(str),
-            "name": points["name"].fillna(""),
-            "tags": points["other_tags"].map(_tags),
-            "easting": points.geometry.x,
-            "northing": points.geometry.y,
-        }
-    )
-    pts["amenity"] = pts["tags"].map(lambda t: t.get("amenity", ""))
-    buildings = polys.loc[polys["building"].notna()].copy()
-    levels = buildings["other_tags"].map(lambda t: _tags(t).get("building:levels", ""))
-    centre = buildings.geometry.representative_point()
-    outlines = pd.DataFrame(
-        {
-            "osm_way_id": buildings["osm_way_id"].fillna(buildings["osm_id"]).astype(str),
-            "name": buildings["name"].fillna(""),
-            "area_m2": buildings.geometry.area,
-            "levels": pd.to_numeric(levels, errors="coerce"),
-            "easting": centre.x,
-            "northing": centre.y,
-            "geometry": buildings.geometry.to_numpy(),
-        }
-    )
-    return pts.reset_index(drop=True), outlines.reset_index(drop=True)
-
-
-# --- estimates ------------------------------------------------------------------------
-
-
-#: Only points that are the building's own (not a postcode's centroid) pick a footprint.
-PRECISE_METHODS = ("lat_lon", "easting_northing", "uprn")
-
-
-def _footprints(sites: pd.DataFrame, outlines: pd.DataFrame, metres: float) -> pd.DataFrame:
-    """The OSM building each precisely located site's point lies in (or within
-    ``metres`` of)."""
-    import shapely
-
-    geoms: list[Any] = list(outlines["geometry"])
-    tree = shapely.STRtree(geoms)
-    found: list[dict[str, Any]] = []
-    for e, n, method in zip(
-        sites["easting"], sites["northing"], sites["geocode_method"], strict=True
-    ):
-        point = shapely.Point(e, n)
-        hits = tree.query(point, predicate="dwithin", distance=metres)
-        if len(hits) == 0 or method not in PRECISE_METHODS:
-            found.append({"area_m2": math.nan, "levels": math.nan, "osm_way_id": ""})
-            continue
-        best = min(hits, key=lambda i: (geoms[int(i)].distance(point), -geoms[int(i)].area))
-        row = outlines.iloc[int(best)]
-        found.append(
-            {"area_m2": row["area_m2"], "levels": row["levels"], "osm_way_id": row["osm_way_id"]}
-        )
-    return pd.DataFrame(found, index=sites.index)
-
-
-def estimate(sites: pd.DataFrame, outlines: pd.DataFrame, rates: UnitRates) -> pd.DataFrame:
-    """Fill floor area, costs and capacity; name every estimated value and its basis."""
-    out = sites.copy()
-    prints = _footprints(out, outlines, rates.footprint_metres)
-    gia, gia_basis, running, cost_basis, backlog, estimated = [], [], [], [], [], []
-    for i, row in out.iterrows():
-        kind = row["building_type"]
-        marks: list[str] = []
-        reported_gia = row.get("gia_m2")
-        if pd.notna(reported_gia) and reported_gia > 0:
-            area, basis = float(reported_gia), "reported (NHS ERIC 2016-17)"
-        elif pd.notna(prints.at[i, "area_m2"]):
-            levels = prints.at[i, "levels"]
-            storeys = int(levels) if pd.notna(levels) and levels >= 1 else rates.storeys[kind]
-            how = "tagged" if pd.notna(levels) and levels >= 1 else "assumed"
-            area = round(float(prints.at[i, "area_m2"]) * storeys)
-            basis = (
-                f"estimate: OpenStreetMap way {prints.at[i, 'osm_way_id']} footprint "
-                f"{prints.at[i, 'area_m2']:.0f} m2 x {storeys} storey(s) ({how})"
-            )
-            marks.append("gia_m2")
-        else:
-            area = rates.default_gia_m2[kind]
-            basis = f"estimate: typical floor area for a {kind.replace('_', ' ')}"
-            marks.append("gia_m2")
-        reported_cost = row.get("running_cost")
-        if pd.notna(reported_cost) and reported_cost > 0:
-            cost = float(reported_cost)
-            cbasis = "reported (NHS ERIC 2016-17: estates, FM, energy, water, waste, cleaning)"
-        else:
-            rate = rates.running_cost_per_m2[kind]
-            cost = round(area * rate)
-            cbasis = f"estimate: {area:.0f} m2 x GBP {rate:.0f}/m2/year"
-            marks.append("running_cost")
-        reported_backlog = row.get("backlog_cost")
-        if pd.notna(reported_backlog) and cbasis.startswith("reported"):
-            back = float(reported_backlog)
-        else:
-            back = round(area * rates.backlog_per_m2)
-            marks.append("backlog_cost")
-        marks += ["capacity_desks", "disposal_value", "disposal_cost", "tenure"]
-        gia.append(area)
-        gia_basis.append(basis)
-        running.append(cost)
-        cost_basis.append(cbasis)
-        backlog.append(back)
-        estimated.append(";".join(marks))
-    out["gia_m2"] = gia
-    out["gia_basis"] = gia_basis
-    out["running_cost"] = running
-    out["cost_basis"] = cost_basis
-    out["backlog_cost"] = backlog
-    out["capacity_desks"] = [
-        max(1, math.floor(a * rates.desk_share[k] / rates.m2_per_desk))
-        for a, k in zip(out["gia_m2"], out["building_type"], strict=True)
-    ]
-    out["disposal_value"] = (out["gia_m2"] * rates.disposal_value_per_m2).round()
-    out["disposal_cost"] = (out["disposal_value"] * rates.disposal_cost_share).round()
-    out["tenure"] = "freehold"
-    out["estimated"] = estimated
-    return out
-
-
-SERVICE_TYPES: dict[str, list[tuple[str, str, bool, bool, bool, float]]] = {
-    # building type: (service_type, name suffix, public_facing, movable, exclusive, share)
-    "office": [
-        ("council_front_office", "customer services", True, True, False, 0.2),
-        ("back_office", "council back office", False, True, False, 0.8),
-    ],
-    "library": [("library", "library", True, True, False, 1.0)],
-    "museum": [("museum", "museum", True, False, False, 1.0)],
-    "fire_station": [("fire_station", "fire station", False, False, True, 1.0)],
-    "police_station": [("police_front_counter", "police station", True, True, False, 1.0)],
-    "gp_surgery": [("gp", "GP practice", True, True, False, 1.0)],
-    "hospital": [("hospital", "community hospital", True, False, True, 1.0)],
-}
-
-
-def services_for(buildings: pd.DataFrame, rates: UnitRates) -> pd.DataFrame:
-    """The services in each building today; desks = capacity x occupancy (estimated)."""
-    rows = []
-    for b in buildings.itertuples():
-        for stype, label, public, movable, exclusive, share in SERVICE_TYPES[b.building_type]:
-            desks = max(1, round(b.capacity_desks * rates.occupancy * share))
-            rows.append(
-                {
-                    "service_id": f"{b.building_id}:{stype}",
-                    "agency": b.agency,
-                    "name": f"{b.name} {label}" if label not in b.name.lower() else b.name,
-                    "building_id": b.building_id,
-                    "desks": desks,
-                    "service_type": stype,
-                    "public_facing": public,
-                    "movable": movable,
-                    "exclusive": exclusive,
-                    "estimated": "desks",
-                }
-            )
-    return pd.DataFrame(rows)
-
-
 def zones_from(data: Path) -> pd.DataFrame:
-    raw = pd.read_csv(_need(data, ZONES_CSV), dtype=str, keep_default_na=False)
-    frame = pd.DataFrame(
-        {
-            "zone_id": raw["LSOA11CD"],
-            "name": raw["LSOA11NM"],
-            "population": raw["population_mid2018"],
-            "lat": raw["pwc_lat"],
-            "lon": raw["pwc_lon"],
-        }
-    )
-    coerced = coerce_table(frame, ZONES, ZONES_CSV)
-    issues = coerced.issues + fill_coordinates(coerced.accepted, ZONES_CSV)
-    if issues:
-        raise InputDataError(issues, "the Rutland zones cannot be used")
-    return coerced.accepted
+    """The 23 LSOAs, read by the zones reader every command uses."""
+    return read_zones(_need(data, ZONES_CSV)).zones
 
 
 # --- the whole register ---------------------------------------------------------------
 
+SITE_COLUMNS = [
+    "building_id",
+    "agency",
+    "name",
+    "building_type",
+    "address",
+    "postcode",
+    "uprn",
+    "lat",
+    "lon",
+    "easting",
+    "northing",
+    "gia_m2",
+    "running_cost",
+    "backlog_cost",
+    "source",
+]
+
 
 @dataclass
 class RutlandRegister:
+    sites: pd.DataFrame
     buildings: pd.DataFrame
     services: pd.DataFrame
     zones: pd.DataFrame
     provenance: dict[str, Any]
 
 
-def build(data: Path = DEFAULT_DATA, rates: UnitRates | None = None) -> RutlandRegister:
-    """Build the Rutland register from the shared public data (no network)."""
-    rates = rates or UnitRates()
-    derbyshire = load_files([_need(data, DERBYSHIRE)], kind="assets", agency="DFRS").accepted
-    retained = derbyshire.loc[derbyshire["Status"] == "RDS", "gia_m2"].dropna()
-    rates.default_gia_m2["fire_station"] = float(retained.median())
+def sites(data: Path = DEFAULT_DATA) -> pd.DataFrame:
+    """Rutland's public buildings from the public lists: one row a site, with what the
+    lists say (no estimates yet)."""
     cp = _codepoint_districts(data)
     districts = dict(zip(cp["key"], cp["district"], strict=True))
     osm_points, outlines = read_osm(_need(data, OSM))
-    sites = pd.concat(
+    found = pd.concat(
         [
             _libraries(data, districts),
             _fire_stations(data, districts),
@@ -480,31 +244,44 @@ def build(data: Path = DEFAULT_DATA, rates: UnitRates | None = None) -> RutlandR
         ],
         ignore_index=True,
     )
-    lookup = PostcodeLookup.from_files([data / POSTCODES])
-    geo = geocode(sites, lookup)
-    if len(geo.unmatched):
-        raise InputDataError(
-            [],
-            "Rutland sites without a location: "
-            + ", ".join(geo.unmatched["building_id"].astype(str)),
-        )
-    located = geo.buildings
+    placed = found["easting"].notna() | found.get("lat", pd.Series(np.nan, found.index)).notna()
+    located = found.loc[placed].copy()
+    by_postcode = found.loc[~placed].copy()  # GP practices: placed by postcode later
     located = _nearest_postcodes(located, cp)
-    located = located.loc[located["district"] == RUTLAND].copy()
-    estimated = estimate(located, outlines, rates)
-    buildings = _canonical_buildings(estimated)
-    services = services_for(buildings, rates)
+    located = located.loc[located["district"] == RUTLAND]
+    out = pd.concat([located, by_postcode], ignore_index=True)
+    for name in SITE_COLUMNS:
+        if name not in out:
+            out[name] = ""
+    for col, digits in (("easting", 1), ("northing", 1), ("lat", 7), ("lon", 7)):
+        out[col] = pd.to_numeric(out[col]).round(digits)
+    return out[SITE_COLUMNS].sort_values("building_id").reset_index(drop=True)
+
+
+def build(data: Path = DEFAULT_DATA, out_dir: Path = DEFAULT_OUT) -> RutlandRegister:
+    """Build the Rutland register from the shared public data (no network): the site
+    list, then ``estate estimate`` on it."""
+    site_list = sites(data)
+    sites_csv = write_csv(out_dir / "sites.csv", site_list)
+    est = estimate(
+        [str(sites_csv)],
+        osm=_need(data, OSM),
+        postcodes=[data / POSTCODES],
+    )
+    if est.exit_code or len(est.set_aside):
+        problems = est.load.rejected()["reasons"].tolist() + est.set_aside["reason"].tolist()
+        raise InputDataError([], f"Rutland sites not usable: {'; '.join(map(str, problems))}")
     register = Register.from_frames(
-        buildings.astype(object), services.astype(object), "buildings.csv", "services.csv"
+        est.buildings.astype(object), est.services.astype(object), "buildings.csv", "services.csv"
     )
     provenance = {
         "place": "Rutland (LAD E06000017)",
-        "unit_rates": asdict(rates),
         "sources": _hashes(data),
-        "buildings_by_agency": buildings["agency"].value_counts().sort_index().to_dict(),
-        "geocode_methods": buildings["geocode_method"].value_counts().sort_index().to_dict(),
+        "buildings_by_agency": register.buildings["agency"].value_counts().sort_index().to_dict(),
+        "geocode_methods": est.buildings["geocode_method"].value_counts().sort_index().to_dict(),
+        "estimate": "estimate.json: the unit rates used, with their units and bases",
         "note": "costs, floor areas and capacities marked in 'estimated' are estimates "
-        "from the unit rates above, not reported figures",
+        "from unit rates, not reported figures",
         "attribution": [
             "Positions and floor areas derived from OpenStreetMap: (c) OpenStreetMap "
             "contributors, ODbL 1.0; this register is a derived database under the ODbL",
@@ -515,7 +292,8 @@ def build(data: Path = DEFAULT_DATA, rates: UnitRates | None = None) -> RutlandR
             "Arts Council England libraries data; Home Office fire stations data",
         ],
     }
-    return RutlandRegister(register.buildings, register.services, zones_from(data), provenance)
+    write_estimate(est, out_dir)
+    return RutlandRegister(site_list, est.buildings, est.services, zones_from(data), provenance)
 
 
 def _nearest_postcodes(frame: pd.DataFrame, cp: pd.DataFrame) -> pd.DataFrame:
@@ -528,7 +306,7 @@ def _nearest_postcodes(frame: pd.DataFrame, cp: pd.DataFrame) -> pd.DataFrame:
     _, idx = tree.query(out[["easting", "northing"]].to_numpy(float))
     nearest = located.iloc[idx]
     by_key = dict(zip(cp["key"], cp["district"], strict=True))
-    own = out["postcode"].map(lambda p: by_key.get(postcode_key(p), ""))
+    own = out["postcode"].fillna("").map(lambda p: by_key.get(postcode_key(p), ""))
     out["district"] = np.where(own != "", own, nearest["district"].to_numpy())
     out["postcode"] = out["postcode"].fillna("").astype(str).str.strip()
     blank = (out["postcode"] == "").to_numpy()
@@ -542,30 +320,6 @@ def _spaced(postcode: str) -> str:
     return f"{key[:-3]} {key[-3:]}"
 
 
-EXTRA_COLUMNS = [
-    "geocode_method",
-    "gia_basis",
-    "cost_basis",
-    "estimated",
-    "source",
-]
-
-
-def _canonical_buildings(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    lon, lat = bng_to_lonlat(out["easting"], out["northing"])
-    out["lon"], out["lat"] = np.round(lon, 7), np.round(lat, 7)
-    out["easting"], out["northing"] = out["easting"].round(1), out["northing"].round(1)
-    for text in ("address", "uprn"):
-        out[text] = out[text].fillna("") if text in out else ""
-    for name in BUILDINGS.names:
-        if name not in out:
-            spec = BUILDINGS.column(name)
-            out[name] = spec.default if spec.default is not None else ""
-    columns = BUILDINGS.names + EXTRA_COLUMNS
-    return out[columns].sort_values("building_id").reset_index(drop=True)
-
-
 def _hashes(data: Path) -> dict[str, str]:
     names = [LIBRARIES, FIRE, GP, ERIC, DERBYSHIRE, OSM, ZONES_CSV, f"{POSTCODES}/le.csv",
              f"{POSTCODES}/pe.csv"]  # fmt: skip
@@ -573,20 +327,17 @@ def _hashes(data: Path) -> dict[str, str]:
 
 
 def write(register: RutlandRegister, out_dir: Path) -> list[Path]:
-    """Write buildings.csv, services.csv, zones.csv and provenance.json atomically."""
-    buildings = register.buildings.drop(columns=["source_file", "source_row"], errors="ignore")
-    services = register.services.drop(columns=["source_file", "source_row"], errors="ignore")
+    """zones.csv and provenance.json (the estimate wrote the register beside them)."""
     zones = register.zones.drop(columns=["source_file", "source_row"], errors="ignore")
-    for frame in (buildings, zones):
-        for col in ("lat", "lon"):
-            frame[col] = frame[col].round(7)
-        for col in ("easting", "northing"):
-            frame[col] = frame[col].round(1)
-    buildings["lease_end"] = ""
-    buildings["lease_break"] = ""
+    for col in ("lat", "lon"):
+        zones[col] = zones[col].round(7)
+    for col in ("easting", "northing"):
+        zones[col] = zones[col].round(1)
     return [
-        write_csv(out_dir / "buildings.csv", buildings[BUILDINGS.names + EXTRA_COLUMNS]),
-        write_csv(out_dir / "services.csv", services[[*SERVICES.names, "estimated"]]),
+        out_dir / "sites.csv",
+        out_dir / "buildings.csv",
+        out_dir / "services.csv",
+        out_dir / "estimate.json",
         write_csv(out_dir / "zones.csv", zones[ZONES.names]),
         write_json(out_dir / "provenance.json", register.provenance),
     ]
@@ -601,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder to write")
     args = parser.parse_args(argv)
     try:
-        register = build(args.data)
+        register = build(args.data, args.out)
         paths = write(register, args.out)
     except EstateError as exc:
         print(f"Error: {exc}", file=sys.stderr)
