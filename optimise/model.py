@@ -169,13 +169,22 @@ class EstateModel:
     ) -> NDArray[np.float64] | None:
         """Full column values for a decision (derived columns filled in), or None when
         the decision breaks a row or bound of the model."""
+        x = self.column_values(keep, assign)
+        return x if x is not None and is_feasible(self.formulation.lp, x) else None
+
+    def column_values(
+        self, keep: NDArray[np.bool_], assign: NDArray[np.int64]
+    ) -> NDArray[np.float64] | None:
+        """Column values for a decision, rows unchecked: ``assign[s]`` is service s's
+        building, or -1 for none.  Derived columns take the values most favourable to
+        the rows (each zone covered wherever a host is within reach).  None when a
+        service is placed outside its candidates."""
         f = self.formulation
-        lp = f.lp
-        x = np.zeros(len(lp.c))
+        x = np.zeros(len(f.lp.c))
         x[f.keep_col] = keep.astype(float)
         at = assign[f.pair_service] == f.pair_building
         x[f.pair_col[at]] = 1.0
-        if np.count_nonzero(at) != len(assign):
+        if np.count_nonzero(at) != np.count_nonzero(assign >= 0):
             return None  # a service placed outside its candidates
         for block in f.access_blocks:
             held = np.isin(
@@ -187,7 +196,7 @@ class EstateModel:
         agency = self.instance.services["agency"].to_numpy(dtype=object)
         for (a, b), col in f.agency_cols.items():
             x[col] = float(np.any((assign == b) & (agency == a)))
-        return x if is_feasible(lp, x) else None
+        return x
 
     def decision(self, x: NDArray[np.float64]) -> tuple[NDArray[np.bool_], Allocation]:
         """Keep flags and where each service (or share of one) goes, from column values."""
@@ -268,4 +277,4 @@ def _hosts(
     instance: EstateInstance, service_type: str, home: NDArray[np.int64]
 ) -> NDArray[np.int64]:
     is_type = (instance.services["service_type"] == service_type).to_numpy()
-    return np.unique(home[is_type])
+    return np.unique(home[is_type & (home >= 0)])
