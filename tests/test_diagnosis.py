@@ -215,8 +215,8 @@ def test_the_demo_with_an_impossible_gp_standard_gets_only_the_true_finding(
             assert relaxed.status is expected
 
 
-def _tiny_infeasible(rng: np.random.Generator) -> EstateInstance | None:
-    """A random 3-building estate with tight rules, or None."""
+def _tiny_estate(rng: np.random.Generator) -> EstateInstance:
+    """A random 3-building estate with tight rules (most are infeasible)."""
     n_s = int(rng.integers(3, 5))
     agencies = ("council", "police")
     buildings = [
@@ -233,7 +233,7 @@ def _tiny_infeasible(rng: np.random.Generator) -> EstateInstance | None:
     ]
     services = []
     for j in range(n_s):
-        public = rng.random() < 0.5
+        public = j == 0 or rng.random() < 0.5
         services.append(
             service(
                 f"S{j}",
@@ -246,18 +246,15 @@ def _tiny_infeasible(rng: np.random.Generator) -> EstateInstance | None:
                 exclusive=bool(rng.random() < 0.15),
             )
         )
-    if not any(s["service_type"] == "library" for s in services):
-        return None
     policy: dict[str, object] = {}
     if rng.random() < 0.3:
         policy["capital_budget"] = float(rng.integers(0, 4)) * 1_000
     if rng.random() < 0.3:
         policy["keep_at_most"] = int(rng.integers(1, 3))
     if rng.random() < 0.3:
-        policy["force_dispose"] = (f"B{int(rng.integers(0, 3))}",)
-    forced = policy.get("force_dispose", ())
-    if any(b["must_retain"] and b["building_id"] in forced for b in buildings):  # type: ignore[operator]
-        return None
+        forced = int(rng.integers(0, 3))
+        policy["force_dispose"] = (f"B{forced}",)
+        buildings[forced]["must_retain"] = False
     minutes = rng.integers(3, 25, size=(3, 3)).astype(float)
     return instance(
         buildings,
@@ -310,27 +307,22 @@ def _brute_force_slack(model: EstateModel) -> tuple[list[str], np.ndarray]:
     return families, np.asarray(needs)
 
 
-def _cases(count: int) -> list[int]:
-    """Seeds of tiny estates that brute force proves infeasible."""
-    seeds = []
-    rng_seed = 0
-    while len(seeds) < count:
-        inst = _tiny_infeasible(np.random.default_rng(rng_seed))
-        if inst is not None:
-            _, needs = _brute_force_slack(EstateModel(inst))
-            if len(needs) and not (needs == 0).all(axis=1).any():
-                seeds.append(rng_seed)
-        rng_seed += 1
-    return seeds
+# Seeds 0-31, then every seed up to 399 where the first slack solve alone (the diagnosis
+# before findings were re-checked) named a family that is no obstacle: relaxing it alone
+# does not help, it is not needed whatever else is relaxed, and it is in no smallest
+# set of the families named that restores feasibility.
+MISLEADING_BEFORE = (34, 50, 86, 117, 161, 166, 239, 286, 287, 290, 298, 299, 303, 307, 332)
+MISLEADING_BEFORE += (337, 340, 396)
 
 
-@pytest.mark.parametrize("seed", _cases(24))
+@pytest.mark.parametrize("seed", [*range(32), *MISLEADING_BEFORE])
 def test_every_finding_is_true_by_brute_force(seed: int) -> None:
-    inst = _tiny_infeasible(np.random.default_rng(seed))
-    assert inst is not None
-    model = EstateModel(inst)
+    model = EstateModel(_tiny_estate(np.random.default_rng(seed)))
     families, needs = _brute_force_slack(model)
     result = model.solve(SETTINGS)
+    if (needs <= 1e-6).all(axis=1).any():  # a plan breaks no rule: nothing to explain
+        assert result.status is SolveStatus.OPTIMAL
+        return
     assert result.status is SolveStatus.INFEASIBLE
     findings = result.diagnosis.findings  # type: ignore[union-attr]
     assert findings, "an infeasible scenario is explained"
