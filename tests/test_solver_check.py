@@ -219,6 +219,11 @@ def test_demo_exits_1_and_says_why_everywhere(failed_demo_run: tuple[Path, Any])
     report = (out / "report.html").read_text()
     assert "Solver failure" in report and "solver_error" in report
     assert "Solver failure" in (out / "map.html").read_text()
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(out / "report.xlsx", read_only=True)["assumptions"]
+    rows = [tuple(r) for r in sheet.iter_rows(values_only=True)]
+    assert any(r[1] == "check" and r[2] == "FAILED" and "Solver failure" in r[3] for r in rows)
 
 
 def test_compare_flags_a_run_whose_solver_failed(
