@@ -92,7 +92,7 @@ def demo(
         click.echo(json.dumps(doc, indent=2, sort_keys=True))
     else:
         print_summary(doc, console, out_dir)
-    if not outcome.result.has_solution:
+    if not outcome.result.ok:  # no decision, or the solver failed its check
         sys.exit(1)
 
 
@@ -1005,7 +1005,7 @@ def run_command(
         print_summary(doc, console, out)
         if value is not None:
             print_sharing_value(value, console)
-    if not outcome.result.has_solution:
+    if not outcome.result.ok:  # no decision, or the solver failed its check
         sys.exit(1)
 
 
@@ -1236,7 +1236,7 @@ def plan(
         click.echo(json.dumps(outcome.doc, indent=2, sort_keys=True))
     else:
         print_plan(outcome.doc, console, out)
-    if outcome.phased.evaluation is None:
+    if not outcome.phased.result.ok:  # no plan, or the solver failed its check
         sys.exit(1)
 
 

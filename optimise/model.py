@@ -11,16 +11,20 @@ from numpy.typing import NDArray
 
 from estate.errors import SolverError
 from optimise.evaluate import Allocation, Evaluation, evaluate
-from optimise.formulation import Formulation, LinearProgram, formulate
+from optimise.formulation import Formulation, formulate
 from optimise.instance import EstateInstance
 from optimise.settings import SolverSettings
 from optimise.solve import SolverOutput, SolveStatus, solve
+from optimise.verify import KnownPlan, SolverCheck, check_claim, is_feasible, known_plan
 
 # The solver's objective and our independent pricing of its decision must agree.
 CONSISTENCY_TOL_GBP = 1.0
 # Above this many integer columns HiGHS alone rarely improves on the baseline in minutes.
 HEURISTIC_ABOVE = 20_000
-FEASIBILITY_TOL = 1e-6
+# The greedy heuristic that checks the solver gets this share of the time limit, at most
+# CHECK_MAX_SECONDS (it takes well under a second on a county-sized estate).
+CHECK_TIME_SHARE = 0.1
+CHECK_MAX_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,10 @@ class Result:
     ``feasible``); ``gap`` is the relative gap between the decision's present cost and
     the solver's proven bound.  ``allocation`` has one row per (service, building,
     share); ``assignment`` the building holding the largest share of each service.
-    ``diagnosis`` explains an ``infeasible`` result.
+    ``diagnosis`` explains an ``infeasible`` result.  ``check`` is what checking the
+    solver's claim against plans known to be feasible found (:mod:`optimise.verify`);
+    when it fails the status is ``solver_error`` and the decision is the best plan
+    that passed the check.
     """
 
     status: SolveStatus
@@ -48,10 +55,16 @@ class Result:
     evaluation: Evaluation | None
     diagnosis: object | None = None
     warm_started: bool = False
+    check: SolverCheck | None = None
 
     @property
     def has_solution(self) -> bool:
         return self.evaluation is not None
+
+    @property
+    def ok(self) -> bool:
+        """A decision was found and the solver's claim passed the check."""
+        return self.has_solution and self.status is not SolveStatus.SOLVER_ERROR
 
 
 class EstateModel:
@@ -66,6 +79,8 @@ class EstateModel:
     def solve(self, settings: SolverSettings | None = None, diagnose: bool = True) -> Result:
         """Solve and price the decision; never raises for infeasible or unfinished solves.
 
+        The solver's claim is checked against plans known to be feasible
+        (:meth:`known_plans`): a refuted claim gives status ``solver_error``.
         An infeasible model is re-solved with penalised slack to say why
         (``Result.diagnosis``) unless ``diagnose`` is False.
         """
@@ -80,7 +95,10 @@ class EstateModel:
             f = self.formulation
             output = solve(f.lp, settings, start, f.link_rows, f.likely_links())
             warm = start is not None and settings.warm_start
-        result = self._result(output, warm_started=warm)
+        output, check = check_claim(
+            self.formulation.lp, output, self.known_plans(settings), settings.mip_rel_gap
+        )
+        result = self._result(output, warm_started=warm, check=check)
         if result.status is SolveStatus.INFEASIBLE and diagnose:
             from optimise.diagnose import diagnose_infeasibility
 
@@ -101,18 +119,72 @@ class EstateModel:
         keep = np.ones(len(self.instance.buildings), dtype=bool)
         return self.columns(keep, self.instance.home_index())
 
+    def known_plans(self, settings: SolverSettings) -> list[KnownPlan]:
+        """Plans built without the MIP solver that satisfy every row: the baseline and
+        the greedy heuristic's plan from it, or, when the policy forces buildings out,
+        the baseline with the forced moves."""
+        from optimise.heuristics import greedy_disposal
+
+        lp = self.formulation.lp
+        base = self.baseline_start()
+        if base is None:
+            forced = known_plan(lp, "baseline with the forced moves", self.forced_moves_plan())
+            return [forced] if forced is not None else []
+        seconds = min(CHECK_MAX_SECONDS, CHECK_TIME_SHARE * settings.time_limit_seconds)
+        greedy = greedy_disposal(self, None, time.perf_counter() + seconds)
+        plans = [known_plan(lp, "baseline", base), known_plan(lp, "greedy heuristic", greedy)]
+        return [p for p in plans if p is not None]
+
+    def forced_moves_plan(self) -> NDArray[np.float64] | None:
+        """The baseline with every building the policy forces out disposed of and each
+        of its services moved to its cheapest kept candidate with room (largest
+        services first); None when that breaks a rule or nothing is forced out."""
+        f = self.formulation
+        lp = f.lp
+        inst = self.instance
+        keep = lp.col_hi[f.keep_col] > 0.5
+        assign = inst.home_index().copy()
+        displaced = np.flatnonzero(~keep[assign])
+        if len(displaced) == 0:
+            return None
+        desks = inst.services["desks"].to_numpy(dtype=float)
+        room = inst.buildings["capacity_desks"].to_numpy(dtype=float) * inst.policy.utilisation
+        room = room - np.bincount(
+            assign[keep[assign]], weights=desks[keep[assign]], minlength=len(keep)
+        )
+        cost = lp.c[f.pair_col]
+        for s in displaced[np.argsort(-desks[displaced], kind="stable")]:
+            pairs = np.flatnonzero(f.pair_service == s)
+            where = f.pair_building[pairs]
+            fits = keep[where] & (room[where] >= desks[s] - 1e-9)
+            if not fits.any():
+                return None
+            pick = pairs[fits][np.argmin(cost[pairs[fits]])]
+            assign[s] = f.pair_building[pick]
+            room[assign[s]] -= desks[s]
+        return self.columns(keep, assign)
+
     def columns(
         self, keep: NDArray[np.bool_], assign: NDArray[np.int64]
     ) -> NDArray[np.float64] | None:
         """Full column values for a decision (derived columns filled in), or None when
         the decision breaks a row or bound of the model."""
+        x = self.column_values(keep, assign)
+        return x if x is not None and is_feasible(self.formulation.lp, x) else None
+
+    def column_values(
+        self, keep: NDArray[np.bool_], assign: NDArray[np.int64]
+    ) -> NDArray[np.float64] | None:
+        """Column values for a decision, rows unchecked: ``assign[s]`` is service s's
+        building, or -1 for none.  Derived columns take the values most favourable to
+        the rows (each zone covered wherever a host is within reach).  None when a
+        service is placed outside its candidates."""
         f = self.formulation
-        lp = f.lp
-        x = np.zeros(len(lp.c))
+        x = np.zeros(len(f.lp.c))
         x[f.keep_col] = keep.astype(float)
         at = assign[f.pair_service] == f.pair_building
         x[f.pair_col[at]] = 1.0
-        if np.count_nonzero(at) != len(assign):
+        if np.count_nonzero(at) != np.count_nonzero(assign >= 0):
             return None  # a service placed outside its candidates
         for block in f.access_blocks:
             held = np.isin(
@@ -124,7 +196,7 @@ class EstateModel:
         agency = self.instance.services["agency"].to_numpy(dtype=object)
         for (a, b), col in f.agency_cols.items():
             x[col] = float(np.any((assign == b) & (agency == a)))
-        return x if is_feasible(lp, x) else None
+        return x
 
     def decision(self, x: NDArray[np.float64]) -> tuple[NDArray[np.bool_], Allocation]:
         """Keep flags and where each service (or share of one) goes, from column values."""
@@ -140,7 +212,9 @@ class EstateModel:
             raise SolverError("the solver left a service unplaced or placed twice")
         return keep, Allocation(sv, bv, fv / totals[sv])
 
-    def _result(self, output: SolverOutput, warm_started: bool) -> Result:
+    def _result(
+        self, output: SolverOutput, warm_started: bool, check: SolverCheck | None = None
+    ) -> Result:
         keep_s = assign_s = alloc_df = evaluation = None
         if output.x is not None:
             keep, alloc = self.decision(output.x)
@@ -162,6 +236,7 @@ class EstateModel:
             allocation=alloc_df,
             evaluation=evaluation,
             warm_started=warm_started,
+            check=check,
         )
 
 
@@ -198,18 +273,8 @@ def decision_frames(
     return keep_s, assign_s, alloc_df
 
 
-def is_feasible(lp: LinearProgram, x: NDArray[np.float64], tol: float = FEASIBILITY_TOL) -> bool:
-    """Whether ``x`` satisfies every bound and row of ``lp`` (relative tolerance)."""
-    inside = (x >= lp.col_lo - tol) & (x <= lp.col_hi + tol)
-    activity = lp.matrix @ x
-    rows_ok = (activity >= lp.row_lo - tol * np.maximum(1, np.abs(lp.row_lo))) & (
-        activity <= lp.row_hi + tol * np.maximum(1, np.abs(lp.row_hi))
-    )
-    return bool(inside.all() and rows_ok.all())
-
-
 def _hosts(
     instance: EstateInstance, service_type: str, home: NDArray[np.int64]
 ) -> NDArray[np.int64]:
     is_type = (instance.services["service_type"] == service_type).to_numpy()
-    return np.unique(home[is_type])
+    return np.unique(home[is_type & (home >= 0)])

@@ -71,6 +71,7 @@ from optimise.model import (
 )
 from optimise.settings import PhasingSettings, SolverSettings
 from optimise.solve import SolveStatus, solve
+from optimise.verify import KnownPlan, check_claim, known_plan
 
 BUDGET_TOL_GBP = 0.01
 
@@ -368,12 +369,45 @@ class PhasedModel:
         x[: self.formulation.n_base] = base
         return x if is_feasible(self.formulation.lp, x) else None
 
+    def known_plans(self, settings: SolverSettings) -> list[KnownPlan]:
+        """Plans built without the MIP solver that satisfy every row: the baseline, and
+        each single-period known plan with every disposal in its cheapest year, or else
+        all in year 1 (kept only where that keeps to the pot)."""
+        pf = self.formulation
+        lp = pf.lp
+        plans = [known_plan(lp, "baseline", self.baseline_start())]
+        keep_col = self.single.formulation.keep_col
+        for single in self.single.known_plans(settings):
+            going = np.flatnonzero(single.x[keep_col] < 0.5)
+            if single.name == "baseline" or not np.isin(going, pf.vacate_building).all():
+                continue
+            for when, cheapest in (
+                ("each disposal in its cheapest year", True),
+                ("all in year 1", False),
+            ):
+                x = np.zeros(len(lp.c))
+                x[: pf.n_base] = single.x
+                for b in going:
+                    cols = np.flatnonzero(pf.vacate_building == b)
+                    if cheapest:
+                        pick = cols[np.argmin(lp.c[pf.vacate_col[cols]])]
+                    else:
+                        pick = cols[pf.vacate_year[cols] == 1][0]
+                    x[pf.vacate_col[pick]] = 1.0
+                plan = known_plan(lp, f"{single.name} ({when})", x)
+                if plan is not None:
+                    plans.append(plan)
+                    break
+        return [p for p in plans if p is not None]
+
     def solve(self, settings: SolverSettings | None = None) -> PhasedResult:
         """Solve the phased MILP; never raises for infeasible or unfinished solves."""
         settings = settings or SolverSettings()
         pf = self.formulation
         start = self.baseline_start()
         output = solve(pf.lp, settings, start, self.single.formulation.link_rows)
+        # Trust but verify (optimise.verify): plans known to be feasible check the claim.
+        output, check = check_claim(pf.lp, output, self.known_plans(settings), settings.mip_rel_gap)
         base = Result(
             status=output.status,
             objective=output.objective,
@@ -388,6 +422,7 @@ class PhasedModel:
             allocation=None,
             evaluation=None,
             warm_started=start is not None and settings.warm_start,
+            check=check,
         )
         if output.x is None:
             return PhasedResult(base, self.phasing, pf.years, None, None)

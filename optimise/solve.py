@@ -10,6 +10,7 @@ overruns its own time limit.  Solver codes stop here: callers see
 from __future__ import annotations
 
 import contextlib
+import gzip
 import math
 import os
 import re
@@ -29,6 +30,7 @@ import highspy
 import numpy as np
 import pulp
 from numpy.typing import NDArray
+from scipy import sparse
 
 from estate.errors import SolverError
 from optimise.formulation import LinearProgram
@@ -48,6 +50,10 @@ class SolveStatus(StrEnum):
     FEASIBLE = "feasible"  # an incumbent, stopped early (time limit); see gap
     INFEASIBLE = "infeasible"  # no decision satisfies every constraint
     NO_SOLUTION = "no_solution"  # stopped before any incumbent was found
+    # The solver's claim failed the independent check (optimise.verify): it said
+    # "optimal" or "infeasible", or gave a bound, that a plan known to be feasible
+    # refutes.  The result carries the best plan that passed the check, if any.
+    SOLVER_ERROR = "solver_error"
 
 
 @dataclass(frozen=True)
@@ -521,6 +527,56 @@ def solve_with_cbc(
             killed = True
         seconds = time.perf_counter() - began
         return _read_cbc(lp, solution, log or "", seconds, killed, build_seconds)
+
+
+def write_mps(lp: LinearProgram, path: str | Path) -> Path:
+    """Write ``lp`` as an MPS file (``.mps.gz``: compressed), as HiGHS writes it: the
+    form in which a solver's wrong answer can be recorded and reported."""
+    target = Path(path)
+    h = _new_highs(SolverSettings())
+    _pass_arrays(h, lp)
+    with tempfile.TemporaryDirectory(prefix="estate-mps-") as tmp:
+        plain = Path(tmp) / "model.mps"
+        with quiet_native_stdout():
+            status = h.writeModel(str(plain))  # a warning: the columns have no names
+        if status == highspy.HighsStatus.kError or not plain.is_file():
+            raise SolverError(f"HiGHS could not write the model to {target}")
+        data = plain.read_bytes()
+    if target.suffix == ".gz":
+        data = gzip.compress(data, compresslevel=9, mtime=0)  # same model, same bytes
+    target.write_bytes(data)
+    return target
+
+
+def read_mps(path: str | Path) -> LinearProgram:
+    """A model written by :func:`write_mps` (or any MPS file HiGHS reads), as arrays."""
+    h = _new_highs(SolverSettings())
+    with quiet_native_stdout():
+        status = h.readModel(str(path))
+    if status == highspy.HighsStatus.kError:
+        raise SolverError(f"HiGHS could not read a model from {path}")
+    model = h.getLp()
+    n_rows, n_cols = int(model.num_row_), int(model.num_col_)
+    a = model.a_matrix_
+    matrix = sparse.csc_matrix(
+        (np.asarray(a.value_), np.asarray(a.index_), np.asarray(a.start_)), shape=(n_rows, n_cols)
+    ).tocsr()
+    kinds = list(model.integrality_)
+    return LinearProgram(
+        c=np.asarray(model.col_cost_, dtype=float),
+        constant=float(model.offset_),
+        matrix=matrix,
+        row_lo=np.asarray(model.row_lower_, dtype=float),
+        row_hi=np.asarray(model.row_upper_, dtype=float),
+        col_lo=np.asarray(model.col_lower_, dtype=float),
+        col_hi=np.asarray(model.col_upper_, dtype=float),
+        integer=np.array(
+            [k == highspy.HighsVarType.kInteger for k in kinds] if kinds else [False] * n_cols,
+            dtype=bool,
+        ),
+        col_names=[f"c{j}" for j in range(n_cols)],
+        row_names=[f"r{i}" for i in range(n_rows)],
+    )
 
 
 def _pass_arrays(h: Any, lp: LinearProgram) -> None:

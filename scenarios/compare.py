@@ -20,8 +20,13 @@ import pandas as pd
 from estate.errors import CellIssue, InputDataError
 from estate.io import write_csv, write_text
 from estate.textsafe import unprotect_frame
+from optimise.solve import SolveStatus
 
 NO_DECISION = "no decision"
+SOLVER_FAILED = (
+    "the solver's claim failed the check (solver_error): its figures are those of a "
+    "feasible plan, not a proven optimum"
+)
 
 MONEY = (
     ("npv_saving", "NPV saving"),
@@ -84,8 +89,15 @@ def compare_runs(folders: Sequence[str | Path]) -> Comparison:
     docs = [doc for doc, _ in read]
     figures = _figures(docs, labels)
     decisions = _decisions([table for _, table in read], labels)
-    notices = tuple(dict.fromkeys(d["notice"] for d in docs if d.get("notice")))
-    return Comparison(tuple(labels), tuple(paths), figures, decisions, notices)
+    notices = [d["notice"] for d in docs if d.get("notice")]
+    notices += [
+        f"{label}: {SOLVER_FAILED}. {(d.get('solver_check') or {}).get('message', '')}".strip()
+        for label, d in zip(labels, docs, strict=True)
+        if d.get("status") == SolveStatus.SOLVER_ERROR.value
+    ]
+    return Comparison(
+        tuple(labels), tuple(paths), figures, decisions, tuple(dict.fromkeys(notices))
+    )
 
 
 def _flat(doc: Any, prefix: str = "") -> dict[str, Any]:

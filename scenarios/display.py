@@ -73,6 +73,7 @@ def print_summary(doc: dict[str, Any], console: Console, out_dir: str | None = N
         f"[bold]{_m(doc['scenario'])}[/]: status [bold]{status}[/]{gap_text}, "
         f"solved in {doc['solve_seconds']:.2f} s (model built in {doc['build_seconds']:.2f} s)"
     )
+    print_solver_check(doc, console)
     if "npv_saving" not in doc:
         console.print("[red]No decision was found.[/]")
         for finding in doc.get("diagnosis", {}).get("findings", []):
@@ -274,9 +275,10 @@ def print_sweep(result: SweepResult, console: Console) -> None:
         console.print(
             f"[red]{_m(row['status'])}[/] {_m(row['point'] or '(invalid)')}: {_m(row['error'])}"
         )
+    errors = f"{result.solver_errors} solver error(s), " if result.solver_errors else ""
     console.print(
         f"{len(result.computed)} computed, {len(result.cached)} reused, "
-        f"{len(result.failed)} failed, in {result.seconds:.1f} s. "
+        f"{len(result.failed)} failed, {errors}in {result.seconds:.1f} s. "
         f"Results in [bold]{_m(result.out_dir)}[/] (results.csv, pareto.svg, points/)"
     )
 
@@ -354,6 +356,16 @@ def print_share(doc: dict[str, Any], console: Console, out_dir: str | None = Non
         )
 
 
+def print_solver_check(doc: dict[str, Any], console: Console) -> None:
+    """Say so, in red, when the solver's claim failed the check against a plan known to
+    be feasible; and when the plan shown is not the solver's."""
+    check = doc.get("solver_check") or {}
+    if not check.get("passed", True):
+        console.print(f"[bold red]{_m(check.get('message', 'The solver failed its check.'))}[/]")
+    elif check.get("plan") not in (None, "solver"):
+        console.print(f"[yellow]{_m(check.get('message', ''))}[/]")
+
+
 def print_plan(doc: dict[str, Any], console: Console, out_dir: str | None = None) -> None:
     """The pot year by year, and what happens each year."""
     gap = doc.get("gap")
@@ -361,6 +373,7 @@ def print_plan(doc: dict[str, Any], console: Console, out_dir: str | None = None
         f"[bold]{_m(doc['scenario'])}[/]: year-by-year plan, status [bold]{doc['status']}[/]"
         + (f" (within {gap:.3%} of the proven bound)" if gap is not None else "")
     )
+    print_solver_check(doc, console)
     if "years" not in doc:
         console.print("[red]No plan was found.[/]")
         return

@@ -33,6 +33,7 @@ from estate.textsafe import html_text
 from geodata.network import RoadNetwork
 from scenarios.leaflet_assets import AssetError, leaflet_head, leaflet_version
 from scenarios.mappage import Group, MapLayers, add_head, add_panel, circle, icon, shape
+from scenarios.report import solver_failure
 from scenarios.runfolder import RunFolder, catchments
 
 Basemap = Literal["tiles", "roads"]
@@ -500,6 +501,8 @@ def _title_box(folder: RunFolder, basemap: Basemap) -> str:
         notes.append(f"<p style='color:#b00;margin:4px 0'>{_e(folder.notice)}</p>")
     if folder.redaction is not None:
         notes.append(f"<p style='color:#b00;margin:4px 0'><b>{_e(folder.redaction.note)}</b></p>")
+    if solver_failure(s):
+        notes.append(f"<p style='color:#b00;margin:4px 0'>{_e(solver_failure(s))}</p>")
     status = f"{s.get('status', '?')}" + (
         f", gap {s['gap']:.2%}" if isinstance(s.get("gap"), int | float) else ""
     )

@@ -21,6 +21,7 @@ from estate.io import write_csv, write_json, write_text
 from optimise.evaluate import MONEY_DP, Evaluation, payback_year
 from optimise.instance import EstateInstance
 from optimise.model import Result
+from optimise.solve import SolveStatus
 from scenarios.run import RunInputs
 from scenarios.schema import InputFiles, Scenario
 
@@ -168,6 +169,7 @@ def summary(inputs: RunInputs, instance: EstateInstance, result: Result) -> dict
     diagnosis = result.diagnosis
     if diagnosis is not None and hasattr(diagnosis, "as_dict"):
         doc["diagnosis"] = diagnosis.as_dict()
+    doc.update(check_fields(result))
     evaluation = result.evaluation
     if evaluation is not None:
         doc["objective"] = round(float(evaluation.present_cost), MONEY_DP)
@@ -181,6 +183,20 @@ def summary(inputs: RunInputs, instance: EstateInstance, result: Result) -> dict
     if doc["gap"] is not None:
         doc["gap"] = round(float(doc["gap"]), 8)
     return dict(_clean(doc))
+
+
+def check_fields(result: Result) -> dict[str, Any]:
+    """``solver_check`` (the solver's claim checked against plans known to be feasible)
+    and ``plan_status``: what the plan in the folder is (``optimal``, ``feasible``, or
+    None without one; a ``solver_error`` run keeps a checked plan as ``feasible``)."""
+    plan_status = None
+    if result.has_solution:
+        failed = result.status is SolveStatus.SOLVER_ERROR
+        plan_status = SolveStatus.FEASIBLE.value if failed else result.status.value
+    out: dict[str, Any] = {"plan_status": plan_status}
+    if result.check is not None:
+        out["solver_check"] = result.check.as_dict()
+    return out
 
 
 def write_run(

@@ -99,6 +99,9 @@ def plan_doc(inputs: RunInputs, phased: PhasedResult) -> dict[str, Any]:
         "plan_years": phased.plan_years,
         "phasing": phased.phasing.model_dump(mode="json"),
     }
+    from scenarios.outputs import check_fields
+
+    doc.update(check_fields(result))
     evaluation = phased.evaluation
     if evaluation is None or phased.years is None or phased.actions is None:
         return doc

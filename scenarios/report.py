@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -284,6 +285,10 @@ def _assumptions(folder: RunFolder) -> pd.DataFrame:
     for key, value in settings.get("solver", {}).items():
         rows.append(("Solver", key, value, ""))
     rows.append(("Solver", "status", s.get("status"), s.get("solver_detail") or ""))
+    check = s.get("solver_check") or {}
+    if check:
+        verdict = "passed" if check.get("passed", True) else "FAILED"
+        rows.append(("Solver", "check", verdict, check.get("message", "")))
     rows.append(("Solver", "gap", s.get("gap"), "relative gap to the proven bound"))
     for i, text in enumerate(CONVENTIONS, start=1):
         rows.append(("Convention", str(i), text, ""))
@@ -304,6 +309,12 @@ def _assumptions(folder: RunFolder) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["section", "item", "value", "note"])
     frame["value"] = frame["value"].map(lambda v: "" if v is None else v)
     return frame
+
+
+def solver_failure(summary: Mapping[str, Any]) -> str:
+    """The solver check's message when the solver's claim failed it, else ""."""
+    check = summary.get("solver_check") or {}
+    return "" if check.get("passed", True) else str(check.get("message", ""))
 
 
 # -- who pays, who gains (estate share) and the year-by-year plan (estate plan) ----------
@@ -604,6 +615,7 @@ def render_report(folder: RunFolder) -> str:
         for text in (
             folder.notice,
             folder.redaction.note if folder.redaction else "",
+            solver_failure(s),
             estimates_note(folder),
         )
         if text

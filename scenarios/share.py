@@ -203,15 +203,19 @@ def _coalition_summaries(
         doc = json.loads(path.read_text(encoding="utf-8"))
         if doc["status"] not in SOLVED:
             findings = doc.get("diagnosis", {}).get("findings", [])
+            check = doc.get("solver_check") or {}
             why = f": {findings[0].get('message', '')}" if findings else ""
+            if not check.get("passed", True):  # a solver failure: its value is not a value
+                why = f": {check.get('message', '')}"
             problems.append(f"{label}: {doc['status']}{why}")
             continue
         docs[mask] = doc
     if problems:
         listed = "\n".join(f"  - {p}" for p in problems)
         raise ShareError(
-            f"{len(problems)} coalition(s) have no plan, so the saving cannot be shared "
-            f"(each needs the baseline, everything kept, to be allowed; see "
+            f"{len(problems)} coalition(s) have no plan, or one the solver failed to prove, "
+            f"so the saving cannot be shared (each needs the baseline, everything kept, to "
+            f"be allowed, and a solver whose claim passes the check; see "
             f"{sweep.out_dir / POINTS}):\n{listed}"
         )
     return docs

@@ -35,6 +35,7 @@ from estate.errors import EstateError
 from estate.io import write_csv, write_json
 from estate.textsafe import unprotect_frame
 from optimise.formulation import reachable
+from optimise.solve import SolveStatus
 from scenarios.inputs import PlaceData, load_place
 from scenarios.parallel import (
     Execution,
@@ -51,6 +52,7 @@ from scenarios.scenario import ScenarioError, ScenarioFile, ScenarioIssue, parse
 
 KEY_LENGTH = 16
 POINTS = "points"
+SOLVER_ERROR = SolveStatus.SOLVER_ERROR.value
 Progress = Callable[[int, int, str], None]
 
 
@@ -168,8 +170,32 @@ class SweepResult:
     files: list[Path] = field(default_factory=list)
 
     @property
+    def solver_errors(self) -> int:
+        """Points whose solver's claim failed the check (status ``solver_error``)."""
+        if "status" not in self.results.columns:
+            return 0
+        return int((self.results["status"] == SOLVER_ERROR).sum())
+
+    @property
     def ok(self) -> bool:
-        return not self.failed and all(p.scenario is not None for p in self.points)
+        return (
+            not self.failed
+            and all(p.scenario is not None for p in self.points)
+            and not self.solver_errors
+        )
+
+
+def finished(folder: Path) -> bool:
+    """Whether a point's folder holds a result worth reusing: a point whose solver
+    failed its check is solved again when the sweep resumes."""
+    path = folder / "summary.json"
+    if not path.is_file():
+        return False
+    try:
+        status = json.loads(path.read_text(encoding="utf-8")).get("status")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return bool(status != SOLVER_ERROR)
 
 
 def run_sweep(
@@ -198,7 +224,7 @@ def run_sweep(
     for point in points:
         if point.scenario is None:
             continue
-        if (out / POINTS / point.key / "summary.json").is_file():
+        if finished(out / POINTS / point.key):
             result.cached.append(point.key)
         else:
             pending.setdefault(point.key, point)
@@ -330,12 +356,14 @@ def results_table(
         folder = out / POINTS / point.key
         summary = folder / "summary.json"
         if point.scenario is not None and point.key not in failed and summary.is_file():
-            row.update(point_row(json.loads(summary.read_text(encoding="utf-8"))))
+            doc = json.loads(summary.read_text(encoding="utf-8"))
+            row.update(point_row(doc))
             shares = reference_access(folder / "access.csv", standards)
             if shares:
                 row[ACCESS] = round(sum(shares.values()) / len(shares), 6)
                 row["min_access_share"] = min(shares.values())
-            row["error"] = ""
+            check = doc.get("solver_check") or {}
+            row["error"] = "" if check.get("passed", True) else str(check.get("message", ""))
         else:
             row["status"] = "invalid" if point.scenario is None else "failed"
             row["error"] = point.error or failed.get(point.key, "")
