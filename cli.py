@@ -116,8 +116,8 @@ _RUN_DIR = click.argument("run_dir", type=click.Path(exists=True, file_okay=Fals
 _PUBLISH = click.option(
     "--publish",
     is_flag=True,
-    help="Withhold sensitive sites (name and location; a count per 10 km square instead) and "
-    "write to RUN_DIR/published/ instead of RUN_DIR.",
+    help="Withhold sensitive sites (name, id and location; only how many there are is "
+    "shown) and write to RUN_DIR/published/ instead of RUN_DIR.",
 )
 _OFFLINE = click.option(
     "--offline",
@@ -199,9 +199,9 @@ def publish(
 
     Every file a run shares (summary.json, the CSV tables, results.gpkg, map.html,
     report.html, report.xlsx), built from an allow-list of fields: each sensitive site is
-    withheld-N everywhere (settings and policy lists too), with no name or exact
-    location and shown only as a count per 10 km square, and no minutes per zone are
-    published for a service type one provides.  REDACTION.txt says what was withheld.
+    withheld-N everywhere (settings and policy lists too), with no name and no location
+    (only how many there are is shown), and no travel times are published for a service
+    type one provides.  REDACTION.txt says what was withheld.
     The files are scanned for the withheld names, ids and coordinates before the command
     succeeds.  The private originals in RUN_DIR are left as they are.
     """
