@@ -349,8 +349,11 @@ def redact(folder: RunFolder) -> RunFolder:
     for row in summary.get("access", []):
         if row.get("service_type") in hidden_types:
             _hide_access_figures(row)
+    # plan.json and sharing.json are not published as files: the reports draw a few of
+    # their figures, so only those are kept (and what is left out is not listed).
+    quiet = _Context(pseudonym, ctx.terms)
     documents = {
-        name: _allowed(doc, rule, name, ctx)
+        name: _allowed(doc, rule, name, quiet)
         for name, rule in (("plan.json", PLAN_DOC), ("sharing.json", SHARING_DOC))
         if (doc := read_document(folder, name)) is not None
     }
