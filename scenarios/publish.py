@@ -16,7 +16,7 @@ from an allow-list before any file is written, never copied and then cleaned:
   list are left out and named in ``REDACTION.txt`` (a new setting is withheld until
   someone decides how to publish it: :data:`SETTINGS`).
 - **where**: nothing published says where a withheld site is, not even roughly: only
-  how many there are.  (A count per zone placed a town-centre refuge within 300 m, and
+  how many there are.  (A count per zone let the demo's refuge be placed within 250 m, and
   a count per 10 km square let the road network's centre of mass guess it within
   850 m: ``tests/test_publish_privacy.py``.)
 - **travel times**: a service type that a withheld site provides, before or after the
