@@ -16,15 +16,16 @@ from an allow-list before any file is written, never copied and then cleaned:
   list are left out and named in ``REDACTION.txt`` (a new setting is withheld until
   someone decides how to publish it: :data:`SETTINGS`).
 - **where**: nothing published says where a withheld site is, not even roughly: only
-  how many there are.  (A count per zone let the demo's refuge be placed within 250 m, and
-  a count per 10 km square let the road network's centre of mass guess it within
-  850 m: ``tests/test_publish_privacy.py``.)
+  how many there are.  (On the demo, a count per zone let the refuge be placed within
+  250 m, and a count per 10 km square let the centre of the square's roads place a
+  town-centre site within 850 m.)
 - **travel times**: a service type that a withheld site provides, before or after the
   change, has no minutes per zone published (``access.csv`` rows, the map's access and
   catchment layers), no mean minutes and no shares of people within the standard
   (only whether the standard is met): from each zone's minutes to its nearest service
-  and the road network a reader could triangulate the site, and even the shares narrow
-  it down to a few streets.
+  and the road network a reader could triangulate the site (within 150 m on the demo),
+  and the shares alone placed a town-centre site within 500 m
+  (``tests/test_publish_privacy.py``, ``tests/triangulate.py``).
 
 Published files go to ``RUN_DIR/published/``; the private originals in ``RUN_DIR`` are
 never touched.  Every published set carries ``REDACTION.txt``, buildings and moves a
