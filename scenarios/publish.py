@@ -23,7 +23,7 @@ from an allow-list before any file is written, never copied and then cleaned:
   change, has no minutes per zone published (``access.csv`` rows, the map's access and
   catchment layers), no mean minutes and no shares of people within the standard
   (only whether the standard is met): from each zone's minutes to its nearest service
-  and the road network a reader could triangulate the site (within 150 m on the demo),
+  and the road network a reader could triangulate the site (within 250 m on the demo),
   and the shares alone placed a town-centre site within 500 m
   (``tests/test_publish_privacy.py``, ``tests/triangulate.py``).
 
