@@ -365,6 +365,23 @@ def test_a_withheld_site_cannot_be_triangulated(three: Path, site: str) -> None:
         assert unredacted.error_m < 300, unredacted
 
 
+def test_shares_alone_would_place_a_town_centre_site(three: Path, tmp_path: Path) -> None:
+    """Why the shares of a service a withheld site provides are not published: put back
+    into the published copy, they alone let the attack place B001 within 1 km."""
+    published = copy_run(three / "published", tmp_path)
+    doc = json.loads((published / "summary.json").read_text())
+    private = {
+        r["service_type"]: r for r in json.loads((three / "summary.json").read_text())["access"]
+    }
+    for row in doc["access"]:
+        for key in ("share_before", "share_after"):
+            row[key] = private[row["service_type"]][key]
+    (published / "summary.json").write_text(json.dumps(doc))
+    attack = triangulate(load_run(three), published, "B001")
+    assert "library share after" in attack.evidence
+    assert attack.error_m < 1000, attack
+
+
 # -- a published copy is whole and never stale -------------------------------------------
 
 
