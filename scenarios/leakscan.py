@@ -270,6 +270,13 @@ def _json_values(doc: object, where: str, building: bool) -> Iterator[Value]:
             yield from _json_values(item, f"{where}[{i}]", building)
 
 
+def _numeric(cell: object) -> bool:
+    """A stored number, or text that is one, or nothing."""
+    if cell is None or isinstance(cell, int | float | bytes):
+        return True
+    return isinstance(cell, str) and (cell == "" or bool(_NUMBER.match(cell)))
+
+
 def _csv_values(path: Path) -> Iterator[Value]:
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
     if not rows:
@@ -280,8 +287,7 @@ def _csv_values(path: Path) -> Iterator[Value]:
     for j, col in enumerate(header):
         cells = [r[j] if j < len(r) else "" for r in rows[1:]]
         building = bool(_BUILDING_KEY.search(col))
-        numeric = all(_NUMBER.match(c) for c in cells if c != "")
-        if numeric and not building:
+        if not building and all(_numeric(c) for c in cells):
             continue
         for i, cell in enumerate(cells, start=2):
             yield Value(f"{path} row {i} column {col}", from_spreadsheet_text(cell), building)
@@ -310,10 +316,14 @@ def _gpkg_values(path: Path) -> Iterator[Value]:
         for table in tables:
             cursor = con.execute(f'SELECT * FROM "{table.replace(chr(34), "")}"')
             columns = [d[0] for d in cursor.description]
-            for i, row in enumerate(cursor, start=1):
-                for col, cell in zip(columns, row, strict=True):
+            rows = cursor.fetchall()
+            for j, col in enumerate(columns):
+                cells = [r[j] for r in rows]
+                building = bool(_BUILDING_KEY.search(col))
+                if not building and all(_numeric(c) for c in cells):
+                    continue  # numbers, even where stored as text
+                for i, cell in enumerate(cells, start=1):
                     if isinstance(cell, str):
-                        building = bool(_BUILDING_KEY.search(col))
                         yield Value(f"{path}!{table} row {i} column {col}", cell, building)
     finally:
         con.close()

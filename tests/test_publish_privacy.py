@@ -228,6 +228,21 @@ def test_all_digit_ids_are_replaced_and_found(numbered: Path, tmp_path: Path) ->
         with pytest.raises(PublishError, match="the id of withheld-2"):
             check_published([path], private)
         assert not path.exists()
+    # A GeoPackage stores a plan's years as text: still numbers, not ids.
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    layer = gpd.GeoDataFrame(
+        {"year": ["6", "1"], "to_building": ["12", "withheld-2"]},
+        geometry=[Point(0, 0), Point(1, 1)],
+        crs="EPSG:27700",
+    )
+    layer.to_file(tmp_path / "fine.gpkg", layer="moves", driver="GPKG")
+    check_published([tmp_path / "fine.gpkg"], private)
+    layer["to_building"] = ["12", "6"]
+    layer.to_file(tmp_path / "leak.gpkg", layer="moves", driver="GPKG")
+    with pytest.raises(PublishError, match=r"leak\.gpkg!moves row 2 column to_building"):
+        check_published([tmp_path / "leak.gpkg"], private)
 
 
 def test_ids_are_whole_tokens(three: Path, tmp_path: Path) -> None:
