@@ -23,8 +23,10 @@ What counts as a match:
   published as the register gives it (the publisher is warned); its occurrences are
   set aside before the search, so they do not make the run unpublishable.
 - **locations**: any two numbers written next to each other (either order) within
-  about 15 m (``1.5e-4`` degrees) of the site's latitude and longitude, and the site's
-  easting or northing stored as a binary double (the GeoPackage's geometry).
+  about 15 m (``1.5e-4`` degrees) of the site's latitude and longitude, unless they are
+  exactly (to 6 decimals) a public place drawn as it is (a public building, a zone or its
+  cell, a road node); and the site's easting and northing stored side by side as binary
+  doubles (a GeoPackage point), unless a public building or zone is at that very point.
 
 Text is searched as written and with JSON ``\\uXXXX`` escapes and HTML entities undone.
 Names shorter than four characters are not searched for (they occur by chance).
@@ -163,14 +165,25 @@ class Terms:
 
     sites: list[Site]
     terms: list[Term] = field(default_factory=list)
+    # Public places drawn as they are (public buildings, zones and their cells, the road
+    # network's nodes): (lat, lon) to 6 decimals as the map writes them, and the grid
+    # points stored in the GeoPackage.  A number pair that is one of them is not a leak.
+    public_latlon: frozenset[tuple[float, float]] = frozenset()
+    public_grid: frozenset[tuple[float, float]] = frozenset()
 
     @classmethod
     def build(
-        cls, sites: list[Site], public_names: Iterable[str], public_ids: Iterable[str]
+        cls,
+        sites: list[Site],
+        public_names: Iterable[str],
+        public_ids: Iterable[str],
+        public_latlon: Iterable[tuple[float, float]] = (),
+        public_grid: Iterable[tuple[float, float]] = (),
     ) -> Terms:
         """``public_names``: names published as they are (public buildings, services,
         agencies, zones, service types); ``public_ids``: ids of other published things
-        (zones, services, public buildings)."""
+        (zones, services, public buildings); ``public_latlon``/``public_grid``: places
+        published as they are."""
         names = sorted({str(n) for n in public_names if str(n).strip()})
         ids = sorted({str(i) for i in public_ids if str(i).strip()})
         terms = []
@@ -178,10 +191,23 @@ class Terms:
             terms.append(Term(site.building_id, site.pseudonym, "id", [*names, *ids]))
             if _searchable_name(site.name):
                 terms.append(Term(site.name, site.pseudonym, "name", names))
-        return cls(sites, terms)
+        latlon = frozenset(_key(a, b) for a, b in public_latlon)
+        grid = frozenset((float(e), float(n)) for e, n in public_grid)
+        return cls(sites, terms, latlon, grid)
+
+    def is_public(self, lat: float, lon: float) -> bool:
+        return _key(lat, lon) in self.public_latlon
 
     def warnings(self) -> list[str]:
         out = []
+        for site in self.sites:
+            point = (float(site.easting), float(site.northing))
+            if self.is_public(site.lat, site.lon) or point in self.public_grid:
+                out.append(
+                    f"a withheld site ({site.pseudonym}) is at the very point of a published "
+                    "building, zone or road node: that point is published for it, and the "
+                    "leak scan cannot tell the two apart there"
+                )
         for term in self.terms:
             if term.holders:
                 shown = ", ".join(repr(h) for h in sorted(term.holders)[:3])
@@ -205,6 +231,10 @@ class Terms:
         for term in sorted(self.terms, key=lambda t: -len(t.text)):
             text = term.replace(text)
         return text
+
+
+def _key(lat: float, lon: float) -> tuple[float, float]:
+    return (round(float(lat), 6), round(float(lon), 6))
 
 
 def _searchable_name(name: str) -> bool:
@@ -234,9 +264,17 @@ def raw_texts(path: Path) -> list[tuple[str, str]]:
     """(where, text) pieces: a file's bytes as text, or each member of a zip (xlsx)."""
     data = path.read_bytes()
     if zipfile.is_zipfile(path):
+        # A workbook's XML: its text content, not its markup (whose cell references,
+        # such as r="B1", would look like ids).
         with zipfile.ZipFile(path) as zf:
-            return [(f"{path}!{m}", zf.read(m).decode("utf-8", "replace")) for m in zf.namelist()]
+            return [
+                (f"{path}!{m}", _XML_TAG.sub(" ", zf.read(m).decode("utf-8", "replace")))
+                for m in zf.namelist()
+            ]
     return [(str(path), data.decode("utf-8", "replace"))]
+
+
+_XML_TAG = re.compile(r"<[^>]*>")
 
 
 def values(path: Path) -> Iterator[Value]:
@@ -407,9 +445,11 @@ def leaks(path: Path, terms: Terms) -> list[str]:
     found = []
     raw = path.read_bytes()
     for site in terms.sites:
-        for value in (site.easting, site.northing):
-            if struct.pack("<d", value) in raw or struct.pack(">d", value) in raw:
-                found.append(f"{path}: the grid coordinate {value} of {site.pseudonym}")
+        point = (float(site.easting), float(site.northing))
+        if point in terms.public_grid:
+            continue
+        if struct.pack("<dd", *point) in raw or struct.pack(">dd", *point) in raw:
+            found.append(f"{path}: the grid point {point} of {site.pseudonym}")
     for where, text in raw_texts(path):
         pairs = [(float(a), float(b)) for a, b in _PAIR.findall(text)]
         plain = unescape(text)
@@ -417,7 +457,7 @@ def leaks(path: Path, terms: Terms) -> list[str]:
             if term.in_text(text) or term.in_text(plain):
                 found.append(f"{where}: {term.describe()}")
         for site in terms.sites:
-            if any(_near(site, a, b) or _near(site, b, a) for a, b in pairs):
+            if any(_near(terms, site, a, b) or _near(terms, site, b, a) for a, b in pairs):
                 found.append(f"{where}: the location of {site.pseudonym}")
     digit_terms = [t for t in terms.terms if t.digits]
     if digit_terms:
@@ -428,8 +468,12 @@ def leaks(path: Path, terms: Terms) -> list[str]:
     return found
 
 
-def _near(site: Site, lat: float, lon: float) -> bool:
-    return abs(lat - site.lat) <= COORD_TOLERANCE_DEG and abs(lon - site.lon) <= COORD_TOLERANCE_DEG
+def _near(terms: Terms, site: Site, lat: float, lon: float) -> bool:
+    """Whether (lat, lon) is the site's place, and not a public place written as it is."""
+    close = (
+        abs(lat - site.lat) <= COORD_TOLERANCE_DEG and abs(lon - site.lon) <= COORD_TOLERANCE_DEG
+    )
+    return close and not terms.is_public(lat, lon)
 
 
 def scan(files: list[Path], terms: Terms) -> list[str]:

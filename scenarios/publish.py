@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from estate.coords import bng_to_lonlat
 from estate.errors import CellIssue, EstateError, InputDataError
 from estate.io import write_csv, write_json, write_text
 from scenarios.geopackage import write_gpkg
@@ -300,7 +301,28 @@ def terms(private: RunFolder) -> Terms:
         *private.zones["zone_id"].astype(str),
         *s.loc[~s["service_id"].isin(touched), "service_id"].astype(str),
     ]
-    return Terms.build(sites(private), names, ids)
+    return Terms.build(sites(private), names, ids, *_public_places(private))
+
+
+def _public_places(
+    private: RunFolder,
+) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """Places published as they are: public buildings, zones and the cells drawn around
+    them, and the road network's nodes ((lat, lon) pairs, then grid points)."""
+    from scenarios.maps import zone_cells
+
+    b, z = private.buildings, private.zones
+    public = b.loc[~b["sensitive"].astype(bool)]
+    latlon = [*zip(public["lat"], public["lon"], strict=True)]
+    latlon += [*zip(z["lat"], z["lon"], strict=True)]
+    latlon += [(a, o) for ring in zone_cells(z.reset_index(drop=True)) for a, o in ring]
+    if private.network is not None:
+        nodes = private.network.nodes
+        lon, lat = bng_to_lonlat(nodes["x"].to_numpy(float), nodes["y"].to_numpy(float))
+        latlon += [*zip(lat, lon, strict=True)]
+    grid = [*zip(public["easting"], public["northing"], strict=True)]
+    grid += [*zip(z["easting"], z["northing"], strict=True)]
+    return latlon, grid
 
 
 def _withheld_services(folder: RunFolder, withheld: set[str]) -> list[str]:

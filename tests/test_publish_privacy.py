@@ -289,6 +289,30 @@ def test_names_are_whole_phrases(three: Path, tmp_path: Path) -> None:
             check_published([leak], private)
 
 
+def test_public_places_beside_a_site_are_not_leaks(three: Path, tmp_path: Path) -> None:
+    """A refuge 4 m from a road node: the offline map draws the node (public roads), which
+    is no leak; the refuge's own coordinates still are."""
+    from estate.coords import bng_to_lonlat
+    from scenarios.publish import PublishError, check_published
+
+    run = copy_run(three, tmp_path)
+    shutil.rmtree(run / "published")
+    node = pd.read_csv(run / "inputs" / "network_nodes.csv").iloc[100]
+    x, y = float(node["x"]) + 3.0, float(node["y"]) + 2.0
+    lon, lat = bng_to_lonlat([x], [y])
+    path = run / "inputs" / "buildings.csv"
+    frame = read_csv_text(path)
+    at = frame["building_id"] == "B006"
+    frame.loc[at, ["easting", "northing", "lat", "lon"]] = [str(v) for v in (x, y, lat[0], lon[0])]
+    frame.to_csv(path, index=False, lineterminator="\n")
+    invoke("publish", str(run), "--offline", "--quiet")
+    assert (run / "published" / "map.html").is_file()
+    leak = tmp_path / "leak.html"
+    leak.write_text(f"L.marker([{lat[0]:.5f}, {lon[0]:.5f}])")
+    with pytest.raises(PublishError, match="the location of withheld-3"):
+        check_published([leak], load_run(run))
+
+
 def test_fields_not_on_the_allow_list_are_left_out(named: Path, tmp_path: Path) -> None:
     run = copy_run(named, tmp_path)
     summary = json.loads((run / "summary.json").read_text())
