@@ -187,6 +187,7 @@ SUMMARY: dict[str, Any] = {
         "difference": Each(KEEP),
     },
     "plan": {"plan_years": KEEP, "phasing": PHASING, "npv_saving": KEEP},
+    "diagnosis": PRIVATE,  # infeasibility findings name buildings; no decision to publish
 }
 PLAN_DOC: dict[str, Any] = {"plan_years": KEEP, "phasing": PHASING, "years": Each(Each(KEEP))}
 SHARING_DOC: dict[str, Any] = {
