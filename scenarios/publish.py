@@ -188,6 +188,23 @@ SUMMARY: dict[str, Any] = {
     },
     "plan": {"plan_years": KEEP, "phasing": PHASING, "npv_saving": KEEP},
     "diagnosis": PRIVATE,  # infeasibility findings name buildings; no decision to publish
+    # Keys other branches add (estate estimate, the solver check, default access
+    # standards and the instance's notes), classified here ahead of their merge.
+    "estimates": _keep("buildings", "buildings_with_estimates", "services_with_estimates")
+    | {"by_column": Each(KEEP), "by_building": ID_KEYS},
+    "plan_status": KEEP,
+    "solver_check": _keep(
+        "passed",
+        "claimed_status",
+        "claimed_objective",
+        "claimed_bound",
+        "reference",
+        "reference_objective",
+        "plan",
+    )
+    | {"message": TEXT},
+    "access_standards": Each(KEEP),
+    "notes": Each(TEXT),
 }
 PLAN_DOC: dict[str, Any] = {"plan_years": KEEP, "phasing": PHASING, "years": Each(Each(KEEP))}
 SHARING_DOC: dict[str, Any] = {
@@ -458,6 +475,7 @@ def _buildings(folder: RunFolder, pseudonym: dict[str, str], ctx: _Context) -> p
 # Register columns the map and reports show for public buildings (locations for the map
 # and the GeoPackage, disposal figures and lease dates for the report).
 _REGISTER_COLUMNS = [
+    "estimated",  # which figures are estimates (estate estimate): shown on every copy
     "disposal_value",
     "disposal_cost",
     "lease_end",

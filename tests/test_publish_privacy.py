@@ -318,9 +318,17 @@ def test_fields_not_on_the_allow_list_are_left_out(named: Path, tmp_path: Path) 
     summary = json.loads((run / "summary.json").read_text())
     summary["settings"]["policy"]["protected_sites"] = ["B006"]
     summary["diagnosis"] = {"findings": [{"subject": "B006", "message": "B006 is full"}]}
+    summary["estimates"] = {
+        "buildings_with_estimates": 2,
+        "by_building": {"B002": ["running_cost"], "B006": ["gia_m2"]},
+    }
+    summary["notes"] = ["B006 has no floor area", "defaults used"]
     (run / "summary.json").write_text(json.dumps(summary))
     invoke("publish", str(run), "--offline", "--quiet")
     doc = json.loads((run / "published" / "summary.json").read_text())
+    # Keyed by building id: the key becomes the pseudonym; free text is scrubbed.
+    assert doc["estimates"]["by_building"] == {"B002": ["running_cost"], "withheld-3": ["gia_m2"]}
+    assert doc["notes"] == ["withheld-3 has no floor area", "defaults used"]
     assert "protected_sites" not in doc["settings"]["policy"]
     assert "diagnosis" not in doc
     assert doc["redaction"]["fields_withheld"] == ["settings.policy.protected_sites"]
