@@ -66,7 +66,6 @@ from scenarios.runfolder import (
 PUBLISHED_DIR = "published"
 WITHHELD_NAME = "Withheld sensitive site"
 WITHHELD_SERVICE = "Service at a withheld site"
-DOCUMENTS = ("plan.json", "sharing.json")
 
 
 class PublishError(EstateError, RuntimeError):
@@ -84,6 +83,7 @@ TEXT = "text"  # free text from the user: withheld ids and names replaced
 IDS = "ids"  # a list of building ids: withheld ones replaced by their pseudonyms
 ID_KEYS = "id_keys"  # a mapping keyed by building id: keys replaced likewise
 PRIVATE = "private"  # never published (REDACTION.txt says so in general terms)
+FOLDER_NAME = "folder_name"  # a path: only its last part (a private path names people)
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,7 @@ SUMMARY: dict[str, Any] = {
     "agencies": Each(_keep("agency", *MONEY, *AGENCIES)),
     "access": Each(ACCESS_SUMMARY),
     "value_of_sharing": {
-        "other_run": "folder_name",
+        "other_run": FOLDER_NAME,
         "shared": Each(KEEP),
         "siloed": Each(KEEP),
         "difference": Each(KEEP),
@@ -249,7 +249,7 @@ def _allowed(value: Any, rule: Any, path: str, ctx: _Context) -> Any:
         return value
     if rule == TEXT:
         return ctx.scrub(value)
-    if rule == "folder_name":
+    if rule == FOLDER_NAME:
         return Path(str(value)).name if value is not None else None
     if rule == IDS and isinstance(value, list | tuple):
         return [ctx.rename(v) for v in value]
