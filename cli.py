@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from estate.errors import EstateError
 
@@ -105,6 +106,8 @@ def _print_written(written: Any, console: Console, as_json: bool) -> None:
             f"[bold red]Published copy: {written.withheld_sites} sensitive site(s) withheld[/] "
             "(names and locations removed; see REDACTION.txt)"
         )
+    for warning in written.warnings:
+        console.print(f"[yellow]warning:[/] {escape(warning)}")
     for path in written.files:
         console.print(f"wrote {path}")
 
@@ -113,8 +116,8 @@ _RUN_DIR = click.argument("run_dir", type=click.Path(exists=True, file_okay=Fals
 _PUBLISH = click.option(
     "--publish",
     is_flag=True,
-    help="Withhold sensitive sites (name and location; a count per zone instead) and "
-    "write to RUN_DIR/published/ instead of RUN_DIR.",
+    help="Withhold sensitive sites (name, id and location; only how many there are is "
+    "shown) and write to RUN_DIR/published/ instead of RUN_DIR.",
 )
 _OFFLINE = click.option(
     "--offline",
@@ -195,10 +198,12 @@ def publish(
     """Write the publishable copy of a run to RUN_DIR/published/.
 
     Every file a run shares (summary.json, the CSV tables, results.gpkg, map.html,
-    report.html, report.xlsx) with each sensitive site's name and exact location
-    withheld and shown only as a count per zone, plus REDACTION.txt saying what was
-    withheld.  The files are scanned for the withheld names, ids and coordinates before
-    the command succeeds.  The private originals in RUN_DIR are left as they are.
+    report.html, report.xlsx), built from an allow-list of fields: each sensitive site is
+    withheld-N everywhere (settings and policy lists too), with no name and no location
+    (only how many there are is shown), and no travel times are published for a service
+    type one provides.  REDACTION.txt says what was withheld.
+    The files are scanned for the withheld names, ids and coordinates before the command
+    succeeds.  The private originals in RUN_DIR are left as they are.
     """
     from scenarios.presentation import write_published
 

@@ -1,9 +1,8 @@
 """``results.gpkg``: a run folder's layers for QGIS/ArcGIS (EPSG:27700).
 
 Layers: ``buildings`` (points, with the columns of ``buildings.csv``), ``zones``
-(points), ``moves`` (lines from the old building to the new), and, in a published copy,
-``withheld_sites`` (a point per zone with the count of sensitive sites withheld there;
-those sites are absent from ``buildings`` and their moves have no geometry).
+(points) and ``moves`` (lines from the old building to the new).  In a published copy,
+sensitive sites are absent from ``buildings`` and their moves have no geometry.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-from shapely.geometry import LineString, Point
+from shapely.geometry import LineString
 
 from estate.io import atomic_write
 from scenarios.runfolder import BUILDINGS_OUT, RunFolder
@@ -25,7 +24,7 @@ def write_gpkg(folder: RunFolder, path: str | Path) -> Path:
     b = folder.buildings
     withheld = b["withheld"].astype(bool) if "withheld" in b.columns else pd.Series(False, b.index)
     shown = b.loc[~withheld]
-    columns = list(BUILDINGS_OUT) + (["zone_id", "redacted"] if folder.redaction else [])
+    columns = list(BUILDINGS_OUT) + (["redacted"] if folder.redaction else [])
     layers = {
         "buildings": gpd.GeoDataFrame(
             shown[columns].reset_index(drop=True),
@@ -49,14 +48,6 @@ def write_gpkg(folder: RunFolder, path: str | Path) -> Path:
                 else None
                 for f, t in zip(moves["from_building"], moves["to_building"], strict=True)
             ],
-            crs=CRS,
-        )
-    if folder.redaction is not None and len(folder.redaction.by_zone):
-        zxy = folder.zones.set_index("zone_id")[["easting", "northing"]]
-        counts = folder.redaction.by_zone[["zone_id", "zone_name", "sites"]].copy()
-        layers["withheld_sites"] = gpd.GeoDataFrame(
-            counts,
-            geometry=[Point(tuple(zxy.loc[z])) for z in counts["zone_id"]],
             crs=CRS,
         )
 

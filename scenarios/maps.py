@@ -105,6 +105,13 @@ def pick_service_type(folder: RunFolder, service_type: str | None) -> str | None
 
     types = sorted(folder.access["service_type"].unique())
     if service_type is not None:
+        hidden = folder.redaction.access_withheld if folder.redaction is not None else ()
+        if service_type in hidden:
+            raise SettingsError(
+                f"service type {service_type!r}: minutes per zone are not published, because "
+                "a withheld site provides it (they would place the site); choose one of: "
+                f"{', '.join(types) or '(none)'}"
+            )
         if service_type not in types:
             raise SettingsError(
                 f"service type {service_type!r} has no access standard in this run; "
@@ -148,8 +155,6 @@ def decision_map(
     groups.extend(_catchment_layers(folder, colours))
     combos = _building_layers(groups, folder, shown, colours)
     groups.append(_moves_layer(folder, colours))
-    if folder.redaction is not None:
-        groups.append(_withheld_layer(folder))
     MapLayers(
         groups,
         tiles_name="OpenStreetMap tiles (online)" if basemap == "tiles" else None,
@@ -463,24 +468,6 @@ def _arrowhead(start: pd.Series, end: pd.Series, colour: str, text: str) -> dict
     return icon(_ll(lat, lon), svg, 16, "estate-arrow", tooltip=text)
 
 
-def _withheld_layer(folder: RunFolder) -> Group:
-    assert folder.redaction is not None
-    group = Group("Sensitive sites withheld (count per zone)")
-    for r in folder.redaction.by_zone.itertuples():
-        count = int(r.sites)
-        label = (
-            "<div style='background:#444;color:#fff;border:2px solid #fff;border-radius:12px;"
-            "width:20px;height:20px;line-height:20px;text-align:center;font:bold 12px sans-serif'>"
-            f"{count}</div>"
-        )
-        text = (
-            f"{count} sensitive site{'s' if count != 1 else ''} in zone {r.zone_id} "
-            f"({r.zone_name}): location and name withheld"
-        )
-        group.items.append(icon(_ll(r.lat, r.lon), label, 24, "estate-withheld", _e(text), text))
-    return group
-
-
 def _title_box(folder: RunFolder, basemap: Basemap) -> str:
     s = folder.summary
     figures = [
@@ -493,14 +480,18 @@ def _title_box(folder: RunFolder, basemap: Basemap) -> str:
         ("Services moved", f"{s.get('services_moved', '—')}"),
     ]
     rows = "".join(
-        f"<tr><td>{_e(k)}</td><td style='text-align:right;padding-left:12px'>{_e(v)}</td></tr>"
+        f"<tr><td>{_e(k)}</td><td class='estate-number' "
+        f"style='text-align:right;padding-left:12px'>{_e(v)}</td></tr>"
         for k, v in figures
     )
     notes = []
     if folder.notice:
         notes.append(f"<p style='color:#b00;margin:4px 0'>{_e(folder.notice)}</p>")
     if folder.redaction is not None:
-        notes.append(f"<p style='color:#b00;margin:4px 0'><b>{_e(folder.redaction.note)}</b></p>")
+        notes.append(
+            "<p class='estate-withheld' style='color:#b00;margin:4px 0'>"
+            f"<b>{_e(folder.redaction.note)}</b></p>"
+        )
     if solver_failure(s):
         notes.append(f"<p style='color:#b00;margin:4px 0'>{_e(solver_failure(s))}</p>")
     status = f"{s.get('status', '?')}" + (
@@ -532,12 +523,6 @@ def _legend(colours: dict[str, str], folder: RunFolder) -> str:
         f"background:{c};border:1px solid #999'></span>{_e(label)}</div>"
         for _, c, label in ACCESS_BINS
     )
-    withheld = (
-        "<div><span style='display:inline-block;width:12px;height:12px;border-radius:6px;"
-        "background:#444;margin-right:6px'></span>count of withheld sensitive sites</div>"
-        if folder.redaction is not None
-        else ""
-    )
     return (
         "<div id='estate-legend' style='position:fixed;bottom:20px;left:10px;z-index:9999;"
         "background:white;padding:8px 12px;border:1px solid #888;border-radius:4px;"
@@ -545,7 +530,7 @@ def _legend(colours: dict[str, str], folder: RunFolder) -> str:
         f"<b>Agency</b>{agencies}<b>Decision</b>"
         "<div>● solid: retain</div><div>◉ large, thick ring: host</div>"
         "<div>○ faint, dashed: dispose</div><div>▶ service move</div>"
-        f"{withheld}<b>Access change (zones)</b>{access}"
+        f"<b>Access change (zones)</b>{access}"
         f"<div><span style='display:inline-block;width:12px;height:10px;margin-right:6px;"
         f"background:{UNREACHABLE_COLOUR}'></span>unreachable after</div>"
         "<div>red outline: zone loses access within the standard</div>"

@@ -72,7 +72,6 @@ BUILDING_COLUMNS = {
     "services_out": "Services out",
     "lease_break": "Lease break",
     "lease_end": "Lease end",
-    "zone_id": "Zone",
     "estimated": "Estimated values",
     "redacted": "Redacted",
 }
@@ -98,6 +97,7 @@ ACCESS_COLUMNS = {
     "mean_minutes_after": "Mean minutes, after",
     "buildings_before": "Buildings, now",
     "buildings_after": "Buildings, after",
+    "standard_met": "Standard met",
 }
 CASH_COLUMNS = {
     "year": "Year",
@@ -261,7 +261,7 @@ def _assumptions(folder: RunFolder) -> pd.DataFrame:
         "disposal_lag_years": "years a vacated freehold costs before it sells",
         "carbon_value_per_t": "£ per tCO2e a year (0 = carbon not priced)",
     }
-    rows: list[tuple[str, str, Any, str]] = []
+    rows: list[tuple[str, Any, Any, str]] = []  # conventions are numbered, not named
     for key, value in settings.get("finance", {}).items():
         rows.append(("Finance", key, value, notes.get(key, "")))
     for key, value in settings.get("policy", {}).items():
@@ -291,7 +291,7 @@ def _assumptions(folder: RunFolder) -> pd.DataFrame:
         rows.append(("Solver", "check", verdict, check.get("message", "")))
     rows.append(("Solver", "gap", s.get("gap"), "relative gap to the proven bound"))
     for i, text in enumerate(CONVENTIONS, start=1):
-        rows.append(("Convention", str(i), text, ""))
+        rows.append(("Convention", i, text, ""))
     if folder.notice:
         rows.append(("Data", "notice", folder.notice, ""))
     if estimates_note(folder):
@@ -366,6 +366,9 @@ PLAN_ACTION_COLUMNS = {
 
 
 def _json_doc(folder: RunFolder, name: str) -> dict[str, Any] | None:
+    if folder.documents is not None:  # a published copy carries its own, redacted
+        doc = folder.documents.get(name)
+        return dict(doc) if isinstance(doc, dict) else None
     path = folder.path / name
     if not path.is_file():
         return None
@@ -603,11 +606,12 @@ def render_report(folder: RunFolder) -> str:
     cash = t.cash_by_year
     payback = s.get("payback_year")
     figures = "".join(
-        f"<div class='figure'>{_e(label)}<b>{_e(_money(s.get(key)))}</b>"
+        f"<div class='figure'>{_e(label)}<b class='n'>{_e(_money(s.get(key)))}</b>"
         f"<span class='muted'>{_e(unit)}</span></div>"
         for key, label, unit in MONEY_KEYS[:5]
     ) + (
-        f"<div class='figure'>Payback year<b>{_e(payback if payback is not None else 'none')}</b>"
+        "<div class='figure'>Payback year"
+        f"<b class='n'>{_e(payback if payback is not None else 'none')}</b>"
         "<span class='muted'>cumulative saving &ge; 0</span></div>"
     )
     notices = "".join(

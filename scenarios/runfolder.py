@@ -136,11 +136,13 @@ FALSE = {"false", "0", "no", "n", "f", ""}
 
 @dataclass(frozen=True)
 class Redaction:
-    """What publishing withheld: sensitive sites replaced by a count per zone."""
+    """What publishing withheld: sensitive sites, shown only as how many there are."""
 
     withheld_sites: int
-    by_zone: pd.DataFrame  # zone_id, zone_name, lat, lon, sites
     note: str
+    access_withheld: tuple[str, ...] = ()  # service types with no minutes per zone
+    fields_withheld: tuple[str, ...] = ()  # fields not on the publication allow-list
+    warnings: tuple[str, ...] = ()  # for the publisher, not published
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,9 @@ class RunFolder:
     ``buildings`` is ``buildings.csv`` joined with the register's location and flags
     (``lat``/``lon`` WGS84, ``easting``/``northing`` EPSG:27700, ``sensitive``, address,
     disposal figures) from ``inputs/buildings.csv``.  ``network`` is ``None`` when the
-    run had no road network.  ``redaction`` is set on a published (redacted) copy.
+    run had no road network.  ``redaction`` is set on a published (redacted) copy, and
+    ``documents`` holds its other JSON documents (``plan.json``, ``sharing.json``) as
+    published; ``None`` reads them from ``path``.
     """
 
     path: Path
@@ -165,6 +169,7 @@ class RunFolder:
     network: RoadNetwork | None = None
     redaction: Redaction | None = field(default=None)
     catchments: pd.DataFrame | None = field(default=None)
+    documents: Mapping[str, Any] | None = field(default=None)
 
     @property
     def scenario(self) -> str:

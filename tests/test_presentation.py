@@ -106,7 +106,12 @@ def test_online_map_asks_for_tiles_and_keeps_roads_as_an_overlay(
 ) -> None:
     run = copy_run(demo_run, tmp_path)
     out = json.loads(invoke("map", str(run), "--json"))
-    assert out == {"files": [str(run / "map.html")], "published": False, "withheld_sites": None}
+    assert out == {
+        "files": [str(run / "map.html")],
+        "published": False,
+        "withheld_sites": None,
+        "warnings": [],
+    }
     page = (run / "map.html").read_text()
     assert "tile.openstreetmap.org" in page
     assert "Roads (the run" in page
@@ -367,10 +372,19 @@ def test_published_outputs_say_what_was_withheld_and_keep_the_money(published_ru
     assert page.count("estate-building estate-") == 44 - 3
     assert page.count("estate-withheld") >= 1
     import geopandas as gpd
+    import pyogrio
 
     layer = gpd.read_file(out / "results.gpkg", layer="buildings")
     assert len(layer) == 44 - 3
-    assert gpd.read_file(out / "results.gpkg", layer="withheld_sites")["sites"].sum() == 3
+    # Nothing says where the withheld sites are, not even roughly: no layer, no zone.
+    layers = sorted(pyogrio.list_layers(out / "results.gpkg")[:, 0])
+    assert layers == ["buildings", "moves", "zones"]
+    assert set(doc["redaction"]) == {
+        "withheld_sites",
+        "access_withheld",
+        "fields_withheld",
+        "note",
+    }
 
 
 def test_map_and_report_publish_flags_write_beside_the_private_files(
