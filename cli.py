@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import click
 from rich.console import Console
@@ -31,6 +31,13 @@ def _handle_errors(func: F) -> F:
             sys.exit(getattr(exc, "exit_code", 1))
 
     return wrapper  # type: ignore[return-value]
+
+
+_FORCE = click.option(
+    "--force",
+    is_flag=True,
+    help="Replace OUT even if it holds files no estate command wrote (they are deleted).",
+)
 
 
 @click.group()
@@ -61,11 +68,18 @@ def main() -> None:
     show_default=True,
     help="Relative optimality gap at which the solver may stop.",
 )
+@_FORCE
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
 @_handle_errors
 def demo(
-    out_dir: str, seed: int | None, time_limit: float, gap: float, quiet: bool, as_json: bool
+    out_dir: str,
+    seed: int | None,
+    time_limit: float,
+    gap: float,
+    force: bool,
+    quiet: bool,
+    as_json: bool,
 ) -> None:
     """Run the whole pipeline on the embedded synthetic place "Demo Vale".
 
@@ -87,6 +101,7 @@ def demo(
             time_limit,
             gap,
             progress=lambda stage: status.update(stage.capitalize()),
+            force=force,
         )
     if as_json:
         click.echo(json.dumps(doc, indent=2, sort_keys=True))
@@ -94,6 +109,19 @@ def demo(
         print_summary(doc, console, out_dir)
     if not outcome.result.has_solution:
         sys.exit(1)
+
+
+def _into_run_folder(run_dir: str, write: Callable[[Any], Any], skip: tuple[str, ...] = ()) -> Any:
+    """Add files to a run folder whole: ``write(folder)`` writes into a copy of it that
+    replaces it on success (see scenarios/folders.py); returns what ``write`` returned,
+    with the paths it wrote as they are after the swap."""
+    from dataclasses import replace
+
+    from scenarios.folders import writing_folder
+
+    with writing_folder(run_dir, kind=None, update=True, skip=skip) as staging:
+        written = write(staging.path)
+    return replace(written, files=staging.finals(written.files))
 
 
 def _print_written(written: Any, console: Console, as_json: bool) -> None:
@@ -158,7 +186,10 @@ def map_command(
     from scenarios.presentation import write_map_files
 
     console = Console(quiet=quiet or as_json)
-    written = write_map_files(run_dir, publish, "roads" if offline else "tiles", service_type)
+    basemap: Literal["roads", "tiles"] = "roads" if offline else "tiles"
+    written = _into_run_folder(
+        run_dir, lambda folder: write_map_files(folder, publish, basemap, service_type)
+    )
     _print_written(written, console, as_json)
 
 
@@ -179,7 +210,8 @@ def report(run_dir: str, publish: bool, quiet: bool, as_json: bool) -> None:
     from scenarios.presentation import write_report_files
 
     console = Console(quiet=quiet or as_json)
-    _print_written(write_report_files(run_dir, publish), console, as_json)
+    written = _into_run_folder(run_dir, lambda folder: write_report_files(folder, publish))
+    _print_written(written, console, as_json)
 
 
 @main.command()
@@ -203,7 +235,13 @@ def publish(
     from scenarios.presentation import write_published
 
     console = Console(quiet=quiet or as_json)
-    written = write_published(run_dir, "roads" if offline else "tiles", service_type)
+    basemap: Literal["roads", "tiles"] = "roads" if offline else "tiles"
+    # A fresh published/ each time: no file of an earlier publication stays beside it.
+    written = _into_run_folder(
+        run_dir,
+        lambda folder: write_published(folder, basemap, service_type),
+        skip=("published",),
+    )
     _print_written(written, console, as_json)
 
 
@@ -733,6 +771,7 @@ def init(folder: str, force: bool, demo: bool, seed: int | None) -> None:
     show_default=True,
     help="Also solve under the other policy and report the value of sharing.",
 )
+@_FORCE
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
 @_handle_errors
@@ -741,6 +780,7 @@ def run_command(
     out_dir: str | None,
     sets: tuple[str, ...],
     sharing_value: bool,
+    force: bool,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -750,25 +790,30 @@ def run_command(
     access.csv, cash_flows.csv, results.gpkg, map.html, inputs/ and scenario.yaml.
     By default the same scenario is also solved under the other policy (shared or
     siloed, into OUT/<policy>/) and the difference, the value of sharing, is reported.
+    The folder is written whole, replacing the previous run only when everything is
+    written; another command writing OUT at the same time makes this one fail at once.
     An unusable scenario file exits with code 2 before anything is written.
     """
     from scenarios.display import print_sharing_value, print_summary, stage_progress
+    from scenarios.folders import writing_folder
     from scenarios.inputs import load_inputs
     from scenarios.outputs import summary
     from scenarios.run import run, run_with_sharing_value
     from scenarios.scenario import load_scenario
 
     loaded = load_scenario(scenario, _overrides(sets))
-    inputs = load_inputs(loaded)
     out = out_dir or _default_out(scenario)
     console = Console(stderr=as_json, quiet=quiet)
     value = None
-    with stage_progress(console, inputs.solver.time_limit_seconds) as progress:
-        if sharing_value:
-            both = run_with_sharing_value(inputs, out, progress)
-            outcome, value = both.main, both.value
-        else:
-            outcome = run(inputs, out, progress)
+    protect = list(loaded.input_paths().values())
+    with writing_folder(out, force=force, protect=protect) as folder:
+        inputs = load_inputs(loaded)
+        with stage_progress(console, inputs.solver.time_limit_seconds) as progress:
+            if sharing_value:
+                both = run_with_sharing_value(inputs, folder, progress)
+                outcome, value = both.main, both.value
+            else:
+                outcome = run(inputs, folder, progress)
     doc = summary(outcome.inputs, outcome.instance, outcome.result)
     if value is not None:
         doc["value_of_sharing"] = value
@@ -837,6 +882,7 @@ def compare(run_dirs: tuple[str, ...], out_dir: str, quiet: bool, as_json: bool)
     help="Sweep folder [default: runs/sweep-<scenario name>].",
 )
 @_cluster_options("points")
+@_FORCE
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results table as JSON.")
 @_handle_errors
@@ -847,6 +893,7 @@ def sweep(
     scheduler: str | None,
     workers: int | None,
     serial: bool,
+    force: bool,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -880,6 +927,7 @@ def sweep(
             serial=serial,
             progress=progress,
             points=points,
+            force=force,
         )
     if as_json:
         records = result.results.astype(object).where(result.results.notna(), None)
@@ -920,6 +968,7 @@ def sweep(
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the orders.")
 @_cluster_options("coalitions")
+@_FORCE
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print sharing.json to stdout.")
 @_handle_errors
@@ -933,6 +982,7 @@ def share(
     scheduler: str | None,
     workers: int | None,
     serial: bool,
+    force: bool,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -964,6 +1014,7 @@ def share(
             workers=workers,
             serial=serial,
             progress=progress,
+            force=force,
         )
     if as_json:
         click.echo(json.dumps(result.doc, indent=2, sort_keys=True))
@@ -981,11 +1032,17 @@ def share(
     help="Run folder to write [default: runs/plan-<scenario name>].",
 )
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a setting.")
+@_FORCE
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print plan.json to stdout.")
 @_handle_errors
 def plan(
-    scenario: str, out_dir: str | None, sets: tuple[str, ...], quiet: bool, as_json: bool
+    scenario: str,
+    out_dir: str | None,
+    sets: tuple[str, ...],
+    force: bool,
+    quiet: bool,
+    as_json: bool,
 ) -> None:
     """Plan the change year by year: when each building goes and each service moves.
 
@@ -1004,7 +1061,7 @@ def plan(
     out = out_dir or _default_out(scenario, "plan-")
     console = Console(stderr=as_json, quiet=quiet)
     with stage_progress(console, loaded.scenario.solver.time_limit_seconds) as progress:
-        outcome = plan_scenario(loaded, out, progress)
+        outcome = plan_scenario(loaded, out, progress, force=force)
     if as_json:
         click.echo(json.dumps(outcome.doc, indent=2, sort_keys=True))
     else:

@@ -166,6 +166,7 @@ class SweepResult:
     execution: Execution | None = None
     seconds: float = 0.0
     files: list[Path] = field(default_factory=list)
+    outcomes: dict[str, PointOutcome] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -183,15 +184,44 @@ def run_sweep(
     progress: Progress = _no_progress,
     points: list[Point] | None = None,
     presentation: bool = True,
+    force: bool = False,
 ) -> SweepResult:
     """Solve every point of the grid not already finished in ``out_dir``.
 
     ``points`` is the grid if the caller has expanded it already (:func:`grid`).
     Without ``presentation`` the points' folders hold the tables only (no map, report
     or GeoPackage): for sweeps of many points whose folders nobody opens one by one.
+    One sweep writes ``out_dir`` at a time; each point's folder is swapped in whole as
+    it finishes, and the results, frontier and ``sweep.json`` replace the previous
+    ones together (:func:`scenarios.folders.writing_folder`; ``force`` replaces a
+    folder that is not a sweep folder).
     """
+    from scenarios.folders import writing_folder
+
     start = time.perf_counter()
-    out = Path(out_dir).resolve()
+    with writing_folder(out_dir, kind="sweep", force=force, carry=(POINTS,)) as staging:
+        result = _sweep(
+            base, axes, staging.target, scheduler, workers, serial, progress, points, presentation
+        )
+        result.seconds = time.perf_counter() - start
+        written = _write_outputs(result, base, axes, staging.path)
+        result.files = list(staging.finals(written))
+    return result
+
+
+def _sweep(
+    base: ScenarioFile,
+    axes: Sequence[Axis],
+    out: Path,
+    scheduler: str | None,
+    workers: int | None,
+    serial: bool,
+    progress: Progress,
+    points: list[Point] | None,
+    presentation: bool,
+) -> SweepResult:
+    """Solve the pending points into ``out/points/`` (each folder swapped in whole as it
+    finishes) and build the results table."""
     points = grid(base, axes) if points is None else points
     result = SweepResult(out, points, pd.DataFrame())
     pending: dict[str, Point] = {}
@@ -205,12 +235,11 @@ def run_sweep(
     total = len({p.key for p in points if p.scenario is not None})
     done = total - len(pending)
     progress(done, total, f"{len(result.cached)} finished before")
-    outcomes: dict[str, PointOutcome] = {}
 
     def on_done(outcome: PointOutcome) -> None:
         nonlocal done
         write_point(out / POINTS / outcome.key, outcome)
-        outcomes[outcome.key] = outcome
+        result.outcomes[outcome.key] = outcome
         if outcome.ok:
             result.computed.append(outcome.key)
         else:
@@ -228,8 +257,6 @@ def run_sweep(
             result.execution = run_dask(jobs, places, on_done, scheduler, n)
     standards = {k: v.max_minutes for k, v in base.scenario.access.items()}
     result.results = results_table(points, axes, out, result.failed, standards)
-    result.seconds = time.perf_counter() - start
-    result.files = _write_outputs(result, base, axes, outcomes)
     return result
 
 
@@ -359,12 +386,10 @@ def results_table(
 
 
 def _write_outputs(
-    result: SweepResult,
-    base: ScenarioFile,
-    axes: Sequence[Axis],
-    outcomes: dict[str, PointOutcome],
+    result: SweepResult, base: ScenarioFile, axes: Sequence[Axis], out: Path
 ) -> list[Path]:
-    out = result.out_dir
+    """``results.csv``, the frontier and ``sweep.json``, into ``out``."""
+    outcomes = result.outcomes
     files = [write_csv(out / "results.csv", result.results)]
     labels = [p.label for p in result.points]
     title = f"{base.scenario.name or base.path.stem}: {len(result.points)} points"
