@@ -361,15 +361,32 @@ def staged(target: Path) -> Iterator[Staging]:
 
 
 def _is_output_error(exc: OSError, roots: Iterable[Path]) -> bool:
+    """A write refused (disk full, quota, file too large, read-only), or a permission or
+    I/O error on a file under ``roots`` (where the output goes)."""
     if exc.errno in WRITE_ERRNOS:
         return True
-    if exc.errno not in ACCESS_ERRNOS:
+    if exc.errno not in ACCESS_ERRNOS | {errno.EIO}:
         return False
     name = exc.filename
     if name is None:
-        return True
+        return exc.errno in ACCESS_ERRNOS
     where = Path(os.path.abspath(os.fsdecode(name)))
     return any(where == r or r in where.parents for r in roots)
+
+
+_TEMPORARY = re.compile(r"^\.(?P<stem>.+)\.[^.]+\.tmp(?P<suffix>\.[^.]*)?$")
+
+
+def _file_shown(name: str | bytes | None, staging: Staging | None) -> str:
+    """The output file an error is about, as the user will know it: in the target
+    folder, not the staging one, and not the temporary name it had while written."""
+    if name is None:
+        return ""
+    path = Path(os.path.abspath(os.fsdecode(name)))
+    temporary = _TEMPORARY.match(path.name)
+    if temporary:
+        path = path.with_name(temporary["stem"] + (temporary["suffix"] or ""))
+    return str(staging.final(path) if staging is not None else path)
 
 
 def _reword(exc: EstateError, staging: Path, target: Path) -> None:
@@ -379,18 +396,16 @@ def _reword(exc: EstateError, staging: Path, target: Path) -> None:
     )
 
 
-@contextmanager
-def output_errors(target: Path, shown: str) -> Iterator[None]:
-    """Turn a full disk or a refused permission into one :class:`OutputFolderError`."""
-    try:
-        yield
-    except OSError as exc:
-        if not _is_output_error(exc, [target.parent]):
-            raise
-        where = f": {exc.filename}" if exc.filename else ""
-        raise OutputFolderError(
-            f"cannot write {shown}: {exc.strerror or exc}{where}; nothing in {shown} was changed"
-        ) from exc
+def output_error(exc: OSError, target: Path, shown: str, staging: Staging | None) -> None:
+    """Raise one :class:`OutputFolderError` for a full disk or a refused permission
+    (return, for the caller to re-raise, for any other error)."""
+    if not _is_output_error(exc, [target.parent]):
+        return
+    file = _file_shown(exc.filename, staging)
+    raise OutputFolderError(
+        f"cannot write {shown}: {exc.strerror or exc}{f' ({file})' if file else ''}; "
+        f"nothing in {shown} was changed"
+    ) from exc
 
 
 # --- the one entry point -------------------------------------------------------------
@@ -425,7 +440,8 @@ def writing_folder(
     """
     shown = str(out)
     target = absolute(out)
-    with output_errors(target, shown):
+    staging: Staging | None = None
+    try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with folder_lock(target, shown):
             recover(target)
@@ -433,8 +449,8 @@ def writing_folder(
             holder = Path(
                 tempfile.mkdtemp(prefix=f".{target.name}{STAGING_MARK}", dir=target.parent)
             )
-            staging = Staging(target, holder / target.name, Path(out))
             try:
+                staging = Staging(target, holder / target.name, Path(out))
                 if update and target.is_dir():
                     link_tree(target, staging.path, skip)
                 else:
@@ -450,6 +466,9 @@ def writing_folder(
                 _swap_in(staging.path, target, holder)
             finally:
                 shutil.rmtree(holder, ignore_errors=True)
+    except OSError as exc:
+        output_error(exc, target, shown, staging)
+        raise
 
 
 @contextmanager
