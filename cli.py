@@ -8,6 +8,7 @@ errors exit 2 (click's convention).
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -31,6 +32,22 @@ def _handle_errors(func: F) -> F:
             sys.exit(getattr(exc, "exit_code", 1))
 
     return wrapper  # type: ignore[return-value]
+
+
+class _Finite(click.FloatRange):
+    """A number in a range that is also finite: click's FloatRange lets nan through."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+def _time_limit_range() -> _Finite:
+    from optimise.settings import MAX_TIME_LIMIT_SECONDS
+
+    return _Finite(0, MAX_TIME_LIMIT_SECONDS, min_open=True)
 
 
 _FORCE = click.option(
@@ -59,11 +76,22 @@ def main() -> None:
     show_default=True,
     help="Run folder to write.",
 )
-@click.option("--seed", type=int, default=None, help="Seed of the generated place [default: 2026].")
-@click.option("--time-limit", type=float, default=60.0, show_default=True, help="Solver seconds.")
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Seed of the generated place [default: 2026].",
+)
+@click.option(
+    "--time-limit",
+    type=_time_limit_range(),
+    default=60.0,
+    show_default=True,
+    help="Solver seconds (at most a week).",
+)
 @click.option(
     "--gap",
-    type=click.FloatRange(0, 1),
+    type=_Finite(0, 1),
     default=0.005,
     show_default=True,
     help="Relative optimality gap at which the solver may stop.",
@@ -670,6 +698,9 @@ def access(
 # --- scenarios: init, run, compare, sweep ----------------------------------------------
 
 
+MAX_WORKERS = 1_024
+
+
 def _cluster_options(what: str) -> Callable[[F], F]:
     """--scheduler, --workers and --serial: where the sweep engine solves ``what``."""
 
@@ -684,7 +715,7 @@ def _cluster_options(what: str) -> Callable[[F], F]:
             ),
             click.option(
                 "--workers",
-                type=click.IntRange(min=1),
+                type=click.IntRange(min=1, max=MAX_WORKERS),
                 default=None,
                 help="Worker processes of the local cluster [default: one a core].",
             ),
@@ -731,7 +762,12 @@ def _default_out(scenario: str, prefix: str = "") -> str:
 @click.option(
     "--demo", is_flag=True, help="Write the synthetic demo place's scenario and inputs instead."
 )
-@click.option("--seed", type=int, default=None, help="Seed of the demo place [default: 2026].")
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Seed of the demo place [default: 2026].",
+)
 def init(folder: str, force: bool, demo: bool, seed: int | None) -> None:
     """Write a template scenario and empty register tables into FOLDER.
 
@@ -953,7 +989,7 @@ def sweep(
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a setting.")
 @click.option(
     "--gap",
-    type=click.FloatRange(0, 1),
+    type=_Finite(0, 1),
     default=1e-6,
     show_default=True,
     help="Relative gap every coalition is solved to (the shares are differences of "
@@ -961,12 +997,14 @@ def sweep(
 )
 @click.option(
     "--samples",
-    type=click.IntRange(min=2),
+    type=click.IntRange(min=2, max=1_000_000),
     default=200,
     show_default=True,
     help="Random orders of the agencies when there are more than 10 (exact up to 10).",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the orders.")
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the orders."
+)
 @_cluster_options("coalitions")
 @_FORCE
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
