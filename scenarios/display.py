@@ -279,6 +279,20 @@ def print_sweep(result: SweepResult, console: Console) -> None:
         f"{len(result.failed)} failed, in {result.seconds:.1f} s. "
         f"Results in [bold]{_m(result.out_dir)}[/] (results.csv, pareto.svg, points/)"
     )
+    if result.recomputed:
+        now = result.versions
+        before = sorted(
+            {
+                ", ".join(f"{k} {v}" for k, v in e.versions.items())
+                for e in result.recomputed.values()
+            }
+        )
+        console.print(
+            f"[yellow]{len(result.recomputed)} point(s) solved before by another version "
+            f"({_m('; '.join(before))}) were computed again with "
+            f"{_m(', '.join(f'{k} {v}' for k, v in now.items()))}; the earlier folders are "
+            "kept in points/ (see sweep.json).[/]"
+        )
 
 
 def _num(value: Any) -> float | None:

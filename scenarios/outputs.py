@@ -20,6 +20,7 @@ from estate.io import write_csv, write_json, write_text
 from optimise.evaluate import MONEY_DP, Evaluation, payback_year
 from optimise.instance import EstateInstance
 from optimise.model import Result
+from optimise.version import MODEL_VERSION
 from scenarios.run import RunInputs
 from scenarios.schema import InputFiles, Scenario
 
@@ -47,8 +48,8 @@ PACKAGES = ("public-estate", "numpy", "pandas", "scipy", "pulp", "highspy", "geo
 
 
 def versions() -> dict[str, str]:
-    """Versions of Python and the packages that shape the numbers."""
-    out = {"python": platform.python_version()}
+    """Versions of Python, the packages that shape the numbers, and the model."""
+    out = {"python": platform.python_version(), "model": MODEL_VERSION}
     for name in PACKAGES:
         try:
             out[name] = metadata.version(name)

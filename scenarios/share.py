@@ -54,7 +54,7 @@ from scenarios.shapley import (
     sample_orders,
     sampled_shapley,
 )
-from scenarios.sweep import POINTS, Axis, SweepResult, grid, run_sweep
+from scenarios.sweep import POINT_JSON, POINTS, Axis, SweepResult, grid, run_sweep
 
 SHARING_JSON = "sharing.json"
 SHARING_CSV = "sharing.csv"
@@ -366,7 +366,7 @@ def write_share(out: Path, result: ShareResult) -> list[Path]:
 
     out.mkdir(parents=True, exist_ok=True)
     for item in sorted(result.plan_folder.rglob("*")):
-        if item.is_file():
+        if item.is_file() and item.name != POINT_JSON:  # the sweep's own record
             atomic_write(out / item.relative_to(result.plan_folder), partial(_copy, item))
     files = [
         write_json(out / SHARING_JSON, result.doc),
