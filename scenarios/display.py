@@ -88,6 +88,10 @@ def print_summary(doc: dict[str, Any], console: Console, out_dir: str | None = N
         ("Capital receipts (net of disposal costs)", _gbp(doc["capital_receipts"])),
         ("One-off costs (moves, fit-out, dilapidations)", _gbp(doc["one_off_costs"])),
         ("Backlog maintenance avoided", _gbp(doc["backlog_avoided"])),
+        (
+            "Optimism bias on that backlog (in the NPV)",
+            _gbp(doc.get("backlog_optimism_bias")),
+        ),
         ("Payback year", "—" if doc["payback_year"] is None else str(doc["payback_year"])),
         (
             "Buildings kept / hosting / disposed",

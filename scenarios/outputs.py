@@ -32,6 +32,7 @@ SUMMARY_MONEY_KEYS = (
     "capital_receipts",
     "one_off_costs",
     "backlog_avoided",
+    "backlog_optimism_bias",
 )
 DECISION_FILES = (
     "buildings.csv",
@@ -147,6 +148,7 @@ def summary(inputs: RunInputs, instance: EstateInstance, result: Result) -> dict
             "policy": inputs.policy.model_dump(mode="json"),
             "solver": inputs.solver.model_dump(mode="json"),
             "access": {k: v.model_dump(mode="json") for k, v in sorted(inputs.access.items())},
+            "phasing": inputs.phasing.model_dump(mode="json"),
         },
         "travel_times": {
             mode: {"method": t.method, "note": t.note}
@@ -268,6 +270,7 @@ def scenario_of(inputs: RunInputs, files: InputFiles) -> Scenario:
         finance=inputs.finance,
         policy=inputs.policy,
         solver=inputs.solver,
+        phasing=inputs.phasing,
     )
 
 

@@ -73,7 +73,7 @@ def plan_scenario(
             inputs.register, inputs.zones, times, inputs.access, inputs.finance, inputs.policy
         )
         progress("building the phased model")
-        model = PhasedModel(instance, sf.scenario.phasing)
+        model = PhasedModel(instance, inputs.phasing)
         progress("solving")
         phased = model.solve(inputs.solver)
         doc = plan_doc(inputs, phased)

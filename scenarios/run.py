@@ -19,6 +19,7 @@ from optimise.settings import (
     AccessStandard,
     FinanceSettings,
     Mode,
+    PhasingSettings,
     PolicySettings,
     SolverSettings,
 )
@@ -44,6 +45,9 @@ class RunInputs:
     policy: PolicySettings = field(default_factory=PolicySettings)
     solver: SolverSettings = field(default_factory=SolverSettings)
     notice: str = ""
+    # How `estate plan` phases the change; carried so that a run folder's scenario.yaml
+    # and summary.json give the same plan again (`estate run` does not use it).
+    phasing: PhasingSettings = field(default_factory=PhasingSettings)
 
     def with_sharing(self, sharing: str) -> RunInputs:
         """The same run under the other policy (``shared`` or ``siloed``)."""
