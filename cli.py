@@ -209,7 +209,8 @@ def map_command(
     Buildings styled by decision and coloured by agency, service moves as arrows, zones
     shaded by the change in minutes to the nearest service, catchments, a layer control,
     a legend and the key figures.  Leaflet is inlined, so the page opens without internet
-    access; with --offline it makes no network request at all.
+    access; with --offline it makes no network request at all.  RUN_DIR is replaced
+    whole by a copy with the new file, so a failure leaves it as it was.
     """
     from scenarios.presentation import write_map_files
 
@@ -233,7 +234,8 @@ def report(run_dir: str, publish: bool, quiet: bool, as_json: bool) -> None:
     The finance report: NPV saving, annual revenue saving, capital receipts, one-off
     costs and payback, in total and per agency; the cash flow over the horizon; every
     building and move; every assumption.  report.xlsx has the sheets summary, agencies,
-    buildings, moves, cash flow by year, access and assumptions.
+    buildings, moves, cash flow by year, access and assumptions.  RUN_DIR is replaced
+    whole by a copy with both files, so a failure leaves it as it was.
     """
     from scenarios.presentation import write_report_files
 
@@ -258,7 +260,8 @@ def publish(
     report.html, report.xlsx) with each sensitive site's name and exact location
     withheld and shown only as a count per zone, plus REDACTION.txt saying what was
     withheld.  The files are scanned for the withheld names, ids and coordinates before
-    the command succeeds.  The private originals in RUN_DIR are left as they are.
+    the command succeeds.  The private originals in RUN_DIR are left as they are; the
+    new published/ replaces the old one whole, with nothing of an earlier publication.
     """
     from scenarios.presentation import write_published
 

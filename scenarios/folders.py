@@ -137,8 +137,8 @@ def check_target(
         raise OutputFolderError(f"{shown} cannot be an output folder (it is {target})")
     if target == cwd or target in cwd.parents:
         raise OutputFolderError(
-            f"{shown} is the current folder or holds it; write to a folder inside it, "
-            "for example runs/NAME"
+            f"{shown} is the current folder or holds it, and would be replaced from under "
+            "you; choose another folder (for example runs/NAME), or run from elsewhere"
         )
     found = folder_kind(target)
     if found == "other" and not target.is_dir():
