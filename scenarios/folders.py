@@ -43,7 +43,7 @@ import stat
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -443,7 +443,12 @@ def writing_folder(
     staging: Staging | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        with folder_lock(target, shown):
+        with ExitStack() as locks:
+            if update and folder_kind(target.parent) == "run":
+                # A run's companion folder (siloed/): a rerun of the run it belongs to
+                # would replace it from under us, so hold that run's lock too.
+                locks.enter_context(folder_lock(target.parent, str(Path(out).parent)))
+            locks.enter_context(folder_lock(target, shown))
             recover(target)
             check_target(target, shown, kind, force, protect)
             holder = Path(

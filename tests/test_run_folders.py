@@ -102,6 +102,18 @@ def test_a_folder_another_command_is_writing_fails_at_once(place: Path, tmp_path
     assert run(place, out, "--set", "finance.discount_rate=0.03").exit_code == 0
 
 
+def test_a_companion_folder_is_not_redrawn_while_its_run_is_rewritten(
+    place: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    assert estate("run", str(place), "--out", str(out), "--quiet").exit_code == 0
+    with folder_lock(out, "out"):
+        result = estate("report", str(out / "siloed"), "--quiet")
+    assert result.exit_code == 2 and f"{out} is being written" in result.output
+    assert estate("report", str(out / "siloed"), "--quiet").exit_code == 0
+    assert hidden(out) == [] and hidden(tmp_path) == []
+
+
 def test_the_lock_is_taken_from_a_holder_that_let_go(tmp_path: Path) -> None:
     target = tmp_path / "out"
     with folder_lock(target, "out"), pytest.raises(FolderBusyError), folder_lock(target, "out"):
