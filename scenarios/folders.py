@@ -138,7 +138,7 @@ def check_target(
     if target == cwd or target in cwd.parents:
         raise OutputFolderError(
             f"{shown} is the current folder or holds it, and would be replaced from under "
-            "you; choose another folder (for example runs/NAME), or run from elsewhere"
+            "you; run the command from another folder, or write to another one"
         )
     found = folder_kind(target)
     if found == "other" and not target.is_dir():
