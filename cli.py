@@ -8,10 +8,11 @@ errors exit 2 (click's convention).
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import click
 from rich.console import Console
@@ -34,6 +35,29 @@ def _handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+class _Finite(click.FloatRange):
+    """A number in a range that is also finite: click's FloatRange lets nan through."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+def _time_limit_range() -> _Finite:
+    from optimise.settings import MAX_TIME_LIMIT_SECONDS
+
+    return _Finite(0, MAX_TIME_LIMIT_SECONDS, min_open=True)
+
+
+_FORCE = click.option(
+    "--force",
+    is_flag=True,
+    help="Replace OUT even if it holds files no estate command wrote (they are deleted).",
+)
+
+
 @click.group()
 @click.version_option(package_name="public-estate")
 def main() -> None:
@@ -53,20 +77,38 @@ def main() -> None:
     show_default=True,
     help="Run folder to write.",
 )
-@click.option("--seed", type=int, default=None, help="Seed of the generated place [default: 2026].")
-@click.option("--time-limit", type=float, default=60.0, show_default=True, help="Solver seconds.")
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Seed of the generated place [default: 2026].",
+)
+@click.option(
+    "--time-limit",
+    type=_time_limit_range(),
+    default=60.0,
+    show_default=True,
+    help="Solver seconds (at most a week).",
+)
 @click.option(
     "--gap",
-    type=click.FloatRange(0, 1),
+    type=_Finite(0, 1),
     default=0.005,
     show_default=True,
     help="Relative optimality gap at which the solver may stop.",
 )
+@_FORCE
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
 @_handle_errors
 def demo(
-    out_dir: str, seed: int | None, time_limit: float, gap: float, quiet: bool, as_json: bool
+    out_dir: str,
+    seed: int | None,
+    time_limit: float,
+    gap: float,
+    force: bool,
+    quiet: bool,
+    as_json: bool,
 ) -> None:
     """Run the whole pipeline on the embedded synthetic place "Demo Vale".
 
@@ -88,6 +130,7 @@ def demo(
             time_limit,
             gap,
             progress=lambda stage: status.update(stage.capitalize()),
+            force=force,
         )
     if as_json:
         click.echo(json.dumps(doc, indent=2, sort_keys=True))
@@ -95,6 +138,19 @@ def demo(
         print_summary(doc, console, out_dir)
     if not outcome.result.ok:  # no decision, or the solver failed its check
         sys.exit(1)
+
+
+def _into_run_folder(run_dir: str, write: Callable[[Any], Any], skip: tuple[str, ...] = ()) -> Any:
+    """Add files to a run folder whole: ``write(folder)`` writes into a copy of it that
+    replaces it on success (see scenarios/folders.py); returns what ``write`` returned,
+    with the paths it wrote as they are after the swap."""
+    from dataclasses import replace
+
+    from scenarios.folders import writing_folder
+
+    with writing_folder(run_dir, kind=None, update=True, skip=skip) as staging:
+        written = write(staging.path)
+    return replace(written, files=staging.finals(written.files))
 
 
 def _print_written(written: Any, console: Console, as_json: bool) -> None:
@@ -156,12 +212,16 @@ def map_command(
     Buildings styled by decision and coloured by agency, service moves as arrows, zones
     shaded by the change in minutes to the nearest service, catchments, a layer control,
     a legend and the key figures.  Leaflet is inlined, so the page opens without internet
-    access; with --offline it makes no network request at all.
+    access; with --offline it makes no network request at all.  RUN_DIR is replaced
+    whole by a copy with the new file, so a failure leaves it as it was.
     """
     from scenarios.presentation import write_map_files
 
     console = Console(quiet=quiet or as_json)
-    written = write_map_files(run_dir, publish, "roads" if offline else "tiles", service_type)
+    basemap: Literal["roads", "tiles"] = "roads" if offline else "tiles"
+    written = _into_run_folder(
+        run_dir, lambda folder: write_map_files(folder, publish, basemap, service_type)
+    )
     _print_written(written, console, as_json)
 
 
@@ -177,12 +237,14 @@ def report(run_dir: str, publish: bool, quiet: bool, as_json: bool) -> None:
     The finance report: NPV saving, annual revenue saving, capital receipts, one-off
     costs and payback, in total and per agency; the cash flow over the horizon; every
     building and move; every assumption.  report.xlsx has the sheets summary, agencies,
-    buildings, moves, cash flow by year, access and assumptions.
+    buildings, moves, cash flow by year, access and assumptions.  RUN_DIR is replaced
+    whole by a copy with both files, so a failure leaves it as it was.
     """
     from scenarios.presentation import write_report_files
 
     console = Console(quiet=quiet or as_json)
-    _print_written(write_report_files(run_dir, publish), console, as_json)
+    written = _into_run_folder(run_dir, lambda folder: write_report_files(folder, publish))
+    _print_written(written, console, as_json)
 
 
 @main.command()
@@ -204,11 +266,19 @@ def publish(
     type one provides.  REDACTION.txt says what was withheld.
     The files are scanned for the withheld names, ids and coordinates before the command
     succeeds.  The private originals in RUN_DIR are left as they are.
+    The new published/ replaces the old one whole, with nothing of an earlier
+    publication.
     """
     from scenarios.presentation import write_published
 
     console = Console(quiet=quiet or as_json)
-    written = write_published(run_dir, "roads" if offline else "tiles", service_type)
+    basemap: Literal["roads", "tiles"] = "roads" if offline else "tiles"
+    # A fresh published/ each time: no file of an earlier publication stays beside it.
+    written = _into_run_folder(
+        run_dir,
+        lambda folder: write_published(folder, basemap, service_type),
+        skip=("published",),
+    )
     _print_written(written, console, as_json)
 
 
@@ -805,6 +875,9 @@ def access(
 # --- scenarios: init, run, compare, sweep ----------------------------------------------
 
 
+MAX_WORKERS = 1_024
+
+
 def _cluster_options(what: str) -> Callable[[F], F]:
     """--scheduler, --workers and --serial: where the sweep engine solves ``what``."""
 
@@ -819,7 +892,7 @@ def _cluster_options(what: str) -> Callable[[F], F]:
             ),
             click.option(
                 "--workers",
-                type=click.IntRange(min=1),
+                type=click.IntRange(min=1, max=MAX_WORKERS),
                 default=None,
                 help="Worker processes of the local cluster [default: one a core].",
             ),
@@ -866,7 +939,12 @@ def _default_out(scenario: str, prefix: str = "") -> str:
 @click.option(
     "--demo", is_flag=True, help="Write the synthetic demo place's scenario and inputs instead."
 )
-@click.option("--seed", type=int, default=None, help="Seed of the demo place [default: 2026].")
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Seed of the demo place [default: 2026].",
+)
 @click.option(
     "--register",
     "register_dir",
@@ -965,6 +1043,7 @@ def init(
     show_default=True,
     help="Also solve under the other policy and report the value of sharing.",
 )
+@_FORCE
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
 @_handle_errors
@@ -973,6 +1052,7 @@ def run_command(
     out_dir: str | None,
     sets: tuple[str, ...],
     sharing_value: bool,
+    force: bool,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -982,25 +1062,30 @@ def run_command(
     access.csv, cash_flows.csv, results.gpkg, map.html, inputs/ and scenario.yaml.
     By default the same scenario is also solved under the other policy (shared or
     siloed, into OUT/<policy>/) and the difference, the value of sharing, is reported.
+    The folder is written whole, replacing the previous run only when everything is
+    written; another command writing OUT at the same time makes this one fail at once.
     An unusable scenario file exits with code 2 before anything is written.
     """
     from scenarios.display import print_sharing_value, print_summary, stage_progress
+    from scenarios.folders import writing_folder
     from scenarios.inputs import load_inputs
     from scenarios.outputs import summary
     from scenarios.run import run, run_with_sharing_value
     from scenarios.scenario import load_scenario
 
     loaded = load_scenario(scenario, _overrides(sets))
-    inputs = load_inputs(loaded)
     out = out_dir or _default_out(scenario)
     console = Console(stderr=as_json, quiet=quiet)
     value = None
-    with stage_progress(console, inputs.solver.time_limit_seconds) as progress:
-        if sharing_value:
-            both = run_with_sharing_value(inputs, out, progress)
-            outcome, value = both.main, both.value
-        else:
-            outcome = run(inputs, out, progress)
+    protect = list(loaded.input_paths().values())
+    with writing_folder(out, force=force, protect=protect) as folder:
+        inputs = load_inputs(loaded)
+        with stage_progress(console, inputs.solver.time_limit_seconds) as progress:
+            if sharing_value:
+                both = run_with_sharing_value(inputs, folder, progress)
+                outcome, value = both.main, both.value
+            else:
+                outcome = run(inputs, folder, progress)
     doc = summary(outcome.inputs, outcome.instance, outcome.result)
     if value is not None:
         doc["value_of_sharing"] = value
@@ -1069,6 +1154,7 @@ def compare(run_dirs: tuple[str, ...], out_dir: str, quiet: bool, as_json: bool)
     help="Sweep folder [default: runs/sweep-<scenario name>].",
 )
 @_cluster_options("points")
+@_FORCE
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results table as JSON.")
 @_handle_errors
@@ -1079,6 +1165,7 @@ def sweep(
     scheduler: str | None,
     workers: int | None,
     serial: bool,
+    force: bool,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -1112,6 +1199,7 @@ def sweep(
             serial=serial,
             progress=progress,
             points=points,
+            force=force,
         )
     if as_json:
         records = result.results.astype(object).where(result.results.notna(), None)
@@ -1137,7 +1225,7 @@ def sweep(
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a setting.")
 @click.option(
     "--gap",
-    type=click.FloatRange(0, 1),
+    type=_Finite(0, 1),
     default=1e-6,
     show_default=True,
     help="Relative gap every coalition is solved to (the shares are differences of "
@@ -1145,13 +1233,16 @@ def sweep(
 )
 @click.option(
     "--samples",
-    type=click.IntRange(min=2),
+    type=click.IntRange(min=2, max=1_000_000),
     default=200,
     show_default=True,
     help="Random orders of the agencies when there are more than 10 (exact up to 10).",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the orders.")
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the orders."
+)
 @_cluster_options("coalitions")
+@_FORCE
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print sharing.json to stdout.")
 @_handle_errors
@@ -1165,6 +1256,7 @@ def share(
     scheduler: str | None,
     workers: int | None,
     serial: bool,
+    force: bool,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -1196,6 +1288,7 @@ def share(
             workers=workers,
             serial=serial,
             progress=progress,
+            force=force,
         )
     if as_json:
         click.echo(json.dumps(result.doc, indent=2, sort_keys=True))
@@ -1213,11 +1306,17 @@ def share(
     help="Run folder to write [default: runs/plan-<scenario name>].",
 )
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a setting.")
+@_FORCE
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print plan.json to stdout.")
 @_handle_errors
 def plan(
-    scenario: str, out_dir: str | None, sets: tuple[str, ...], quiet: bool, as_json: bool
+    scenario: str,
+    out_dir: str | None,
+    sets: tuple[str, ...],
+    force: bool,
+    quiet: bool,
+    as_json: bool,
 ) -> None:
     """Plan the change year by year: when each building goes and each service moves.
 
@@ -1236,7 +1335,7 @@ def plan(
     out = out_dir or _default_out(scenario, "plan-")
     console = Console(stderr=as_json, quiet=quiet)
     with stage_progress(console, loaded.scenario.solver.time_limit_seconds) as progress:
-        outcome = plan_scenario(loaded, out, progress)
+        outcome = plan_scenario(loaded, out, progress, force=force)
     if as_json:
         click.echo(json.dumps(outcome.doc, indent=2, sort_keys=True))
     else:

@@ -35,6 +35,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from estate import safeyaml
 from estate.errors import SettingsError
 from estate.schema import BUILDINGS, SERVICES
 
@@ -541,7 +542,7 @@ def load_mapping(path: str | Path) -> Mapping:
     """Read a YAML mapping file (``yaml.safe_load``) and validate it."""
     p = Path(path)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = safeyaml.load(p.read_text(encoding="utf-8"))
     except OSError as exc:
         raise SettingsError(f"{p}: cannot read the mapping file ({exc.strerror or exc})") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:

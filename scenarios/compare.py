@@ -34,6 +34,7 @@ MONEY = (
     ("capital_receipts", "Capital receipts"),
     ("one_off_costs", "One-off costs"),
     ("backlog_avoided", "Backlog avoided"),
+    ("backlog_optimism_bias", "Optimism bias on the backlog avoided"),
     ("baseline_present_cost", "Baseline present cost"),
     ("scenario_present_cost", "Scenario present cost"),
 )

@@ -89,6 +89,10 @@ def print_summary(doc: dict[str, Any], console: Console, out_dir: str | None = N
         ("Capital receipts (net of disposal costs)", _gbp(doc["capital_receipts"])),
         ("One-off costs (moves, fit-out, dilapidations)", _gbp(doc["one_off_costs"])),
         ("Backlog maintenance avoided", _gbp(doc["backlog_avoided"])),
+        (
+            "Optimism bias on that backlog (in the NPV)",
+            _gbp(doc.get("backlog_optimism_bias")),
+        ),
         ("Payback year", "—" if doc["payback_year"] is None else str(doc["payback_year"])),
         (
             "Buildings kept / hosting / disposed",
@@ -281,6 +285,20 @@ def print_sweep(result: SweepResult, console: Console) -> None:
         f"{len(result.failed)} failed, {errors}in {result.seconds:.1f} s. "
         f"Results in [bold]{_m(result.out_dir)}[/] (results.csv, pareto.svg, points/)"
     )
+    if result.recomputed:
+        now = result.versions
+        before = sorted(
+            {
+                ", ".join(f"{k} {v}" for k, v in e.versions.items())
+                for e in result.recomputed.values()
+            }
+        )
+        console.print(
+            f"[yellow]{len(result.recomputed)} point(s) solved before by another version "
+            f"({_m('; '.join(before))}) were computed again with "
+            f"{_m(', '.join(f'{k} {v}' for k, v in now.items()))}; the earlier folders are "
+            "kept in points/ (see sweep.json).[/]"
+        )
 
 
 def _num(value: Any) -> float | None:

@@ -7,10 +7,12 @@ sensitive sites are absent from ``buildings`` and their moves have no geometry.
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+from pyogrio.errors import DataSourceError
 from shapely.geometry import LineString
 
 from estate.io import atomic_write
@@ -54,6 +56,11 @@ def write_gpkg(folder: RunFolder, path: str | Path) -> Path:
     def _write(tmp: Path) -> None:
         tmp.unlink(missing_ok=True)
         for name, layer in layers.items():
-            layer.to_file(tmp, layer=name, driver="GPKG")
+            try:
+                layer.to_file(tmp, layer=name, driver="GPKG")
+            except DataSourceError as exc:
+                # GDAL reports a full disk as a failed write, not as an OSError.
+                message = f"GDAL could not write the GeoPackage ({exc})"
+                raise OSError(errno.EIO, message, str(tmp)) from exc
 
     return atomic_write(path, _write)

@@ -124,6 +124,7 @@ def run_inputs(sf: ScenarioFile, place: PlaceData) -> RunInputs:
         policy=s.policy,
         solver=s.solver,
         notice=s.notice,
+        phasing=s.phasing,
     )
 
 

@@ -22,6 +22,7 @@ from optimise.evaluate import MONEY_DP, Evaluation, payback_year
 from optimise.instance import EstateInstance
 from optimise.model import Result
 from optimise.solve import SolveStatus
+from optimise.version import MODEL_VERSION
 from scenarios.run import RunInputs
 from scenarios.schema import InputFiles, Scenario
 
@@ -33,6 +34,7 @@ SUMMARY_MONEY_KEYS = (
     "capital_receipts",
     "one_off_costs",
     "backlog_avoided",
+    "backlog_optimism_bias",
 )
 DECISION_FILES = (
     "buildings.csv",
@@ -49,8 +51,8 @@ PACKAGES = ("public-estate", "numpy", "pandas", "scipy", "pulp", "highspy", "geo
 
 
 def versions() -> dict[str, str]:
-    """Versions of Python and the packages that shape the numbers."""
-    out = {"python": platform.python_version()}
+    """Versions of Python, the packages that shape the numbers, and the model."""
+    out = {"python": platform.python_version(), "model": MODEL_VERSION}
     for name in PACKAGES:
         try:
             out[name] = metadata.version(name)
@@ -148,6 +150,7 @@ def summary(inputs: RunInputs, instance: EstateInstance, result: Result) -> dict
             "policy": inputs.policy.model_dump(mode="json"),
             "solver": inputs.solver.model_dump(mode="json"),
             "access": {k: v.model_dump(mode="json") for k, v in sorted(inputs.access.items())},
+            "phasing": inputs.phasing.model_dump(mode="json"),
         },
         "travel_times": {
             mode: {"method": t.method, "note": t.note}
@@ -285,6 +288,7 @@ def scenario_of(inputs: RunInputs, files: InputFiles) -> Scenario:
         finance=inputs.finance,
         policy=inputs.policy,
         solver=inputs.solver,
+        phasing=inputs.phasing,
     )
 
 

@@ -17,7 +17,6 @@ need the ``if __name__ == "__main__":`` guard, as worker processes are spawned.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 import time
 import traceback
@@ -100,20 +99,15 @@ def solve_point(job: PointJob, place: PlaceData, *times: TravelTimes) -> PointOu
 
 
 def write_point(folder: Path, outcome: PointOutcome) -> Path:
-    """Put a point's files in ``folder`` all at once: built beside it, then renamed."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    """Put a point's files in ``folder`` all at once: built beside it, then swapped in
+    (:func:`scenarios.folders.staged`; the sweep holds the lock of the folder above)."""
+    from scenarios.folders import staged
+
+    with staged(folder) as staging:
         for name, data in outcome.files.items():
-            path = staging / name
+            path = staging.path / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(staging, folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return folder
 
 

@@ -56,37 +56,36 @@ class PlanOutcome:
 
 
 def plan_scenario(
-    sf: ScenarioFile, out_dir: str | Path, progress: Progress = _silent
+    sf: ScenarioFile, out_dir: str | Path, progress: Progress = _silent, *, force: bool = False
 ) -> PlanOutcome:
-    """Solve the phased model of ``sf`` and write its run folder to ``out_dir``."""
+    """Solve the phased model of ``sf`` and write its run folder to ``out_dir``, whole
+    (:func:`scenarios.folders.writing_folder`; ``force`` replaces a folder that is not a
+    run folder)."""
+    from scenarios.folders import writing_folder
     from scenarios.inputs import load_inputs
     from scenarios.outputs import write_run
-    from scenarios.share import SHARING_FILES
 
-    inputs = load_inputs(sf)
-    times = travel_times(inputs, progress)
-    instance = EstateInstance.build(
-        inputs.register, inputs.zones, times, inputs.access, inputs.finance, inputs.policy
-    )
-    progress("building the phased model")
-    model = PhasedModel(instance, sf.scenario.phasing)
-    progress("solving")
-    phased = model.solve(inputs.solver)
-    out = Path(out_dir)
-    doc = plan_doc(inputs, phased)
-    progress("writing outputs")
-    out.mkdir(parents=True, exist_ok=True)
-    for name in SHARING_FILES:  # the folder now holds this plan, not a coalition's
-        (out / name).unlink(missing_ok=True)
-    files = [write_json(out / PLAN_JSON, doc)]
-    if phased.actions is not None:
-        files.append(write_csv(out / PLAN_CSV, phased.actions))
-    else:
-        (out / PLAN_CSV).unlink(missing_ok=True)
-    files += write_cash_flow_charts(out, phased)
-    headline = {k: doc[k] for k in ("plan_years", "phasing", "npv_saving") if k in doc}
-    files += write_run(out, inputs, instance, phased.result, extra={"plan": headline})
-    return PlanOutcome(inputs, instance, phased, doc, out, tuple(files))
+    protect = list(sf.input_paths().values())
+    with writing_folder(out_dir, force=force, protect=protect) as staging:
+        inputs = load_inputs(sf)
+        times = travel_times(inputs, progress)
+        instance = EstateInstance.build(
+            inputs.register, inputs.zones, times, inputs.access, inputs.finance, inputs.policy
+        )
+        progress("building the phased model")
+        model = PhasedModel(instance, inputs.phasing)
+        progress("solving")
+        phased = model.solve(inputs.solver)
+        doc = plan_doc(inputs, phased)
+        progress("writing outputs")
+        out = staging.path
+        files = [write_json(out / PLAN_JSON, doc)]
+        if phased.actions is not None:
+            files.append(write_csv(out / PLAN_CSV, phased.actions))
+        files += write_cash_flow_charts(out, phased)
+        headline = {k: doc[k] for k in ("plan_years", "phasing", "npv_saving") if k in doc}
+        files += write_run(out, inputs, instance, phased.result, extra={"plan": headline})
+    return PlanOutcome(inputs, instance, phased, doc, staging.given, staging.finals(files))
 
 
 def plan_doc(inputs: RunInputs, phased: PhasedResult) -> dict[str, Any]:

@@ -149,6 +149,7 @@ MONEY = _keep(
     "capital_receipts",
     "one_off_costs",
     "backlog_avoided",
+    "backlog_optimism_bias",
 )
 ACCESS_SUMMARY = _keep(
     "service_type",

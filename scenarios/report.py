@@ -35,6 +35,11 @@ MONEY_KEYS = (
     ("capital_receipts", "Capital receipts", "£, net of disposal costs"),
     ("one_off_costs", "One-off costs", "£: moves, fit-out and dilapidations, with optimism bias"),
     ("backlog_avoided", "Backlog avoided", "£ of maintenance backlog not incurred"),
+    (
+        "backlog_optimism_bias",
+        "Optimism bias on the backlog avoided",
+        "£: the risk uplift on that backlog, included in the NPV saving; not cash",
+    ),
     ("baseline_present_cost", "Present cost, baseline", "£, everything kept"),
     ("scenario_present_cost", "Present cost, scenario", "£"),
 )
@@ -45,6 +50,7 @@ AGENCY_COLUMNS = {
     "capital_receipts": "Capital receipts (£)",
     "one_off_costs": "One-off costs (£)",
     "backlog_avoided": "Backlog avoided (£)",
+    "backlog_optimism_bias": "Optimism bias on backlog avoided (£)",
     "baseline_present_cost": "Present cost, baseline (£)",
     "scenario_present_cost": "Present cost, scenario (£)",
     "buildings_before": "Buildings",
@@ -608,7 +614,7 @@ def render_report(folder: RunFolder) -> str:
     figures = "".join(
         f"<div class='figure'>{_e(label)}<b class='n'>{_e(_money(s.get(key)))}</b>"
         f"<span class='muted'>{_e(unit)}</span></div>"
-        for key, label, unit in MONEY_KEYS[:5]
+        for key, label, unit in MONEY_KEYS[:6]
     ) + (
         "<div class='figure'>Payback year"
         f"<b class='n'>{_e(payback if payback is not None else 'none')}</b>"

@@ -19,9 +19,11 @@ from optimise.settings import (
     AccessStandard,
     FinanceSettings,
     Mode,
+    PhasingSettings,
     PolicySettings,
     SolverSettings,
 )
+from scenarios.folders import Staging, destination
 
 Progress = Callable[[str], None]
 
@@ -43,6 +45,9 @@ class RunInputs:
     policy: PolicySettings = field(default_factory=PolicySettings)
     solver: SolverSettings = field(default_factory=SolverSettings)
     notice: str = ""
+    # How `estate plan` phases the change; carried so that a run folder's scenario.yaml
+    # and summary.json give the same plan again (`estate run` does not use it).
+    phasing: PhasingSettings = field(default_factory=PhasingSettings)
 
     def with_sharing(self, sharing: str) -> RunInputs:
         """The same run under the other policy (``shared`` or ``siloed``)."""
@@ -110,23 +115,32 @@ def solve_inputs(
 
 def run(
     inputs: RunInputs,
-    out_dir: str | Path | None,
+    out_dir: str | Path | Staging | None,
     progress: Progress = _silent,
     travel: Travel | None = None,
     extra: dict[str, Any] | None = None,
+    *,
+    force: bool = False,
 ) -> RunOutcome:
     """Solve ``inputs`` and, when ``out_dir`` is given, write the run folder there.
 
-    ``extra`` adds keys to ``summary.json`` (for example the value of sharing).
+    The folder is written whole or not at all, one command at a time
+    (:func:`scenarios.folders.writing_folder`; ``force`` replaces a folder that is
+    not a run folder); a :class:`~scenarios.folders.Staging` the caller holds is
+    written into as it is.  ``extra`` adds keys to ``summary.json`` (for example the
+    value of sharing).
     """
     from scenarios.outputs import write_run
 
-    instance, result = solve_inputs(inputs, progress, travel)
     if out_dir is None:
+        instance, result = solve_inputs(inputs, progress, travel)
         return RunOutcome(inputs, instance, result, None)
-    progress("writing outputs")
-    files = write_run(Path(out_dir), inputs, instance, result, extra=extra)
-    return RunOutcome(inputs, instance, result, Path(out_dir), tuple(files))
+    with destination(out_dir, force=force) as staging:
+        assert staging is not None
+        instance, result = solve_inputs(inputs, progress, travel)
+        progress("writing outputs")
+        files = write_run(staging.path, inputs, instance, result, extra=extra)
+    return RunOutcome(inputs, instance, result, staging.given, staging.finals(files))
 
 
 SHARING_FIGURES = (
@@ -148,36 +162,58 @@ class SharingOutcome:
 
 
 def run_with_sharing_value(
-    inputs: RunInputs, out_dir: str | Path | None, progress: Progress = _silent
+    inputs: RunInputs,
+    out_dir: str | Path | Staging | None,
+    progress: Progress = _silent,
+    *,
+    force: bool = False,
 ) -> SharingOutcome:
     """Run ``inputs`` and the same scenario under the other policy; the value of sharing
     is the ``shared`` result against the ``siloed`` one.
 
     The other policy's run folder goes in ``OUT_DIR/<policy>/``; the main folder's
-    ``summary.json`` carries ``value_of_sharing``.
+    ``summary.json`` carries ``value_of_sharing``.  Both are written in one folder swap
+    (see :func:`run`).
     """
     from scenarios.outputs import summary, write_run
 
-    times = travel_times(inputs, progress)
     other_policy = OTHER_POLICY[inputs.policy.sharing]
     other_inputs = inputs.with_sharing(other_policy)
-    progress(f"solving the {inputs.policy.sharing} scenario")
-    main_instance, main_result = solve_inputs(inputs, _silent, times)
-    progress(f"solving the {other_policy} scenario")
-    other_dir = None if out_dir is None else Path(out_dir) / other_policy
-    other = run(other_inputs, other_dir, _silent, times)
-    docs = {
-        inputs.policy.sharing: summary(inputs, main_instance, main_result),
-        other_policy: summary(other.inputs, other.instance, other.result),
-    }
-    value = sharing_value(docs["shared"], docs["siloed"], other_policy)
-    files: tuple[Path, ...] = ()
-    if out_dir is not None:
-        progress("writing outputs")
-        extra = {"value_of_sharing": value}
-        files = tuple(write_run(Path(out_dir), inputs, main_instance, main_result, extra=extra))
+    with destination(out_dir, force=force) as staging:
+        times = travel_times(inputs, progress)
+        progress(f"solving the {inputs.policy.sharing} scenario")
+        main_instance, main_result = solve_inputs(inputs, _silent, times)
+        progress(f"solving the {other_policy} scenario")
+        other_instance, other_result = solve_inputs(other_inputs, _silent, times)
+        docs = {
+            inputs.policy.sharing: summary(inputs, main_instance, main_result),
+            other_policy: summary(other_inputs, other_instance, other_result),
+        }
+        value = sharing_value(docs["shared"], docs["siloed"], other_policy)
+        main_files: tuple[Path, ...] = ()
+        other_files: tuple[Path, ...] = ()
+        if staging is not None:
+            progress("writing outputs")
+            other_dir = staging.path / other_policy
+            other_files = tuple(write_run(other_dir, other_inputs, other_instance, other_result))
+            extra = {"value_of_sharing": value}
+            main_files = tuple(
+                write_run(staging.path, inputs, main_instance, main_result, extra=extra)
+            )
+    where = None if staging is None else staging.given
+    other = RunOutcome(
+        other_inputs,
+        other_instance,
+        other_result,
+        None if where is None else where / other_policy,
+        () if staging is None else staging.finals(other_files),
+    )
     main = RunOutcome(
-        inputs, main_instance, main_result, None if out_dir is None else Path(out_dir), files
+        inputs,
+        main_instance,
+        main_result,
+        where,
+        () if staging is None else staging.finals(main_files),
     )
     return SharingOutcome(main, other, value)
 
@@ -227,10 +263,13 @@ def run_demo(
     time_limit_seconds: float = 60.0,
     mip_rel_gap: float = DEMO_GAP,
     progress: Progress = _silent,
+    *,
+    force: bool = False,
 ) -> tuple[RunOutcome, dict[str, object]]:
     """Generate the demo place, run it, and return the outcome and its summary."""
     from scenarios.outputs import summary
 
-    progress("generating the demo place")
-    outcome = run(demo_inputs(seed, time_limit_seconds, mip_rel_gap), out_dir, progress)
+    with destination(out_dir, force=force) as staging:
+        progress("generating the demo place")
+        outcome = run(demo_inputs(seed, time_limit_seconds, mip_rel_gap), staging, progress)
     return outcome, summary(outcome.inputs, outcome.instance, outcome.result)

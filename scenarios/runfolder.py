@@ -82,6 +82,7 @@ AGENCIES: dict[str, Kind] = {
     "capital_receipts": "float",
     "one_off_costs": "float",
     "backlog_avoided": "float",
+    "backlog_optimism_bias": "float",
     "buildings_before": "int",
     "buildings_disposed": "int",
     "services_moved": "int",
@@ -129,6 +130,7 @@ OPTIONAL_COLUMNS = {"lat", "lon", "easting", "northing", "name", "address", "pos
 OPTIONAL_COLUMNS |= {"lease_end", "lease_break", "gia_m2", "disposal_value", "disposal_cost"}
 OPTIONAL_COLUMNS |= {"dilapidations", "must_retain", "listed", "sensitive", "public_facing"}
 OPTIONAL_COLUMNS |= {"estimated"}
+OPTIONAL_COLUMNS |= {"backlog_optimism_bias"}  # run folders written before it was reported
 DEFAULTS: dict[Kind, Any] = {"text": "", "float": np.nan, "int": pd.NA, "bool": False}
 TRUE = {"true", "1", "yes", "y", "t"}
 FALSE = {"false", "0", "no", "n", "f", ""}

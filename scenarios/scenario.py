@@ -1,6 +1,7 @@
 """Scenario files: YAML in, validated, every error naming its key and line.
 
-:func:`load_scenario` reads a file with ``yaml.safe_load``, checks it against
+:func:`load_scenario` reads a file with :func:`estate.safeyaml.load` (``yaml.safe_load``
+with limits on size, nesting, aliases and tags), checks it against
 :class:`scenarios.schema.Scenario` and checks that every input file it names exists.
 The line of every key is taken from the YAML parser's node tree, so an error can say
 ``line 12, finance.discount_rate: ...``.  Problems raise :class:`ScenarioError`
@@ -19,6 +20,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from estate import safeyaml
 from estate.errors import SettingsError
 from optimise.settings import PhasingSettings
 from scenarios.schema import Scenario
@@ -84,16 +86,12 @@ def parse_key(text: str) -> tuple[str, ...]:
 
 
 def key_lines(text: str, source: str) -> dict[Key, int]:
-    """The 1-based line of every key (and list item) in a YAML document."""
+    """The 1-based line of every key (and list item) in a YAML document, checked first
+    to be plain, bounded data (:func:`estate.safeyaml.compose`)."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        problem = exc.problem or exc.context or "not valid YAML"
-        raise ScenarioError(source, [ScenarioIssue("", f"YAML syntax: {problem}", line)]) from exc
-    except yaml.YAMLError as exc:
-        raise ScenarioError(source, [ScenarioIssue("", f"YAML syntax: {exc}")]) from exc
+        root = safeyaml.compose(text)
+    except safeyaml.UnsafeYamlError as exc:
+        raise ScenarioError(source, [_yaml_issue(exc)]) from None
     lines: dict[Key, int] = {}
     issues: list[ScenarioIssue] = []
     if root is not None:
@@ -101,6 +99,11 @@ def key_lines(text: str, source: str) -> dict[Key, int]:
     if issues:
         raise ScenarioError(source, issues)
     return lines
+
+
+def _yaml_issue(exc: safeyaml.UnsafeYamlError) -> ScenarioIssue:
+    what = "YAML syntax" if isinstance(exc, safeyaml.NotYamlError) else "YAML refused"
+    return ScenarioIssue("", f"{what}: {exc.problem}", exc.line)
 
 
 def _walk(node: yaml.Node, path: Key, lines: dict[Key, int], issues: list[ScenarioIssue]) -> None:
@@ -132,12 +135,18 @@ def line_of(key: Key, lines: Mapping[Key, int]) -> int | None:
 
 
 def parse_value(text: str) -> Any:
-    """A ``--set`` value as YAML would read it: ``0.03`` a number, ``shared`` text,
-    ``null`` nothing, ``[a, b]`` a list."""
+    """A ``--set`` value as YAML would read it: ``0.03`` or ``1e9`` a number, ``shared``
+    text, ``null`` nothing, ``[a, b]`` a list; text that is not YAML is taken as text.
+
+    Raises ``ValueError`` for a value YAML reads but that is not plain, bounded data
+    (an alias bomb, a tag such as ``!!python/object``).
+    """
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
+        return safeyaml.load(text)
+    except safeyaml.NotYamlError:
         return text
+    except safeyaml.UnsafeYamlError as exc:
+        raise ValueError(f"YAML: {exc.problem}") from None
 
 
 def with_override(data: Mapping[str, Any], key: tuple[str, ...], value: Any) -> dict[str, Any]:
@@ -251,7 +260,10 @@ def load_scenario(path: str | Path, overrides: Mapping[str, str] | None = None) 
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(path, [ScenarioIssue("", f"cannot be read: {exc}")]) from exc
     lines = key_lines(text, str(path))
-    data = yaml.safe_load(text)
+    try:
+        data = safeyaml.load(text)
+    except safeyaml.UnsafeYamlError as exc:
+        raise ScenarioError(path, [_yaml_issue(exc)]) from None
     if data is None:
         raise ScenarioError(path, [ScenarioIssue("", "the file is empty")])
     if not isinstance(data, dict):

@@ -54,7 +54,7 @@ from scenarios.shapley import (
     sample_orders,
     sampled_shapley,
 )
-from scenarios.sweep import POINTS, Axis, SweepResult, grid, run_sweep
+from scenarios.sweep import POINT_JSON, POINTS, Axis, SweepResult, grid, run_sweep
 
 SHARING_JSON = "sharing.json"
 SHARING_CSV = "sharing.csv"
@@ -98,6 +98,7 @@ class ShareResult:
     doc: dict[str, Any]
     sweep: SweepResult
     out_dir: Path
+    plan_folder: Path  # the coalition run folder whose plan the grand coalition takes
     files: list[Path] = field(default_factory=list)
 
 
@@ -141,12 +142,37 @@ def share_scenario(
     workers: int | None = None,
     serial: bool = False,
     progress: Progress = _no_progress,
+    force: bool = False,
 ) -> ShareResult:
-    """Value every coalition, share the grand coalition's saving, write ``out_dir``."""
+    """Value every coalition, share the grand coalition's saving, write ``out_dir``.
+
+    ``out_dir`` is written whole (:func:`scenarios.folders.writing_folder`): the
+    coalitions are solved into ``OUT/coalitions/`` as they finish (so a stopped share
+    resumes), and the grand coalition's run folder replaces ``OUT`` at the end, with
+    ``coalitions/`` carried over.
+    """
+    from scenarios.folders import writing_folder
+
+    protect = list(sf.input_paths().values())
+    with writing_folder(out_dir, force=force, protect=protect, carry=(COALITIONS_DIR,)) as staging:
+        result = _share(
+            sf, staging.target, options or ShareOptions(), scheduler, workers, serial, progress
+        )
+        result.files = list(staging.finals(write_share(staging.path, result)))
+    return result
+
+
+def _share(
+    sf: ScenarioFile,
+    out: Path,
+    options: ShareOptions,
+    scheduler: str | None,
+    workers: int | None,
+    serial: bool,
+    progress: Progress,
+) -> ShareResult:
     from scenarios.inputs import load_inputs
 
-    options = options or ShareOptions()
-    out = Path(out_dir).resolve()
     inputs = load_inputs(sf)  # checks the data and the names the policy uses
     players = players_of(sf, inputs.register.agencies)
     _check_policy(sf, inputs.register.buildings, players)
@@ -182,9 +208,8 @@ def share_scenario(
     keys = {mask: point.key for mask, point in zip(masks, points, strict=True)}
     table = coalition_table(players, values, docs, keys)
     doc = sharing_doc(sf, players, values, shares, core, lands, table, options, source)
-    result = ShareResult(players, values, shares, core, lands, table, doc, sweep, out)
-    result.files = write_share(out, sweep.out_dir / POINTS / keys[source], result)
-    return result
+    plan = sweep.out_dir / POINTS / keys[source]
+    return ShareResult(players, values, shares, core, lands, table, doc, sweep, out, plan)
 
 
 def _coalition_summaries(
@@ -338,20 +363,15 @@ def sharing_table(doc: dict[str, Any]) -> pd.DataFrame:
     )
 
 
-def write_share(out: Path, plan_folder: Path, result: ShareResult) -> list[Path]:
-    """The grand coalition's run folder (its plan, from ``plan_folder``), the sharing
-    files, and the map and reports drawn with them."""
-    from scenarios.plan import CHARTS_DIR, PLAN_FILES
+def write_share(out: Path, result: ShareResult) -> list[Path]:
+    """The grand coalition's run folder (its plan, copied from its coalition's folder),
+    the sharing files, and the map and reports drawn with them, into a fresh ``out``."""
     from scenarios.presentation import write_presentation
 
     out.mkdir(parents=True, exist_ok=True)
-    for item in sorted(plan_folder.rglob("*")):
-        if item.is_file():
-            atomic_write(out / item.relative_to(plan_folder), partial(_copy, item))
-    for name in PLAN_FILES:  # the folder now holds this plan, not a phased one
-        (out / name).unlink(missing_ok=True)
-    if (out / CHARTS_DIR).is_dir():
-        shutil.rmtree(out / CHARTS_DIR)
+    for item in sorted(result.plan_folder.rglob("*")):
+        if item.is_file() and item.name != POINT_JSON:  # the sweep's own record
+            atomic_write(out / item.relative_to(result.plan_folder), partial(_copy, item))
     files = [
         write_json(out / SHARING_JSON, result.doc),
         write_csv(out / SHARING_CSV, sharing_table(result.doc)),

@@ -2,10 +2,14 @@
 
 ``estate sweep SCENARIO.yaml --set KEY=V1,V2 --set ...`` expands to every
 combination of the values.  Each point is keyed by a hash of its resolved scenario
-(every setting and the bytes of every input file), and its run folder is
-``OUT/points/<key>/``: a point whose folder holds a ``summary.json`` is finished and
-is never computed again, so an interrupted or extended sweep resumes where it was.
-A point that fails is reported in the results (and retried next time), not fatal.
+(every setting and the bytes of every input file) and of the versions that shape its
+results (this package, the model, HiGHS and PuLP: :func:`point_versions`), and its run
+folder is ``OUT/points/<key>/``: a point whose folder holds a ``summary.json`` is
+finished and is never computed again, so an interrupted or extended sweep resumes
+where it was.  After an upgrade the keys change, so every point is computed again;
+the points an earlier version solved are named in ``sweep.json`` and the terminal
+summary, and their folders are left in ``points/``.  A point that fails is reported
+in the results (and retried next time), not fatal.
 
 Outputs: ``results.csv`` (one row a point, byte-identical for the same grid),
 ``pareto.svg``/``pareto.png`` (NPV saving against the population share with access)
@@ -24,7 +28,7 @@ import itertools
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +115,7 @@ class Point:
     scenario: ScenarioFile | None
     key: str = ""
     error: str = ""
+    content: str = ""  # the scenario's own key: settings and input bytes, no versions
 
     @property
     def label(self) -> str:
@@ -133,6 +138,7 @@ def grid(base: ScenarioFile, axes: Sequence[Axis]) -> list[Point]:
     points = []
     first_error: ScenarioError | None = None
     hashes: dict[Path, str] = {}
+    versions = point_versions()
     for index, values in enumerate(itertools.product(*(axis.values for axis in axes))):
         settings = tuple(zip(keys, values, strict=True))
         try:
@@ -144,10 +150,68 @@ def grid(base: ScenarioFile, axes: Sequence[Axis]) -> list[Point]:
             first_error = first_error or exc
             points.append(Point(index, settings, None, "", "; ".join(map(str, exc.issues))))
             continue
-        points.append(Point(index, settings, scenario, scenario.key(hashes)[:KEY_LENGTH]))
+        content = scenario.key(hashes)
+        key = point_key(content, versions)
+        points.append(Point(index, settings, scenario, key, content=content))
     if first_error is not None and all(p.scenario is None for p in points):
         raise first_error
     return points
+
+
+VERSIONED = ("public-estate", "model", "highspy", "pulp")
+POINT_JSON = "point.json"
+
+
+def point_versions() -> dict[str, str]:
+    """What a point's results depend on besides its settings and inputs: the versions
+    of this package, of the model (:data:`optimise.version.MODEL_VERSION`), of HiGHS
+    and of PuLP."""
+    from scenarios.outputs import versions
+
+    found = versions()
+    return {name: found[name] for name in VERSIONED}
+
+
+def point_key(content: str, versions: dict[str, str]) -> str:
+    """A point's folder name: a hash of its scenario's key and the versions."""
+    text = json.dumps({"scenario": content, "versions": versions}, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:KEY_LENGTH]
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """A finished point folder of the same scenario, solved by other versions."""
+
+    folder: str
+    versions: dict[str, str]
+
+
+def earlier_points(points_dir: Path) -> dict[str, Earlier]:
+    """Finished point folders by the first characters of their scenario's key.
+
+    A folder written since points were keyed by version has a ``point.json`` naming
+    its scenario key and versions; an older one is named by its scenario key, and its
+    ``summary.json`` says which versions solved it (no model version then).
+    """
+    out: dict[str, Earlier] = {}
+    if not points_dir.is_dir():
+        return out
+    for folder in sorted(points_dir.iterdir()):
+        summary = folder / "summary.json"
+        if folder.name.startswith(".") or not summary.is_file():
+            continue
+        try:
+            meta = json.loads((folder / POINT_JSON).read_text(encoding="utf-8"))
+            content, found = str(meta["scenario"]), dict(meta["versions"])
+        except (OSError, ValueError, KeyError, TypeError):
+            try:
+                found = json.loads(summary.read_text(encoding="utf-8")).get("versions", {})
+            except (OSError, ValueError):
+                continue
+            content = folder.name
+        versions = {name: str(found.get(name, "unknown")) for name in VERSIONED}
+        out.setdefault(content[:KEY_LENGTH], Earlier(folder.name, versions))
+    return out
 
 
 def _place_id(sf: ScenarioFile) -> str:
@@ -168,6 +232,10 @@ class SweepResult:
     execution: Execution | None = None
     seconds: float = 0.0
     files: list[Path] = field(default_factory=list)
+    outcomes: dict[str, PointOutcome] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    # point key -> the folder of the same point that other versions solved
+    recomputed: dict[str, Earlier] = field(default_factory=dict)
 
     @property
     def solver_errors(self) -> int:
@@ -209,18 +277,49 @@ def run_sweep(
     progress: Progress = _no_progress,
     points: list[Point] | None = None,
     presentation: bool = True,
+    force: bool = False,
 ) -> SweepResult:
     """Solve every point of the grid not already finished in ``out_dir``.
 
     ``points`` is the grid if the caller has expanded it already (:func:`grid`).
     Without ``presentation`` the points' folders hold the tables only (no map, report
     or GeoPackage): for sweeps of many points whose folders nobody opens one by one.
+    One sweep writes ``out_dir`` at a time; each point's folder is swapped in whole as
+    it finishes, and the results, frontier and ``sweep.json`` replace the previous
+    ones together (:func:`scenarios.folders.writing_folder`; ``force`` replaces a
+    folder that is not a sweep folder).
     """
+    from scenarios.folders import writing_folder
+
     start = time.perf_counter()
-    out = Path(out_dir).resolve()
+    with writing_folder(out_dir, kind="sweep", force=force, carry=(POINTS,)) as staging:
+        result = _sweep(
+            base, axes, staging.target, scheduler, workers, serial, progress, points, presentation
+        )
+        result.seconds = time.perf_counter() - start
+        written = _write_outputs(result, base, axes, staging.path)
+        result.files = list(staging.finals(written))
+    return result
+
+
+def _sweep(
+    base: ScenarioFile,
+    axes: Sequence[Axis],
+    out: Path,
+    scheduler: str | None,
+    workers: int | None,
+    serial: bool,
+    progress: Progress,
+    points: list[Point] | None,
+    presentation: bool,
+) -> SweepResult:
+    """Solve the pending points into ``out/points/`` (each folder swapped in whole as it
+    finishes) and build the results table."""
     points = grid(base, axes) if points is None else points
-    result = SweepResult(out, points, pd.DataFrame())
+    versions = point_versions()
+    result = SweepResult(out, points, pd.DataFrame(), versions=versions)
     pending: dict[str, Point] = {}
+    earlier = earlier_points(out / POINTS)
     for point in points:
         if point.scenario is None:
             continue
@@ -228,15 +327,20 @@ def run_sweep(
             result.cached.append(point.key)
         else:
             pending.setdefault(point.key, point)
+            before = earlier.get(point.content[:KEY_LENGTH])
+            if before is not None and before.folder != point.key:
+                result.recomputed[point.key] = before
     total = len({p.key for p in points if p.scenario is not None})
     done = total - len(pending)
     progress(done, total, f"{len(result.cached)} finished before")
-    outcomes: dict[str, PointOutcome] = {}
 
     def on_done(outcome: PointOutcome) -> None:
         nonlocal done
+        meta = {"scenario": pending[outcome.key].content, "versions": versions}
+        text = json.dumps(meta, indent=2, sort_keys=True) + "\n"
+        outcome = replace(outcome, files={**outcome.files, POINT_JSON: text.encode("utf-8")})
         write_point(out / POINTS / outcome.key, outcome)
-        outcomes[outcome.key] = outcome
+        result.outcomes[outcome.key] = outcome
         if outcome.ok:
             result.computed.append(outcome.key)
         else:
@@ -254,8 +358,6 @@ def run_sweep(
             result.execution = run_dask(jobs, places, on_done, scheduler, n)
     standards = {k: v.max_minutes for k, v in base.scenario.access.items()}
     result.results = results_table(points, axes, out, result.failed, standards)
-    result.seconds = time.perf_counter() - start
-    result.files = _write_outputs(result, base, axes, outcomes)
     return result
 
 
@@ -387,12 +489,10 @@ def results_table(
 
 
 def _write_outputs(
-    result: SweepResult,
-    base: ScenarioFile,
-    axes: Sequence[Axis],
-    outcomes: dict[str, PointOutcome],
+    result: SweepResult, base: ScenarioFile, axes: Sequence[Axis], out: Path
 ) -> list[Path]:
-    out = result.out_dir
+    """``results.csv``, the frontier and ``sweep.json``, into ``out``."""
+    outcomes = result.outcomes
     files = [write_csv(out / "results.csv", result.results)]
     labels = [p.label for p in result.points]
     title = f"{base.scenario.name or base.path.stem}: {len(result.points)} points"
@@ -422,6 +522,11 @@ def _write_outputs(
         ],
         "computed": len(result.computed),
         "cached": len(result.cached),
+        "versions": result.versions,
+        "recomputed_after_upgrade": [
+            {"point": key, "earlier_folder": f"{POINTS}/{e.folder}", "earlier_versions": e.versions}
+            for key, e in sorted(result.recomputed.items())
+        ],
         "failed": len(result.failed),
         "invalid": sum(p.scenario is None for p in result.points),
         "execution": None
