@@ -119,8 +119,8 @@ def test_the_backlog_avoided_is_the_backlog_and_the_bias_is_its_own_line(
     assert re.search(r"Backlog maintenance avoided\s*│\s*£14,000", terminal), terminal
     assert re.search(r"Optimism bias on that backlog \(in the NPV\)\s*│\s*£2,800", terminal)
     report = (out / "report.html").read_text()
-    assert "Backlog avoided<b>£14,000</b>" in report
-    assert "Optimism bias on the backlog avoided<b>£2,800</b>" in report
+    assert "Backlog avoided<b class='n'>£14,000</b>" in report
+    assert "Optimism bias on the backlog avoided<b class='n'>£2,800</b>" in report
     workbook = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
     try:
         rows = {r[0]: r[1] for r in workbook["summary"].iter_rows(values_only=True) if r}
