@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from estate.agencies import Agencies, builtin, near_duplicates
+from estate.colocate import COLOCATION_COLUMNS, colocation_groups, find_colocations
 from estate.coords import parse_coordinate_cell
 from estate.errors import CellIssue, EstateError, InputDataError, SettingsError, UnreadableError
 from estate.formats import PROFILES, Profile, detect_profile
@@ -955,7 +956,7 @@ class LoadResult:
             "rows_blank": sum(len(f.blank_rows) for f in self.files),
             "set_aside": [r for f in self.files for r in f.set_aside_records()],
             "agency_near_duplicates": self.agency_near_duplicates(),
-            "colocations": self.colocations.to_dict(orient="records"),
+            "colocations": colocation_groups(self.colocations),
         }
 
 
@@ -1059,76 +1060,8 @@ def _reject_ids_held_elsewhere(reports: list[FileReport]) -> None:
         report.move_to_rejected(positions, issues)
 
 
-COLOCATION_COLUMNS = [
-    "building_id_a",
-    "agency_a",
-    "name_a",
-    "building_id_b",
-    "agency_b",
-    "name_b",
-    "basis",
-    "distance_m",
-]
-
-
-def find_colocations(buildings: pd.DataFrame, metres: float = 25.0) -> pd.DataFrame:
-    """Pairs of buildings held by different agencies that are the same site: the same
-    UPRN, or points within ``metres`` of each other.  Each is a co-location already."""
-    if buildings.empty or "agency" not in buildings:
-        return pd.DataFrame(columns=COLOCATION_COLUMNS)
-    from scipy.spatial import cKDTree
-
-    b = buildings.reset_index(drop=True).copy()
-    fill_coordinates(b, "")  # points from lat/lon where only those were given
-    pairs: dict[tuple[int, int], tuple[str, float]] = {}
-    uprn = b["uprn"].astype(str)
-    valid = uprn.str.fullmatch(r"\d{1,12}")
-    groups: dict[str, list[int]] = {}
-    for at, key in zip(np.flatnonzero(valid.to_numpy()).tolist(), uprn[valid], strict=True):
-        groups.setdefault(key, []).append(at)
-    for idx in groups.values():
-        for x in range(len(idx)):
-            for y in range(x + 1, len(idx)):
-                pairs[(idx[x], idx[y])] = ("uprn", math.nan)
-    east = pd.to_numeric(b["easting"], errors="coerce")
-    north = pd.to_numeric(b["northing"], errors="coerce")
-    has = pd.Series(np.isfinite(east) & np.isfinite(north), index=b.index)
-    pos = np.flatnonzero(has.to_numpy())
-    if len(pos) > 1:
-        xy = b.loc[has, ["easting", "northing"]].to_numpy(float)
-        for p, q in sorted(cKDTree(xy).query_pairs(metres)):
-            a, c = int(pos[p]), int(pos[q])
-            if (a, c) not in pairs:
-                pairs[(a, c)] = ("distance", math.nan)
-    rows = []
-    for (i, j), (basis, _) in sorted(pairs.items()):
-        if b.at[i, "agency"] == b.at[j, "agency"]:
-            continue
-        dist = math.nan
-        if has.iat[i] and has.iat[j]:
-            dist = round(
-                math.hypot(
-                    b.at[i, "easting"] - b.at[j, "easting"],
-                    b.at[i, "northing"] - b.at[j, "northing"],
-                ),
-                1,
-            )
-        rows.append(
-            [
-                b.at[i, "building_id"],
-                b.at[i, "agency"],
-                b.at[i, "name"],
-                b.at[j, "building_id"],
-                b.at[j, "agency"],
-                b.at[j, "name"],
-                basis,
-                None if math.isnan(dist) else dist,
-            ]
-        )
-    return pd.DataFrame(rows, columns=COLOCATION_COLUMNS)
-
-
 __all__ = [
+    "COLOCATION_COLUMNS",
     "EstateError",
     "FileReport",
     "LoadResult",

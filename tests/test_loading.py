@@ -239,9 +239,14 @@ def test_merge_rejects_ids_held_by_an_earlier_file_and_reports_colocation(
     result = _one([council, nhs], kind="assets")
     assert result.files[1].rows_rejected == 1
     assert "council.csv row 2 has it" in result.files[1].errors[0].message
-    pairs = result.colocations[["building_id_a", "building_id_b", "basis"]].values.tolist()
-    assert pairs == [["1", "9", "uprn"], ["2", "10", "distance"]]
-    assert result.colocations["distance_m"].tolist()[1] == pytest.approx(11.2, abs=0.1)
+    found = result.colocations[["group", "building_id", "basis"]].values.tolist()
+    assert found == [
+        [1, "1", "uprn"],
+        [1, "9", "uprn"],
+        [2, "2", "distance"],
+        [2, "10", "distance"],
+    ]
+    assert result.colocations["extent_m"].tolist()[2] == pytest.approx(11.2, abs=0.1)
 
 
 def test_same_agency_sites_are_not_colocations() -> None:

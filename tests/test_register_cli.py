@@ -95,14 +95,15 @@ def test_validate_reports_colocations(files: Path) -> None:
     assert code == 0
     assert json.loads(out)["colocations"] == [
         {
-            "building_id_a": "1",
-            "agency_a": "Council",
-            "name_a": "Hall",
-            "building_id_b": "N1",
-            "agency_b": "NHS",
-            "name_b": "Clinic",
+            "group": 1,
             "basis": "distance",
-            "distance_m": 5.7,
+            "sites": 2,
+            "agencies": {"Council": 1, "NHS": 1},
+            "extent_m": 5.7,
+            "buildings": [
+                {"building_id": "1", "agency": "Council", "name": "Hall"},
+                {"building_id": "N1", "agency": "NHS", "name": "Clinic"},
+            ],
         }
     ]
 
@@ -163,7 +164,7 @@ def test_one_agency_a_file_when_merging(files: Path) -> None:
     code, out = _run([*args, "--agency", "Council", "--agency", "NHS"], files)
     assert code == 0
     doc = json.loads(out)
-    assert [c["agency_a"] + "/" + c["agency_b"] for c in doc["colocations"]] == ["Council/NHS"]
+    assert [sorted(c["agencies"]) for c in doc["colocations"]] == [["Council", "NHS"]]
     code, _ = _run([*args, "--agency", "a", "--agency", "b", "--agency", "c"], files)
     assert code == 2
 
