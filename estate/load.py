@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -56,6 +56,8 @@ from estate.validate import (
 )
 
 SPECS: dict[str, TableSpec] = {"register": BUILDINGS, "assets": ASSETS, "services": SERVICES}
+#: What a file is read as: the three register kinds, and zones (read by geodata.zones).
+TableKind = Literal["register", "assets", "services", "zones"]
 LOCATION_COLUMNS = ("lat", "lon", "easting", "northing", "postcode", "uprn", "address")
 REASON_COLUMN = "reason"
 BLANK_ROW = "blank row"
@@ -528,7 +530,7 @@ class FileReport:
     """What became of every data row of one file."""
 
     source: str
-    kind: Kind
+    kind: TableKind
     rows_read: int
     accepted: pd.DataFrame
     rejected: pd.DataFrame
@@ -623,12 +625,15 @@ class FileReport:
             if issue.row is not None
         }
         moved = _rejected_frame(table, reasons)
-        rejected = pd.concat([self.rejected, moved], ignore_index=True)
+        # An empty frame's row column has no integer type: left in, rows become 2.0
+        frames = [f for f in (self.rejected, moved) if len(f)]
+        rejected = pd.concat(frames, ignore_index=True)
         self.rejected = rejected.sort_values(ROW_COLUMN, kind="stable").reset_index(drop=True)
         keep = np.ones(len(self.accepted), dtype=bool)
         keep[positions] = False
         self.accepted = self.accepted.loc[keep].reset_index(drop=True)
         self.errors.extend(issues)
+        self.errors.sort(key=lambda i: (i.row is not None, i.row or 0))
 
 
 def validate_table(
@@ -636,10 +641,17 @@ def validate_table(
     kind: Kind | None = None,
     agency: str | None = None,
     agencies: Agencies | None = None,
+    require_points: bool = True,
 ) -> FileReport:
     """Map, coerce and check one table; every data row is accepted, rejected or set
     aside (blank rows, rows a mapping excludes, land and other rows that are not
-    buildings)."""
+    buildings).
+
+    A full register (``kind="register"``) is what ``estate run`` reads, and a run needs
+    a point in Great Britain for every building: with ``require_points`` (the default)
+    a row without one is rejected, as the run would reject it.  ``estate geocode``
+    reads registers without it, to give those rows their points.
+    """
     kind = kind or table.mapping.kind or "register"
     spec = SPECS[kind]
     source = table.source
@@ -695,7 +707,7 @@ def validate_table(
         )
     rejected = _rejected_rows(table, early, coerced.rejected, positions)
     set_aside = _rejected_frame(table, aside).rename(columns={"reasons": REASON_COLUMN})
-    return FileReport(
+    report = FileReport(
         source=source,
         kind=kind,
         rows_read=n,
@@ -714,6 +726,46 @@ def validate_table(
         header_row=table.header_row,
         table=table,
     )
+    if kind == "register" and require_points:
+        _reject_unplaced(report)
+    return report
+
+
+def _reject_unplaced(report: FileReport) -> None:
+    """Reject the rows of a full register that have no point, or one outside Great
+    Britain: ``estate run`` cannot place them (the same check as
+    :meth:`estate.register.Register.from_frames`)."""
+    accepted = report.accepted
+    if accepted.empty:
+        return
+    located = accepted[["lat", "lon", "easting", "northing", ROW_COLUMN]].copy()
+    problems = fill_coordinates(located, report.source)
+    if not problems:
+        return
+    position = {int(row): i for i, row in enumerate(accepted[ROW_COLUMN])}
+    issues = [
+        replace(
+            issue,
+            message=issue.message
+            + (
+                ": a run needs a point for every building (estate geocode places rows by "
+                "UPRN, postcode or address)"
+                if issue.message.startswith("no location")
+                else ": a run cannot place it (National Grid points only)"
+            ),
+        )
+        for issue in problems
+    ]
+    rows = {issue.row for issue in issues}
+    report.warnings = [
+        w
+        for w in report.warnings
+        if not (
+            w.row in rows
+            and (w.message.startswith("no location") or w.message == "outside Great Britain")
+        )
+    ]
+    report.move_to_rejected([position[int(i.row)] for i in issues if i.row is not None], issues)
 
 
 #: Transparency Code id columns: an asset's code, used as the id only where unique.
@@ -971,6 +1023,7 @@ def load_files(
     query: str | None = None,
     colocation_metres: float = 25.0,
     agency_table: Agencies | None = None,
+    require_points: bool = True,
 ) -> LoadResult:
     """Load and validate several files into one register.
 
@@ -989,7 +1042,7 @@ def load_files(
         except UnreadableError as exc:
             unreadable.extend(exc.issues)
             continue
-        reports.append(validate_table(table, kind, file_agency, agency_table))
+        reports.append(validate_table(table, kind, file_agency, agency_table, require_points))
     _reject_ids_held_elsewhere(reports)
     colocations = find_colocations(
         pd.concat([r.accepted for r in reports if r.kind != "services"], ignore_index=True)

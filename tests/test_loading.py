@@ -34,7 +34,7 @@ SMALL = (
     "GIA (m2),Running Cost,Desks\n"
     "007,Council,Town Hall,1 High St,Oakham,le15 6hw,100032047313,486256,308721,"
     '"1,200",£250k,120\n'
-    "008,Council,Depot,Station Rd,Oakham,LE156BQ,,,,300,"
+    "008,Council,Depot,Station Rd,Oakham,LE156BQ,,486900,308500,300,"
     '"£12,000.50",10\n'
 )
 
@@ -273,10 +273,11 @@ def test_xlsx_sheet_choice_title_row_and_typed_cells(tmp_path: Path) -> None:
     first.append(["nothing here"])
     sheet = book.create_sheet("Register")
     sheet.append(["Public land and assets (2024)"])
-    sheet.append(["Property Reference", "Agency", "Lease End", "GIA", "Running cost", "Desks"])
-    sheet.append([54250, "Fire", dt.datetime(2030, 3, 31), 1249, 1000.5, 4])
-    sheet.append([None, None, None, None, None, None])
-    sheet.append(["A2", "Fire", "31/03/2031", "80 m2", "£1k", 2])
+    header = ["Property Reference", "Agency", "Lease End", "GIA", "Running cost", "Desks"]
+    sheet.append([*header, "Easting", "Northing"])
+    sheet.append([54250, "Fire", dt.datetime(2030, 3, 31), 1249, 1000.5, 4, 486256, 308721])
+    sheet.append([None] * 8)
+    sheet.append(["A2", "Fire", "31/03/2031", "80 m2", "£1k", 2, 486500, 308500])
     path = tmp_path / "reg.xlsx"
     book.save(path)
     f = _one([str(path)], sheet="Register").files[0]
