@@ -11,6 +11,7 @@ import pandas as pd
 
 from estate.register import Register
 from geodata.network import RoadNetwork
+from geodata.placecheck import PlaceChecks
 from geodata.traveltime import TravelTimes, estimated_travel_times, network_travel_times
 from geodata.zones import points
 from optimise.instance import EstateInstance
@@ -43,6 +44,7 @@ class RunInputs:
     policy: PolicySettings = field(default_factory=PolicySettings)
     solver: SolverSettings = field(default_factory=SolverSettings)
     notice: str = ""
+    checks: PlaceChecks | None = None  # the points checked against the place
 
     def with_sharing(self, sharing: str) -> RunInputs:
         """The same run under the other policy (``shared`` or ``siloed``)."""
@@ -89,12 +91,9 @@ def travel_times(inputs: RunInputs, progress: Progress = _silent) -> Travel:
     return out
 
 
-def solve_inputs(
-    inputs: RunInputs, progress: Progress = _silent, travel: Travel | None = None
-) -> tuple[EstateInstance, Result]:
-    """Travel times (unless given), model, solve: the computation without file output."""
-    times = travel if travel is not None else travel_times(inputs, progress)
-    instance = EstateInstance.build(
+def build_instance(inputs: RunInputs, times: Travel) -> EstateInstance:
+    """The checked problem of ``inputs`` (what ``estate validate SCENARIO`` builds too)."""
+    return EstateInstance.build(
         inputs.register,
         inputs.zones,
         {mode: times[mode] for mode in modes_of(inputs.access)},
@@ -102,6 +101,14 @@ def solve_inputs(
         inputs.finance,
         inputs.policy,
     )
+
+
+def solve_inputs(
+    inputs: RunInputs, progress: Progress = _silent, travel: Travel | None = None
+) -> tuple[EstateInstance, Result]:
+    """Travel times (unless given), model, solve: the computation without file output."""
+    times = travel if travel is not None else travel_times(inputs, progress)
+    instance = build_instance(inputs, times)
     progress("building the model")
     model = EstateModel(instance)
     progress("solving")
