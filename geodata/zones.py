@@ -526,6 +526,35 @@ def _cells_frame(
     return pd.concat([head, body], axis=1)
 
 
+def synthetic_zones_near(
+    xy: np.ndarray,
+    count: int,
+    seed: int,
+    within_m: float,
+    mean_population: float = 1_500.0,
+) -> LoadedZones:
+    """``count`` zones, each within ``within_m`` metres (each axis) of a point of ``xy``
+    drawn at random (a road network's nodes: people live along roads); Poisson
+    populations; seeded and named ``SYNTHETIC-NNN`` like :func:`synthetic_zones`."""
+    if count < 1:
+        raise SettingsError(f"the number of synthetic zones must be at least 1, got {count}")
+    rng = np.random.default_rng(seed)
+    at = np.asarray(xy, dtype=float)[rng.integers(0, len(xy), size=count)]
+    at = at + rng.uniform(-within_m, within_m, size=at.shape)
+    raw = pd.DataFrame(
+        {
+            "zone_id": [f"SYNTHETIC-{i + 1:03d}" for i in range(count)],
+            "name": [f"Synthetic zone {i + 1}" for i in range(count)],
+            "population": rng.poisson(mean_population, size=count).astype(float),
+            "easting": at[:, 0],
+            "northing": at[:, 1],
+        }
+    )
+    zones = validate_zones(raw, "synthetic zones")
+    note = f"SYNTHETIC: {count} zones drawn from seed {seed} near the network, not real places"
+    return LoadedZones(zones, "synthetic", (note,))
+
+
 def synthetic_zones(
     bounds: tuple[float, float, float, float],
     count: int,
