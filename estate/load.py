@@ -25,7 +25,7 @@ import pandas as pd
 from estate.agencies import Agencies, builtin, near_duplicates
 from estate.colocate import COLOCATION_COLUMNS, colocation_groups, find_colocations
 from estate.coords import parse_coordinate_cell
-from estate.errors import CellIssue, EstateError, InputDataError, SettingsError, UnreadableError
+from estate.errors import CellIssue, EstateError, SettingsError, UnreadableError
 from estate.formats import PROFILES, Profile, detect_profile
 from estate.mapping import (
     COORDINATES,
@@ -1051,26 +1051,6 @@ def load_files(
         colocation_metres,
     )
     return LoadResult(reports, unreadable, colocations)
-
-
-def read_register(files: list[str], mappings: list[Mapping] | None) -> pd.DataFrame:
-    """Buildings files read as a full register; raises listing every rejected row (set
-    aside rows, such as blank rows or land, are left out on purpose and never block)."""
-    result = load_files(files, kind="register", mapping=mappings)
-    if result.unreadable:
-        raise InputDataError(result.unreadable, "a buildings file cannot be read")
-    rejected = [issue for report in result.files for issue in report.errors]
-    if rejected:
-        count = sum(report.rows_rejected for report in result.files)
-        raise InputDataError(
-            rejected,
-            f"{count} row(s) of the buildings register are rejected (estate validate "
-            f"{' '.join(files)} lists them with their cells)",
-        )
-    accepted = result.accepted
-    if accepted.empty:
-        raise InputDataError([CellIssue(", ".join(files), None, "", "", "no rows")])
-    return accepted.drop(columns=[c for c in (FILE_COLUMN, ROW_COLUMN) if c in accepted])
 
 
 def _per_file(value: Any, count: int, what: str) -> list[Any]:

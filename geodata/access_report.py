@@ -84,7 +84,6 @@ def compute_access(inputs: AccessInputs, progress: Progress = _silent) -> Access
         inputs.network,
         [inputs.mode],
         inputs.allow_far_from_network,
-        inputs.zones.source,
     )
     checks.raise_for_errors()  # points beyond 5 km of the network, unless allowed
     origins = points(zones, "zone_id")

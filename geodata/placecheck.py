@@ -19,7 +19,7 @@ convex hull of the zone points grown by a margin: the typical spacing of the zon
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -87,8 +87,8 @@ class OutsidePoint:
 @dataclass(frozen=True)
 class PlaceChecks:
     """What the checks found: points far from the network (by mode), buildings outside
-    the zones' extent, zones with no people.  ``allow_far`` turns the errors (points
-    beyond :data:`SNAP_ERROR_M`) into warnings."""
+    the zones' extent, zones with no people.  Points beyond :data:`SNAP_ERROR_M` are
+    :attr:`errors` unless ``allow_far``; everything found is listed either way."""
 
     far_from_network: tuple[FarPoint, ...] = ()
     outside_zones: tuple[OutsidePoint, ...] = ()
@@ -97,48 +97,13 @@ class PlaceChecks:
     modes: tuple[str, ...] = ()
     allow_far: bool = False
     network: bool = True
-    zones_source: str = field(default="zones")
 
     @property
     def errors(self) -> list[CellIssue]:
         """Points beyond :data:`SNAP_ERROR_M` of the network, unless allowed."""
         if self.allow_far:
             return []
-        return [_far_issue(p, error=True) for p in self.far_from_network if p.is_error]
-
-    @property
-    def warnings(self) -> list[CellIssue]:
-        far = [
-            _far_issue(p, error=False)
-            for p in self.far_from_network
-            if self.allow_far or not p.is_error
-        ]
-        outside = [
-            CellIssue(
-                p.file,
-                p.row,
-                "",
-                "",
-                f"building {p.id}: {p.distance_m / 1000:,.1f} km outside the area the zones "
-                "cover (their points' hull): nobody is counted as living near it",
-            )
-            for p in self.outside_zones
-        ]
-        people = []
-        if self.zones_without_people:
-            ids = ", ".join(self.zones_without_people[:10])
-            more = len(self.zones_without_people) - 10
-            people.append(
-                CellIssue(
-                    self.zones_source,
-                    None,
-                    "population",
-                    "0",
-                    f"{len(self.zones_without_people)} zone(s) with no people count for "
-                    f"nothing in access shares: {ids}" + (f" and {more} more" if more > 0 else ""),
-                )
-            )
-        return far + outside + people
+        return [_far_issue(p) for p in self.far_from_network if p.is_error]
 
     def raise_for_errors(self) -> None:
         errors = self.errors
@@ -178,15 +143,14 @@ class FarFromNetworkError(InputDataError):
         self.checks = checks
 
 
-def _far_issue(point: FarPoint, error: bool) -> CellIssue:
-    what = "more than 5 km from the network" if error else "far from the network"
+def _far_issue(point: FarPoint) -> CellIssue:
     return CellIssue(
         point.file,
         point.row,
         "",
         "",
         f"{point.kind} {point.id}: {point.distance_m / 1000:,.2f} km from the nearest node "
-        f"of the {point.mode} network ({what})",
+        f"of the {point.mode} network (more than {SNAP_ERROR_M / 1000:g} km from it)",
     )
 
 
@@ -196,7 +160,6 @@ def check_place(
     network: RoadNetwork | None,
     modes: Iterable[Mode],
     allow_far: bool = False,
-    zones_source: str = "zones",
 ) -> PlaceChecks:
     """Check the buildings and zones against each other and against the network.
 
@@ -221,7 +184,6 @@ def check_place(
         used,
         allow_far,
         network is not None,
-        zones_source,
     )
 
 

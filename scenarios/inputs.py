@@ -3,15 +3,16 @@
 The road network is an OpenStreetMap or graphml file (read by ``geodata.osm``, cached
 by its bytes) or the two CSV tables a run folder holds in ``inputs/``.
 
-The buildings register may be one file or several, in any format ``estate validate``
-reads, with an optional column mapping (``estate/load.py``); every row must be
-accepted, or the run stops listing the rejected rows' reasons (a run on a register
-with rows silently left out would price a different estate).  Services and zones are
-canonical CSV tables (``estate init`` writes empty ones with the right headers).
-Problems with the data raise :class:`~estate.errors.InputDataError` naming file, row,
-column and value; problems with the scenario itself (a bad mapping file, unknown
-agencies or buildings) raise :class:`~scenarios.scenario.ScenarioError` naming the key
-and line.
+Every table is read as ``estate validate`` reads it, by the same code
+(:func:`account_place`; ``estate validate SCENARIO`` prints its account): the buildings
+register, one file or several in any format, with an optional column mapping, and the
+services table through ``estate.load`` (:func:`estate.register.account_register`), the
+zones through :func:`geodata.zones.account_zones`.  Every row must be accepted, or the
+run stops listing every table's rejected rows with their reasons (a run on a register
+with rows silently left out would price a different estate).  Problems with the data
+raise :class:`~estate.errors.InputDataError` naming file, row, column and value;
+problems with the scenario itself (a bad mapping file, unknown agencies or buildings)
+raise :class:`~scenarios.scenario.ScenarioError` naming the key and line.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import pandas as pd
 
 from estate.errors import CellIssue, InputDataError, SettingsError
 from estate.io import read_csv_text
-from estate.load import read_register
 from estate.mapping import Mapping
 from estate.register import Register, RegisterAccount, account_register
 from geodata.network import RoadNetwork
@@ -134,11 +134,6 @@ def account_place(sf: ScenarioFile) -> PlaceAccount:
     return PlaceAccount(sf.path, register, zones, network, issues)
 
 
-def _sources(sf: ScenarioFile, name: str) -> str:
-    paths = sf.input_paths()
-    return ", ".join(str(p) for k, p in paths.items() if k == name or k.startswith(f"{name}["))
-
-
 def _buildings_files(sf: ScenarioFile) -> tuple[list[str], list[Mapping]]:
     """The buildings files and their column mappings; a mapping that cannot be used is
     a scenario error naming its key and line."""
@@ -163,16 +158,6 @@ def _buildings_files(sf: ScenarioFile) -> tuple[list[str], list[Mapping]]:
     return files, mappings
 
 
-def read_buildings(sf: ScenarioFile) -> pd.DataFrame:
-    """Every buildings file, read, mapped and validated by ``estate.load``; raises
-    listing every rejected row (or unreadable file) rather than leave one out."""
-    files, mappings = _buildings_files(sf)
-    try:
-        return read_register(files, mappings or None)
-    except SettingsError as exc:
-        raise sf.error([sf.issue(("inputs", "buildings"), str(exc))]) from exc
-
-
 def run_inputs(sf: ScenarioFile, place: PlaceData) -> RunInputs:
     """Combine a scenario's settings with loaded data, checking the names it uses."""
     check_scope(sf, place.register)
@@ -183,7 +168,6 @@ def run_inputs(sf: ScenarioFile, place: PlaceData) -> RunInputs:
         place.network,
         modes_of(s.access),
         s.inputs.allow_far_from_network,
-        str(sf.input_paths()["zones"]),
     )
     checks.raise_for_errors()
     return RunInputs(

@@ -188,5 +188,5 @@ def test_real_rutland_register_is_near_its_roads_and_a_site_10_km_out_is_named()
     checks = check_place(moved, zones, network, ["drive"])
     ((point),) = checks.far_from_network
     assert point.id == moved.loc[0, "building_id"] and point.distance_m > SNAP_ERROR_M
-    assert len(checks.errors) == 1 and "more than 5 km from the network" in str(checks.errors[0])
+    assert len(checks.errors) == 1 and "(more than 5 km from it)" in str(checks.errors[0])
     assert [p.id for p in checks.outside_zones] == [point.id]
