@@ -4,6 +4,7 @@ Run from the repository root:
 
     python -m benchmarks.colocation_scale                     # 100,000 rows, 10,000 at one point
     python -m benchmarks.colocation_scale --rows 5000 --same 5000 --validate
+    python -m benchmarks.colocation_scale --spread 8      # 10,000 distinct points within 8 m
 
 Generates a register (seeded): ``--same`` sites of three agencies at one point (a
 shared campus listed site by site) and the rest scattered over a 40 x 40 km county,
@@ -34,12 +35,14 @@ ORIGIN = (460_000.0, 280_000.0)
 SIDE_M = 40_000.0
 
 
-def register(rows: int, same: int, seed: int) -> pd.DataFrame:
-    """``rows`` sites, the first ``same`` at one point; the rest scattered, with one
-    site in twenty followed by a near twin of another agency."""
+def register(rows: int, same: int, seed: int, spread_m: float = 0.0) -> pd.DataFrame:
+    """``rows`` sites, the first ``same`` at one point (or scattered within
+    ``spread_m`` of it: distinct points, every pair within the radius); the rest
+    scattered, with one site in twenty followed by a near twin of another agency."""
     rng = np.random.default_rng(seed)
     xy = rng.uniform(0.0, SIDE_M, size=(rows, 2)) + np.array(ORIGIN)
     xy[:same] = np.array(ORIGIN) + SIDE_M / 2
+    xy[:same] += rng.uniform(-spread_m, spread_m, size=(same, 2))
     twins = np.arange(same + 1, rows, 20)
     xy[twins] = xy[twins - 1] + rng.uniform(-7.0, 7.0, size=(len(twins), 2))
     agency = np.array(AGENCIES)[np.arange(rows) % len(AGENCIES)]
@@ -57,10 +60,10 @@ def register(rows: int, same: int, seed: int) -> pd.DataFrame:
     )
 
 
-def _search(rows: int, same: int, seed: int, metres: float) -> dict[str, object]:
+def _search(rows: int, same: int, seed: int, metres: float, spread: float) -> dict[str, object]:
     from estate.load import find_colocations
 
-    frame = register(rows, same, seed)
+    frame = register(rows, same, seed, spread)
     start = time.perf_counter()
     found = find_colocations(frame, metres)
     seconds = time.perf_counter() - start
@@ -93,20 +96,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--same", type=int, default=10_000, help="sites at one point")
     parser.add_argument("--metres", type=float, default=25.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--spread", type=float, default=0.0, help="scatter the --same sites within this (m)"
+    )
     parser.add_argument("--validate", action="store_true", help="also time estate validate")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(_search(args.rows, args.same, args.seed, args.metres)))
+        print(json.dumps(_search(args.rows, args.same, args.seed, args.metres, args.spread)))
         return 0
     out: dict[str, object] = {
         "rows": args.rows,
         "same_point": args.same,
         "metres": args.metres,
+        "spread_m": args.spread,
         "load_average": round(os.getloadavg()[0], 2),
     }
     me = [sys.executable, "-m", "benchmarks.colocation_scale", "--child"]
     sizes = ["--rows", str(args.rows), "--same", str(args.same), "--seed", str(args.seed)]
+    sizes += ["--spread", str(args.spread)]
     seconds, peak, text = _child([*me, *sizes, "--metres", str(args.metres)])
     out.update(json.loads(text))
     out["search_process_seconds"] = round(seconds, 2)
@@ -114,9 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.validate:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "sites.csv"
-            register(args.rows, args.same, args.seed).drop(columns=["lat", "lon"]).to_csv(
-                path, index=False
-            )
+            frame = register(args.rows, args.same, args.seed, args.spread)
+            frame.drop(columns=["lat", "lon"]).to_csv(path, index=False)
             estate = Path(sys.executable).with_name("estate")
             seconds, peak, text = _child(
                 [
