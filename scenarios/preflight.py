@@ -48,6 +48,7 @@ class Preflight:
     place: PlaceAccount
     checks: PlaceChecks | None = None
     problems: tuple[CellIssue, ...] = field(default=())
+    why: str = ""  # what the problems mean and the way out, as the run says it
 
     @property
     def tables(self) -> dict[str, LoadResult]:
@@ -105,6 +106,7 @@ class Preflight:
             "across_tables": [i.as_dict() for i in self.place.register.across],
             "place_checks": None if self.checks is None else self.checks.as_dict(),
             "problems": [i.as_dict() for i in self.problems],
+            "problems_summary": self.why or None,
         }
         for key in ("rows_read", "rows_accepted", "rows_rejected", "rows_set_aside"):
             doc[key] = sum(t[key] for t in tables.values())
@@ -126,13 +128,15 @@ class Preflight:
         out += _issues("across the tables", list(self.place.register.across))
         if self.checks is not None:
             out += check_lines(self.checks.as_dict())
-        out += _issues("before solving", list(self.problems))
-        errors = len(self.errors)
-        out.append(
-            "every input accepted: estate run would solve it"
-            if not errors
-            else f"estate run would stop: {errors} problem(s) (rejected rows are in the CSV)"
+        out += _issues(
+            f"before solving: {self.why}" if self.why else "before solving", list(self.problems)
         )
+        errors = len(self.errors)
+        rejected = sum(f.rows_rejected for t in self.tables.values() for f in t.files)
+        verdict = f"estate run would stop: {errors} problem(s)"
+        if rejected:
+            verdict += f"; {rejected} rejected row(s) with their cells in the rejected CSV"
+        out.append("every input accepted: estate run would solve it" if not errors else verdict)
         return out
 
 
@@ -161,15 +165,20 @@ def preflight(sf: ScenarioFile, progress: Progress = _silent) -> Preflight:
     try:
         inputs = run_inputs(sf, data)
     except FarFromNetworkError as exc:
-        return Preflight(sf.path, place, exc.checks, tuple(exc.issues))
+        return Preflight(sf.path, place, exc.checks, tuple(exc.issues), _head(exc))
     try:
         build_instance(inputs, travel_times(inputs, progress))
     except ScenarioError:
         raise
     except InputDataError as exc:
-        return Preflight(sf.path, place, inputs.checks, tuple(exc.issues))
+        return Preflight(sf.path, place, inputs.checks, tuple(exc.issues), _head(exc))
     except SettingsError as exc:
         return Preflight(
             sf.path, place, inputs.checks, (CellIssue(str(sf.path), None, "", "", str(exc)),)
         )
     return Preflight(sf.path, place, inputs.checks)
+
+
+def _head(exc: Exception) -> str:
+    """The first line of an error: its summary, without the listed issues."""
+    return str(exc).split(":\n", 1)[0]
