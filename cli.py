@@ -367,7 +367,7 @@ def validate(
     if (population_path or zone_name_prefix) and not zones:
         raise click.UsageError("--population and --zone-name-prefix go with --kind zones")
     if scenario:
-        given = [f"--{k.replace('_', '-')}" for k, v in opts.items() if v and k in _FILE_OPTS]
+        given = _given_file_options(opts)
         if given:
             raise click.UsageError(
                 f"{', '.join(given)}: a scenario names its own files, kinds and mapping"
@@ -375,8 +375,8 @@ def validate(
         _validate_scenario(files[0], sets, rejected_path, set_aside_path, as_json, quiet)
         return
     if zones:
-        given = [f"--{k.replace('_', '-')}" for k, v in opts.items() if v and k in _FILE_OPTS]
-        if [g for g in given if g != "--kind"]:
+        given = [g for g in _given_file_options(opts) if g != "--kind"]
+        if given:
             raise click.UsageError(f"{', '.join(given)}: not for zones files")
         from geodata.zones import account_zone_files
 
@@ -407,7 +407,21 @@ _FILE_OPTS = {
     "encoding",
     "query",
     "agencies_path",
+    "colocation_metres",
 }
+
+
+def _given_file_options(opts: dict[str, Any]) -> list[str]:
+    """The register-file options given on the command line, as the user wrote them."""
+    from click.core import ParameterSource
+
+    context = click.get_current_context()
+    flags = {p.name: p.opts[0] for p in context.command.params}
+    return [
+        flags[name]
+        for name in opts
+        if name in _FILE_OPTS and context.get_parameter_source(name) is ParameterSource.COMMANDLINE
+    ]
 
 
 @_handle_errors

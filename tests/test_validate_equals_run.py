@@ -235,7 +235,14 @@ def test_validate_scenario_takes_overrides_and_refuses_file_options(tmp_path: Pa
     scenario = _place(tmp_path)
     csvs = ["--rejected", str(tmp_path / "r.csv"), "--set-aside", str(tmp_path / "s.csv")]
     code, out = _invoke(["validate", str(scenario), *csvs, "--kind", "assets"], tmp_path)
-    assert code == 2 and "a scenario names its own files" in out
+    assert code == 2 and "--kind: a scenario names its own files" in out
+    code, out = _invoke(["validate", str(scenario), *csvs, "--agency", "X"], tmp_path)
+    assert code == 2 and "--agency: a scenario names its own files" in out
+    zones = str(tmp_path / "zones.csv")
+    code, out = _invoke(["validate", zones, *csvs, "--kind", "zones", "--sheet", "2"], tmp_path)
+    assert code == 2 and "--sheet: not for zones files" in out
+    code, out = _invoke(["validate", zones, *csvs, "--population", zones], tmp_path)
+    assert code == 2 and "go with --kind zones" in out
     code, out = _invoke(["validate", str(scenario), *csvs, "--set", "finance.nope=1"], tmp_path)
     assert code == 2 and "finance.nope" in out
     code, out = _invoke(["validate", str(tmp_path / "zones.csv"), *csvs, "--set", "a=1"], tmp_path)
