@@ -285,17 +285,15 @@ def publish(
 # --- the register: validate, mapping, geocode (issue 4) --------------------------------
 
 _KINDS = click.Choice(["register", "assets", "services"])
+_KIND_HELP = (
+    "register: buildings with costs and capacity (the default); assets: a list of sites "
+    "(only id and agency required); services"
+)
 
 
-def _load_options(func: F) -> F:
+def _load_options(func: F, kinds: click.Choice = _KINDS, kind_help: str = _KIND_HELP) -> F:
     options = [
-        click.option(
-            "--kind",
-            type=_KINDS,
-            default=None,
-            help="register: buildings with costs and capacity (the default); assets: a "
-            "list of sites (only id and agency required); services.",
-        ),
+        click.option("--kind", type=kinds, default=None, help=kind_help + "."),
         click.option(
             "--mapping",
             "mapping_paths",
@@ -334,8 +332,10 @@ def _load_options(func: F) -> F:
     return func
 
 
-def _load(files: tuple[str, ...], opts: dict[str, Any]) -> Any:
-    """Load files for validate/geocode; a usage problem exits 2."""
+def _load(files: tuple[str, ...], opts: dict[str, Any], require_points: bool = True) -> Any:
+    """Load files for validate/geocode; a usage problem exits 2.  Without
+    ``require_points`` a full register's rows without a point are accepted (geocode
+    places them)."""
     from estate.agencies import Agencies
     from estate.load import load_files
     from estate.mapping import load_mapping
@@ -353,15 +353,36 @@ def _load(files: tuple[str, ...], opts: dict[str, Any]) -> Any:
             query=opts["query"],
             colocation_metres=opts["colocation_metres"],
             agency_table=table,
+            require_points=require_points,
         )
     except EstateError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
 
 
+def _validate_options(func: F) -> F:
+    kinds = click.Choice(["register", "assets", "services", "zones"])
+    zones_help = "; zones: where people live (with --population, --zone-name-prefix)"
+    return _load_options(func, kinds, _KIND_HELP + zones_help)
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True)
-@_load_options
+@_validate_options
+@click.option(
+    "--population",
+    "population_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="With --kind zones: population by zone code (e.g. ONS SAPE CSV).",
+)
+@click.option("--zone-name-prefix", help="With --kind zones: keep zones whose name starts so.")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="With a scenario: override a setting, as estate run --set does.",
+)
 @click.option(
     "--rejected",
     "rejected_path",
@@ -382,29 +403,61 @@ def _load(files: tuple[str, ...], opts: dict[str, Any]) -> Any:
 @click.option("--quiet", is_flag=True, help="Print nothing; the exit code tells.")
 def validate(
     files: tuple[str, ...],
+    population_path: str | None,
+    zone_name_prefix: str | None,
+    sets: tuple[str, ...],
     rejected_path: str,
     set_aside_path: str,
     as_json: bool,
     quiet: bool,
     **opts: Any,
 ) -> None:
-    """Check register FILES and account for every row.
+    """Check register FILES, or everything a scenario reads, and account for every row.
 
-    FILES are CSV (UTF-8 or Windows-1252), XLSX/XLS/ODS, GeoPackage, GeoJSON,
-    Shapefile, or PostGIS URLs (postgresql://user@host/db#table). Prints rows read,
-    accepted, rejected and set aside per file and each error as file, row, column,
-    value and message; rows read = accepted + rejected + set aside. Rows that are not
-    buildings (blank rows, land, open space, car parks, street records, rows a
-    mapping's exclude: names) are set aside with their reason: never an error. Sites of
-    different agencies with the same UPRN or within --colocation-metres are reported as
-    co-located; agency names that may be one body are listed. Exit code 0: every row
-    accepted or set aside; 1: some rejected; 2: a file could not be read or the command
-    was misused.
+    FILES are CSV (UTF-8, UTF-16 or Windows-1252; comma, semicolon, tab or bar),
+    XLSX/XLS/ODS, GeoPackage, GeoJSON, Shapefile, or PostGIS URLs
+    (postgresql://user@host/db#table), read as --kind says (zones: the zones reader of
+    estate run and estate access). Prints rows read, accepted, rejected and set aside
+    per file and each error as file, row, column, value and message; rows read =
+    accepted + rejected + set aside. Rows that are not buildings (blank rows, land,
+    open space, car parks, street records, rows a mapping's exclude: names) are set
+    aside with their reason: never an error. Sites of different agencies with the same
+    UPRN or within --colocation-metres are reported as groups of co-located sites;
+    agency names that may be one body are listed.
+
+    A scenario (one SCENARIO.yaml, with --set as estate run takes it) is checked as
+    estate run checks it, by the same code, up to the solver: its buildings, services
+    and zones, how they fit together, points far from the road network or outside the
+    zones, its access standards and policy. Exit code 0: every row accepted or set aside
+    (a scenario: estate run would solve it); 1: some rejected (or a check fails); 2: a
+    file could not be read or used, or the command was misused.
     """
     from estate.io import write_csv
     from estate.report import load_lines
 
-    result = _load(files, opts)
+    scenario = len(files) == 1 and files[0].lower().endswith((".yaml", ".yml"))
+    zones = opts["kind"] == "zones"
+    if sets and not scenario:
+        raise click.UsageError("--set goes with a scenario file")
+    if (population_path or zone_name_prefix) and not zones:
+        raise click.UsageError("--population and --zone-name-prefix go with --kind zones")
+    if scenario:
+        given = _given_file_options(opts)
+        if given:
+            raise click.UsageError(
+                f"{', '.join(given)}: a scenario names its own files, kinds and mapping"
+            )
+        _validate_scenario(files[0], sets, rejected_path, set_aside_path, as_json, quiet)
+        return
+    if zones:
+        given = [g for g in _given_file_options(opts) if g != "--kind"]
+        if given:
+            raise click.UsageError(f"{', '.join(given)}: not for zones files")
+        from geodata.zones import account_zone_files
+
+        result = account_zone_files(files, population_path, zone_name_prefix)
+    else:
+        result = _load(files, opts)
     write_csv(rejected_path, result.rejected())
     write_csv(set_aside_path, result.set_aside())
     if as_json:
@@ -418,6 +471,62 @@ def validate(
         if any(f.rows_rejected for f in result.files):
             click.echo(f"rejected rows and reasons written to {rejected_path}")
     sys.exit(result.exit_code)
+
+
+#: Options of the file form of validate that a scenario (or a zones file) sets itself.
+_FILE_OPTS = {
+    "kind",
+    "mapping_paths",
+    "agencies",
+    "sheet",
+    "encoding",
+    "query",
+    "agencies_path",
+    "colocation_metres",
+}
+
+
+def _given_file_options(opts: dict[str, Any]) -> list[str]:
+    """The register-file options given on the command line, as the user wrote them."""
+    from click.core import ParameterSource
+
+    context = click.get_current_context()
+    flags = {p.name: p.opts[0] for p in context.command.params}
+    return [
+        flags[name]
+        for name in opts
+        if name in _FILE_OPTS and context.get_parameter_source(name) is ParameterSource.COMMANDLINE
+    ]
+
+
+@_handle_errors
+def _validate_scenario(
+    path: str,
+    sets: tuple[str, ...],
+    rejected_path: str,
+    set_aside_path: str,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    from estate.io import write_csv
+    from scenarios.preflight import preflight
+    from scenarios.scenario import load_scenario
+
+    loaded = load_scenario(path, _overrides(sets))
+    console = Console(stderr=True, quiet=quiet or as_json)
+    with console.status("Checking the scenario's inputs") as status:
+        found = preflight(loaded, progress=lambda s: status.update(s[:1].upper() + s[1:]))
+    write_csv(rejected_path, found.rejected())
+    write_csv(set_aside_path, found.set_aside())
+    if as_json:
+        doc = found.summary()
+        doc["rejected_csv"] = rejected_path
+        doc["set_aside_csv"] = set_aside_path
+        click.echo(json.dumps(doc, indent=2, sort_keys=True, default=str))
+    elif not quiet:
+        for line in found.lines():
+            click.echo(line)
+    sys.exit(found.exit_code)
 
 
 @main.command()
@@ -530,7 +639,7 @@ def geocode(
     console = Console(stderr=True, quiet=quiet or as_json)
     if opts["kind"] is None:  # placing sites needs no costs: read any register as sites
         opts["kind"] = "assets"
-    result = _load(files, opts)
+    result = _load(files, opts, require_points=False)
     if result.unreadable:
         for line in load_lines(result):
             click.echo(line, err=True)
@@ -785,6 +894,13 @@ def _thresholds(text: str) -> tuple[float, ...]:
     show_default=True,
     help="Coverage thresholds in minutes, comma-separated.",
 )
+@click.option(
+    "--allow-far-from-network",
+    is_flag=True,
+    help="Compute access even when a zone or building is more than 5 km from the road "
+    "network (its minutes are then mostly a straight line off the map). Points more than "
+    "1 km (drive) or 500 m (walk) away are listed either way.",
+)
 @click.option("--no-cache", is_flag=True, help="Parse the network and compute travel times afresh.")
 @click.option(
     "--offline",
@@ -816,6 +932,7 @@ def access(
     mode: str,
     cutoff: float,
     thresholds: str,
+    allow_far_from_network: bool,
     no_cache: bool,
     offline: bool,
     out_dir: str,
@@ -828,7 +945,10 @@ def access(
     coverage.csv (per service type: share of the population within each threshold,
     population-weighted mean minutes to the nearest building), nearest.csv,
     access.json and map.html.  Travel times are cached: a second run with the same
-    inputs reads them back.
+    inputs reads them back.  Zones and buildings snapped more than 1 km (drive) or
+    500 m (walk) from the road network, and buildings outside the zones' extent, are
+    listed (terminal and access.json); beyond 5 km from the network it is an error
+    unless --allow-far-from-network.
     """
     from geodata.access_report import AccessInputs, run_access
     from geodata.inputs import load_network, load_register, load_zones
@@ -857,6 +977,7 @@ def access(
             thresholds=levels,
             use_cache=not no_cache,
             network_source=network_source,
+            allow_far_from_network=allow_far_from_network,
         )
         report = run_access(
             inputs, out_dir, progress=lambda s: status.update(s[:1].upper() + s[1:])

@@ -17,14 +17,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from estate.agencies import Agencies, builtin, near_duplicates
+from estate.colocate import COLOCATION_COLUMNS, colocation_groups, find_colocations
 from estate.coords import parse_coordinate_cell
-from estate.errors import CellIssue, EstateError, InputDataError, SettingsError, UnreadableError
+from estate.errors import CellIssue, EstateError, SettingsError, UnreadableError
 from estate.formats import PROFILES, Profile, detect_profile
 from estate.mapping import (
     COORDINATES,
@@ -55,6 +56,8 @@ from estate.validate import (
 )
 
 SPECS: dict[str, TableSpec] = {"register": BUILDINGS, "assets": ASSETS, "services": SERVICES}
+#: What a file is read as: the three register kinds, and zones (read by geodata.zones).
+TableKind = Literal["register", "assets", "services", "zones"]
 LOCATION_COLUMNS = ("lat", "lon", "easting", "northing", "postcode", "uprn", "address")
 REASON_COLUMN = "reason"
 BLANK_ROW = "blank row"
@@ -527,7 +530,7 @@ class FileReport:
     """What became of every data row of one file."""
 
     source: str
-    kind: Kind
+    kind: TableKind
     rows_read: int
     accepted: pd.DataFrame
     rejected: pd.DataFrame
@@ -622,12 +625,15 @@ class FileReport:
             if issue.row is not None
         }
         moved = _rejected_frame(table, reasons)
-        rejected = pd.concat([self.rejected, moved], ignore_index=True)
+        # An empty frame's row column has no integer type: left in, rows become 2.0
+        frames = [f for f in (self.rejected, moved) if len(f)]
+        rejected = pd.concat(frames, ignore_index=True)
         self.rejected = rejected.sort_values(ROW_COLUMN, kind="stable").reset_index(drop=True)
         keep = np.ones(len(self.accepted), dtype=bool)
         keep[positions] = False
         self.accepted = self.accepted.loc[keep].reset_index(drop=True)
         self.errors.extend(issues)
+        self.errors.sort(key=lambda i: (i.row is not None, i.row or 0))
 
 
 def validate_table(
@@ -635,10 +641,17 @@ def validate_table(
     kind: Kind | None = None,
     agency: str | None = None,
     agencies: Agencies | None = None,
+    require_points: bool = True,
 ) -> FileReport:
     """Map, coerce and check one table; every data row is accepted, rejected or set
     aside (blank rows, rows a mapping excludes, land and other rows that are not
-    buildings)."""
+    buildings).
+
+    A full register (``kind="register"``) is what ``estate run`` reads, and a run needs
+    a point in Great Britain for every building: with ``require_points`` (the default)
+    a row without one is rejected, as the run would reject it.  ``estate geocode``
+    reads registers without it, to give those rows their points.
+    """
     kind = kind or table.mapping.kind or "register"
     spec = SPECS[kind]
     source = table.source
@@ -694,7 +707,7 @@ def validate_table(
         )
     rejected = _rejected_rows(table, early, coerced.rejected, positions)
     set_aside = _rejected_frame(table, aside).rename(columns={"reasons": REASON_COLUMN})
-    return FileReport(
+    report = FileReport(
         source=source,
         kind=kind,
         rows_read=n,
@@ -713,6 +726,46 @@ def validate_table(
         header_row=table.header_row,
         table=table,
     )
+    if kind == "register" and require_points:
+        _reject_unplaced(report)
+    return report
+
+
+def _reject_unplaced(report: FileReport) -> None:
+    """Reject the rows of a full register that have no point, or one outside Great
+    Britain: ``estate run`` cannot place them (the same check as
+    :meth:`estate.register.Register.from_frames`)."""
+    accepted = report.accepted
+    if accepted.empty:
+        return
+    located = accepted[["lat", "lon", "easting", "northing", ROW_COLUMN]].copy()
+    problems = fill_coordinates(located, report.source)
+    if not problems:
+        return
+    position = {int(row): i for i, row in enumerate(accepted[ROW_COLUMN])}
+    issues = [
+        replace(
+            issue,
+            message=issue.message
+            + (
+                ": a run needs a point for every building (estate geocode places rows by "
+                "UPRN, postcode or address)"
+                if issue.message.startswith("no location")
+                else ": a run cannot place it (National Grid points only)"
+            ),
+        )
+        for issue in problems
+    ]
+    rows = {issue.row for issue in issues}
+    report.warnings = [
+        w
+        for w in report.warnings
+        if not (
+            w.row in rows
+            and (w.message.startswith("no location") or w.message == "outside Great Britain")
+        )
+    ]
+    report.move_to_rejected([position[int(i.row)] for i in issues if i.row is not None], issues)
 
 
 #: Transparency Code id columns: an asset's code, used as the id only where unique.
@@ -955,7 +1008,7 @@ class LoadResult:
             "rows_blank": sum(len(f.blank_rows) for f in self.files),
             "set_aside": [r for f in self.files for r in f.set_aside_records()],
             "agency_near_duplicates": self.agency_near_duplicates(),
-            "colocations": self.colocations.to_dict(orient="records"),
+            "colocations": colocation_groups(self.colocations),
         }
 
 
@@ -970,6 +1023,7 @@ def load_files(
     query: str | None = None,
     colocation_metres: float = 25.0,
     agency_table: Agencies | None = None,
+    require_points: bool = True,
 ) -> LoadResult:
     """Load and validate several files into one register.
 
@@ -988,7 +1042,7 @@ def load_files(
         except UnreadableError as exc:
             unreadable.extend(exc.issues)
             continue
-        reports.append(validate_table(table, kind, file_agency, agency_table))
+        reports.append(validate_table(table, kind, file_agency, agency_table, require_points))
     _reject_ids_held_elsewhere(reports)
     colocations = find_colocations(
         pd.concat([r.accepted for r in reports if r.kind != "services"], ignore_index=True)
@@ -997,26 +1051,6 @@ def load_files(
         colocation_metres,
     )
     return LoadResult(reports, unreadable, colocations)
-
-
-def read_register(files: list[str], mappings: list[Mapping] | None) -> pd.DataFrame:
-    """Buildings files read as a full register; raises listing every rejected row (set
-    aside rows, such as blank rows or land, are left out on purpose and never block)."""
-    result = load_files(files, kind="register", mapping=mappings)
-    if result.unreadable:
-        raise InputDataError(result.unreadable, "a buildings file cannot be read")
-    rejected = [issue for report in result.files for issue in report.errors]
-    if rejected:
-        count = sum(report.rows_rejected for report in result.files)
-        raise InputDataError(
-            rejected,
-            f"{count} row(s) of the buildings register are rejected (estate validate "
-            f"{' '.join(files)} lists them with their cells)",
-        )
-    accepted = result.accepted
-    if accepted.empty:
-        raise InputDataError([CellIssue(", ".join(files), None, "", "", "no rows")])
-    return accepted.drop(columns=[c for c in (FILE_COLUMN, ROW_COLUMN) if c in accepted])
 
 
 def _per_file(value: Any, count: int, what: str) -> list[Any]:
@@ -1059,76 +1093,8 @@ def _reject_ids_held_elsewhere(reports: list[FileReport]) -> None:
         report.move_to_rejected(positions, issues)
 
 
-COLOCATION_COLUMNS = [
-    "building_id_a",
-    "agency_a",
-    "name_a",
-    "building_id_b",
-    "agency_b",
-    "name_b",
-    "basis",
-    "distance_m",
-]
-
-
-def find_colocations(buildings: pd.DataFrame, metres: float = 25.0) -> pd.DataFrame:
-    """Pairs of buildings held by different agencies that are the same site: the same
-    UPRN, or points within ``metres`` of each other.  Each is a co-location already."""
-    if buildings.empty or "agency" not in buildings:
-        return pd.DataFrame(columns=COLOCATION_COLUMNS)
-    from scipy.spatial import cKDTree
-
-    b = buildings.reset_index(drop=True).copy()
-    fill_coordinates(b, "")  # points from lat/lon where only those were given
-    pairs: dict[tuple[int, int], tuple[str, float]] = {}
-    uprn = b["uprn"].astype(str)
-    valid = uprn.str.fullmatch(r"\d{1,12}")
-    groups: dict[str, list[int]] = {}
-    for at, key in zip(np.flatnonzero(valid.to_numpy()).tolist(), uprn[valid], strict=True):
-        groups.setdefault(key, []).append(at)
-    for idx in groups.values():
-        for x in range(len(idx)):
-            for y in range(x + 1, len(idx)):
-                pairs[(idx[x], idx[y])] = ("uprn", math.nan)
-    east = pd.to_numeric(b["easting"], errors="coerce")
-    north = pd.to_numeric(b["northing"], errors="coerce")
-    has = pd.Series(np.isfinite(east) & np.isfinite(north), index=b.index)
-    pos = np.flatnonzero(has.to_numpy())
-    if len(pos) > 1:
-        xy = b.loc[has, ["easting", "northing"]].to_numpy(float)
-        for p, q in sorted(cKDTree(xy).query_pairs(metres)):
-            a, c = int(pos[p]), int(pos[q])
-            if (a, c) not in pairs:
-                pairs[(a, c)] = ("distance", math.nan)
-    rows = []
-    for (i, j), (basis, _) in sorted(pairs.items()):
-        if b.at[i, "agency"] == b.at[j, "agency"]:
-            continue
-        dist = math.nan
-        if has.iat[i] and has.iat[j]:
-            dist = round(
-                math.hypot(
-                    b.at[i, "easting"] - b.at[j, "easting"],
-                    b.at[i, "northing"] - b.at[j, "northing"],
-                ),
-                1,
-            )
-        rows.append(
-            [
-                b.at[i, "building_id"],
-                b.at[i, "agency"],
-                b.at[i, "name"],
-                b.at[j, "building_id"],
-                b.at[j, "agency"],
-                b.at[j, "name"],
-                basis,
-                None if math.isnan(dist) else dist,
-            ]
-        )
-    return pd.DataFrame(rows, columns=COLOCATION_COLUMNS)
-
-
 __all__ = [
+    "COLOCATION_COLUMNS",
     "EstateError",
     "FileReport",
     "LoadResult",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,8 +12,10 @@ import pandas as pd
 from estate.agencies import builtin
 from estate.errors import CellIssue, InputDataError
 from estate.io import read_csv_text
+from estate.load import LoadResult, load_files
+from estate.mapping import Mapping
 from estate.schema import BUILDINGS, SERVICES
-from estate.validate import ROW_COLUMN, coerce_table, fill_coordinates
+from estate.validate import FILE_COLUMN, ROW_COLUMN, coerce_table, fill_coordinates
 
 
 @dataclass(frozen=True)
@@ -36,16 +39,22 @@ class Register:
         services: pd.DataFrame,
         buildings_source: str = "buildings",
         services_source: str = "services",
+        *,
+        loaded: bool = False,
     ) -> Register:
         """Validate raw frames whose columns already carry canonical names.
 
         Agency names go through the built-in agencies table (as loading does), so a
         services table that writes "LFRS" joins buildings loaded as "Leicestershire
-        Fire and Rescue Service".
+        Fire and Rescue Service".  With ``loaded``, the frames are what
+        :func:`estate.load.load_files` accepted: every problem names each row's own
+        file and row number (blank and set-aside rows leave gaps in them).
         """
         buildings, services = _one_name_per_body(buildings), _one_name_per_body(services)
-        b = coerce_table(buildings, BUILDINGS, buildings_source)
-        s = coerce_table(services, SERVICES, services_source)
+        buildings_source, b_rows = _origin(buildings, buildings_source, loaded)
+        services_source, s_rows = _origin(services, services_source, loaded)
+        b = coerce_table(buildings, BUILDINGS, buildings_source, b_rows)
+        s = coerce_table(services, SERVICES, services_source, s_rows)
         issues = b.issues + s.issues
         issues += fill_coordinates(b.accepted, buildings_source)
         issues += check_links(b.accepted, s.accepted, services_source)
@@ -72,6 +81,15 @@ class Register:
         """Desks in use in each building today (0 for empty buildings)."""
         used = self.services.groupby("building_id")["desks"].sum()
         return used.reindex(self.buildings["building_id"], fill_value=0.0)
+
+
+def _origin(frame: pd.DataFrame, source: str, loaded: bool) -> tuple[str, list[int] | None]:
+    """The file(s) and row numbers a loaded frame carries (else ``source`` and rows
+    counted from 2)."""
+    if not loaded or FILE_COLUMN not in frame or ROW_COLUMN not in frame or frame.empty:
+        return source, None
+    files = list(dict.fromkeys(str(f) for f in frame[FILE_COLUMN]))
+    return ", ".join(files), [int(r) for r in frame[ROW_COLUMN]]
 
 
 def check_links(buildings: pd.DataFrame, services: pd.DataFrame, source: str) -> list[CellIssue]:
@@ -196,3 +214,90 @@ def _warnings(buildings: pd.DataFrame, services: pd.DataFrame, source: str) -> l
                 )
             )
     return warnings
+
+
+# --- reading a register as estate run reads it ---------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisterAccount:
+    """A register's files as loaded, every row accounted for, and the checks across them.
+
+    ``buildings`` and ``services`` are the loads (``estate validate``'s account of each
+    file); ``across`` the problems between the tables (a service in a building no file
+    holds, a service in a site let to others, ...), checked only when no row of either
+    was rejected; ``register`` the validated register when nothing was.
+    """
+
+    buildings: LoadResult
+    services: LoadResult
+    across: tuple[CellIssue, ...] = ()
+    register: Register | None = None
+
+    @property
+    def errors(self) -> list[CellIssue]:
+        """Every problem that stops a run: unreadable files, rejected rows (each with
+        its reasons), empty tables, and the problems across the tables."""
+        out: list[CellIssue] = []
+        for result in (self.buildings, self.services):
+            out += result.unreadable
+            out += [issue for report in result.files for issue in report.errors]
+        return out + list(self.across)
+
+    def checked(self) -> Register:
+        """The register, or an :class:`InputDataError` listing every problem."""
+        if self.register is not None:
+            return self.register
+        counts = [
+            f"{sum(f.rows_rejected for f in result.files)} row(s) of the {what} rejected"
+            for what, result in (("buildings", self.buildings), ("services", self.services))
+            if any(f.rows_rejected for f in result.files)
+        ]
+        unreadable = [i.file for r in (self.buildings, self.services) for i in r.unreadable]
+        head = "; ".join(
+            counts
+            + ([f"cannot read {', '.join(unreadable)}"] if unreadable else [])
+            + (["the tables do not fit together"] if self.across else [])
+        )
+        files = [f.source for r in (self.buildings, self.services) for f in r.files]
+        raise InputDataError(
+            self.errors,
+            f"the register cannot be used as it stands ({head or 'no rows'}; estate "
+            f"validate {' '.join(files) or 'FILES'} lists every problem with its cells)",
+        )
+
+
+def account_register(
+    buildings: Sequence[str],
+    services: str,
+    mappings: Sequence[Mapping] | None = None,
+) -> RegisterAccount:
+    """Read a register as ``estate run`` (and ``estate validate SCENARIO``) read it.
+
+    The buildings files as a full register (``kind="register"``, with ``mappings``)
+    and the services file as services, both through :func:`estate.load.load_files`, so
+    any format, encoding and delimiter ``estate validate`` reads is read alike; then,
+    when no row was rejected, the checks across the two tables
+    (:meth:`Register.from_frames`).  A table with no rows at all is an error.
+    """
+    b = load_files(list(buildings), kind="register", mapping=mappings)
+    s = load_files([services], kind="services")
+    across: list[CellIssue] = []
+    for result, what in ((b, "buildings"), (s, "services")):
+        if not result.unreadable and not any(f.rows_read for f in result.files):
+            names = ", ".join(f.source for f in result.files)
+            across.append(CellIssue(names, None, "", "", f"no rows in the {what} table"))
+    account = RegisterAccount(b, s, tuple(across))
+    if account.errors:
+        return account
+    try:
+        register = Register.from_frames(
+            b.accepted,
+            s.accepted,
+            ", ".join(buildings),
+            services,
+            loaded=True,
+        )
+    except InputDataError as exc:
+        return RegisterAccount(b, s, tuple(exc.issues))
+    return RegisterAccount(b, s, (), register)

@@ -8,6 +8,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import pandas as pd
+
+from estate.colocate import colocation_groups
 from estate.errors import CellIssue
 from estate.geocode import Geocoded
 from estate.load import LoadResult
@@ -61,14 +64,40 @@ def load_lines(result: LoadResult, limit: int = SHOWN) -> list[str]:
             f"  - {d['a']!r} and {d['b']!r}: {d['why']}"
             for d in total["agency_near_duplicates"][:limit]
         ]
-    if len(result.colocations):
-        lines.append(f"co-located already ({len(result.colocations)} pairs of agencies' sites):")
-        for row in result.colocations.head(limit).itertuples(index=False):
-            how = "same UPRN" if row.basis == "uprn" else f"{row.distance_m:g} m apart"
-            lines.append(
-                f"  - {row.building_id_a} ({row.agency_a}) and {row.building_id_b} "
-                f"({row.agency_b}): {how}"
-            )
+    lines += colocation_lines(result.colocations, limit)
+    return lines
+
+
+#: Buildings named for a group of co-located sites before "... and N more".
+GROUP_SHOWN = 4
+
+
+def colocation_lines(members: pd.DataFrame, limit: int = SHOWN) -> list[str]:
+    """One line a group of co-located sites (the first ``limit`` groups), then a count
+    of the rest: readable however many sites share a point (``--json`` lists all)."""
+    groups = colocation_groups(members)
+    if not groups:
+        return []
+    lines = [
+        f"co-located already ({len(groups):,} group(s) of sites held by two or more "
+        f"agencies, {len(members):,} sites):"
+    ]
+    for g in groups[:limit]:
+        extent = g["extent_m"]
+        how = {
+            "uprn": "same UPRN",
+            "distance": "at one point" if extent == 0 else f"within {extent:g} m",
+            "uprn+distance": "same UPRN or near" + ("" if extent is None else f", {extent:g} m"),
+        }[g["basis"]]
+        named = g["buildings"][:GROUP_SHOWN]
+        shown = ", ".join(f"{b['building_id']} ({b['agency']})" for b in named)
+        more = g["sites"] - GROUP_SHOWN
+        if more > 0:
+            by_agency = ", ".join(f"{a} {n:,}" for a, n in sorted(g["agencies"].items()))
+            shown += f" ... and {more:,} more ({by_agency})"
+        lines.append(f"  - group {g['group']}: {g['sites']:,} sites, {how}: {shown}")
+    if len(groups) > limit:
+        lines.append(f"  ... and {len(groups) - limit:,} more groups (see --json)")
     return lines
 
 

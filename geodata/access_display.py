@@ -10,6 +10,7 @@ from rich.table import Table
 
 from geodata.access import share_column
 from geodata.access_report import AccessInputs, AccessReport
+from geodata.placecheck import check_lines
 
 
 def print_access(
@@ -33,6 +34,8 @@ def print_access(
         console.print("Travel times from the cache (same inputs as an earlier run).")
     for note in zones["notes"]:
         console.print(f"  {escape(str(note))}")
+    for line in check_lines(summary["place_checks"]):
+        console.print(f"[yellow]{escape(line)}[/]")
     title = f"Share of the population within N minutes by {inputs.mode}" + (
         " (ESTIMATE)" if report.is_estimate else ""
     )

@@ -31,6 +31,7 @@ from estate.register import Register
 from geodata.access import DEFAULT_THRESHOLDS, coverage, hosts_by_type, nearest
 from geodata.cache import points_hash, travel_table, write_long_parquet
 from geodata.network import Mode, RoadNetwork
+from geodata.placecheck import check_place
 from geodata.traveltime import TravelTable
 from geodata.zones import LoadedZones, points
 
@@ -54,6 +55,7 @@ class AccessInputs:
     thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS
     use_cache: bool = True
     network_source: str = ""
+    allow_far_from_network: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,14 @@ def compute_access(inputs: AccessInputs, progress: Progress = _silent) -> Access
     """Travel times (from the cache when it has them), nearest minutes and coverage."""
     zones = inputs.zones.zones
     buildings = inputs.register.buildings
+    checks = check_place(
+        buildings,
+        zones,
+        inputs.network,
+        [inputs.mode],
+        inputs.allow_far_from_network,
+    )
+    checks.raise_for_errors()  # points beyond 5 km of the network, unless allowed
     origins = points(zones, "zone_id")
     destinations = points(buildings, "building_id")
     what = "road" if inputs.network is not None else "straight-line (ESTIMATE)"
@@ -97,6 +107,7 @@ def compute_access(inputs: AccessInputs, progress: Progress = _silent) -> Access
     cover.insert(1, "mode", inputs.mode)
     cover.insert(2, "method", cached.table.method)
     summary = _summary(inputs, cached.table, cover, cached.key)
+    summary["place_checks"] = checks.as_dict()
     return AccessReport(cached.table, near, cover, cached.hit, summary)
 
 

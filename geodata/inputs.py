@@ -11,10 +11,13 @@ from estate.errors import CellIssue, InputDataError, SettingsError
 from estate.register import Register
 from geodata.network import RoadNetwork
 from geodata.osm import network_from_place, read_network
-from geodata.zones import LoadedZones, read_zones, synthetic_zones
+from geodata.zones import LoadedZones, read_zones, synthetic_zones, synthetic_zones_near
 
-# Synthetic zones are scattered this far inside the network's extent, metres.
+# Synthetic zones are scattered this far inside the buildings' extent, metres.
 SYNTHETIC_MARGIN_M = 500.0
+# ... or this far (each axis) from a node of the network: within the 500 m a walk
+# check allows (geodata.placecheck), so no synthetic zone is reported as off the map.
+SYNTHETIC_NEAR_M = 250.0
 
 
 def load_register(path: str | Path, services: str | Path | None = None) -> Register:
@@ -111,15 +114,16 @@ def load_zones(
     network: RoadNetwork | None,
     register: Register,
 ) -> LoadedZones:
-    """Zones from a file, or ``synthetic`` seeded zones over the network (or buildings)."""
+    """Zones from a file, or ``synthetic`` seeded zones: within ``SYNTHETIC_NEAR_M`` of
+    the network's nodes (so none lies off the map), or over the buildings' extent."""
     if path is not None:
         return read_zones(path, population, name_prefix)
     if synthetic is None:
         raise SettingsError("no zones: give a zones file or a number of synthetic zones")
-    if network is not None:
-        x, y = network.nodes["x"], network.nodes["y"]
-    else:
-        x, y = register.buildings["easting"], register.buildings["northing"]
+    if network is not None:  # people live along roads: zones near the network's nodes
+        nodes = network.nodes[["x", "y"]].to_numpy(dtype=float)
+        return synthetic_zones_near(nodes, synthetic, seed, SYNTHETIC_NEAR_M)
+    x, y = register.buildings["easting"], register.buildings["northing"]
     bounds = (
         float(x.min()) + SYNTHETIC_MARGIN_M,
         float(y.min()) + SYNTHETIC_MARGIN_M,

@@ -57,6 +57,15 @@ def _minutes(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
+def print_place_checks(doc: dict[str, Any], console: Console) -> None:
+    """Points far from the road network, buildings outside the zones, empty zones."""
+    from geodata.placecheck import check_lines
+
+    checks = doc.get("place_checks")
+    for line in check_lines(checks) if checks else []:
+        console.print(f"[yellow]{_m(line)}[/]")
+
+
 def print_summary(doc: dict[str, Any], console: Console, out_dir: str | None = None) -> None:
     """Headline figures, per-agency money and access before/after."""
     if doc.get("notice"):
@@ -74,6 +83,7 @@ def print_summary(doc: dict[str, Any], console: Console, out_dir: str | None = N
         f"solved in {doc['solve_seconds']:.2f} s (model built in {doc['build_seconds']:.2f} s)"
     )
     print_solver_check(doc, console)
+    print_place_checks(doc, console)
     if "npv_saving" not in doc:
         console.print("[red]No decision was found.[/]")
         for finding in doc.get("diagnosis", {}).get("findings", []):

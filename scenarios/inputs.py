@@ -3,15 +3,16 @@
 The road network is an OpenStreetMap or graphml file (read by ``geodata.osm``, cached
 by its bytes) or the two CSV tables a run folder holds in ``inputs/``.
 
-The buildings register may be one file or several, in any format ``estate validate``
-reads, with an optional column mapping (``estate/load.py``); every row must be
-accepted, or the run stops listing the rejected rows' reasons (a run on a register
-with rows silently left out would price a different estate).  Services and zones are
-canonical CSV tables (``estate init`` writes empty ones with the right headers).
-Problems with the data raise :class:`~estate.errors.InputDataError` naming file, row,
-column and value; problems with the scenario itself (a bad mapping file, unknown
-agencies or buildings) raise :class:`~scenarios.scenario.ScenarioError` naming the key
-and line.
+Every table is read as ``estate validate`` reads it, by the same code
+(:func:`account_place`; ``estate validate SCENARIO`` prints its account): the buildings
+register, one file or several in any format, with an optional column mapping, and the
+services table through ``estate.load`` (:func:`estate.register.account_register`), the
+zones through :func:`geodata.zones.account_zones`.  Every row must be accepted, or the
+run stops listing every table's rejected rows with their reasons (a run on a register
+with rows silently left out would price a different estate).  Problems with the data
+raise :class:`~estate.errors.InputDataError` naming file, row, column and value;
+problems with the scenario itself (a bad mapping file, unknown agencies or buildings)
+raise :class:`~scenarios.scenario.ScenarioError` naming the key and line.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ import pandas as pd
 
 from estate.errors import CellIssue, InputDataError, SettingsError
 from estate.io import read_csv_text
-from estate.load import read_register
-from estate.register import Register
+from estate.mapping import Mapping
+from estate.register import Register, RegisterAccount, account_register
 from geodata.network import RoadNetwork
-from geodata.zones import read_zones
-from scenarios.run import RunInputs
+from geodata.placecheck import check_place
+from geodata.zones import ZonesAccount, account_zones
+from scenarios.run import RunInputs, modes_of
 from scenarios.scenario import Key, ScenarioFile, ScenarioIssue, key_of
 
 NODE_COLUMNS = {"node_id": "int", "x": "float", "y": "float"}
@@ -56,36 +58,85 @@ def load_inputs(sf: ScenarioFile) -> RunInputs:
 
 
 def load_place(sf: ScenarioFile) -> PlaceData:
-    """Read and validate the register, zones and network named by ``sf``."""
+    """Read and validate the register, zones and network named by ``sf``; raises
+    listing every problem of every table (:func:`account_place` is the account)."""
+    return account_place(sf).checked()
+
+
+@dataclass(frozen=True)
+class PlaceAccount:
+    """Every input a scenario names, read as ``estate run`` reads it, every row of every
+    table accounted for: what ``estate validate SCENARIO`` prints, and what a run stops
+    on (:meth:`checked`)."""
+
+    scenario: Path
+    register: RegisterAccount
+    zones: ZonesAccount
+    network: RoadNetwork | None
+    network_issues: tuple[CellIssue, ...] = ()
+
+    @property
+    def errors(self) -> list[CellIssue]:
+        return self.register.errors + self.zones.errors + list(self.network_issues)
+
+    def checked(self) -> PlaceData:
+        """The place's data, or an :class:`InputDataError` listing every problem."""
+        if not self.errors and self.register.register is not None and self.zones.zones:
+            return PlaceData(self.register.register, self.zones.zones.zones, self.network)
+        parts = []
+        for what, result in (
+            ("buildings register", self.register.buildings),
+            ("services table", self.register.services),
+            ("zones", self.zones.load),
+        ):
+            rejected = sum(f.rows_rejected for f in result.files)
+            if rejected:
+                parts.append(f"{rejected} row(s) of the {what} are rejected")
+            parts += [f"cannot use {i.file}" for i in result.unreadable]
+        if self.register.across:
+            parts.append("the buildings and services do not fit together")
+        if self.network_issues:
+            parts.append("the road network cannot be used")
+        raise InputDataError(
+            self.errors,
+            f"the inputs cannot be used as they stand ({'; '.join(parts) or 'no rows'}); "
+            f"estate validate {self.scenario} lists every problem with its cells",
+        )
+
+
+def account_place(sf: ScenarioFile) -> PlaceAccount:
+    """Read every input ``sf`` names, as ``estate run`` reads it, accounting for every
+    row: the buildings (any format, with the scenario's mapping) and services through
+    :func:`estate.register.account_register`, the zones through
+    :func:`geodata.zones.account_zones` (the reader ``estate access`` and ``estate init``
+    use), and the road network.  A mapping file that cannot be used is a
+    :class:`~scenarios.scenario.ScenarioError` naming its key and line."""
     paths = sf.input_paths()
-    buildings = read_buildings(sf)
-    services = read_csv(paths["services"])
-    if services.empty:
-        raise InputDataError([CellIssue(str(paths["services"]), None, "", "", "no rows")])
-    register = Register.from_frames(
-        buildings, services, _sources(sf, "buildings"), str(paths["services"])
-    )
-    zones = read_zones(  # the one zones reader, as estate access and estate init use
+    files, mappings = _buildings_files(sf)
+    try:
+        register = account_register(files, str(paths["services"]), mappings or None)
+    except SettingsError as exc:  # a mapping naming a column the file lacks
+        raise sf.error([sf.issue(("inputs", "buildings"), str(exc))]) from exc
+    zones = account_zones(
         paths["zones"], paths.get("population"), sf.scenario.inputs.zone_name_prefix
-    ).zones
-    network = None
-    if "network" in paths:
-        from geodata.osm import read_network as read_network_file
+    )
+    network: RoadNetwork | None = None
+    issues: tuple[CellIssue, ...] = ()
+    try:
+        if "network" in paths:
+            from geodata.osm import read_network as read_network_file
 
-        network = read_network_file(paths["network"], use_cache=True)
-    elif "network.nodes" in paths:
-        network = read_network(paths["network.nodes"], paths["network.edges"])
-    return PlaceData(register, zones, network)
+            network = read_network_file(paths["network"], use_cache=True)
+        elif "network.nodes" in paths:
+            network = read_network(paths["network.nodes"], paths["network.edges"])
+    except InputDataError as exc:
+        issues = tuple(exc.issues)
+    return PlaceAccount(sf.path, register, zones, network, issues)
 
 
-def _sources(sf: ScenarioFile, name: str) -> str:
-    paths = sf.input_paths()
-    return ", ".join(str(p) for k, p in paths.items() if k == name or k.startswith(f"{name}["))
-
-
-def read_buildings(sf: ScenarioFile) -> pd.DataFrame:
-    """Every buildings file, read, mapped and validated by ``estate.load``; raises
-    listing every rejected row (or unreadable file) rather than leave one out."""
+def _buildings_files(sf: ScenarioFile) -> tuple[list[str], list[Mapping]]:
+    """The buildings files and their column mappings; a mapping that cannot be used is
+    a scenario error naming its key and line."""
     from estate.mapping import load_mapping
 
     paths = sf.input_paths()
@@ -104,16 +155,21 @@ def read_buildings(sf: ScenarioFile) -> pd.DataFrame:
             f"mappings for {len(files)} files",
         )
         raise sf.error([issue])
-    try:
-        return read_register(files, mappings or None)
-    except SettingsError as exc:
-        raise sf.error([sf.issue(("inputs", "buildings"), str(exc))]) from exc
+    return files, mappings
 
 
 def run_inputs(sf: ScenarioFile, place: PlaceData) -> RunInputs:
     """Combine a scenario's settings with loaded data, checking the names it uses."""
     check_scope(sf, place.register)
     s = sf.scenario
+    checks = check_place(
+        place.register.buildings,
+        place.zones,
+        place.network,
+        modes_of(s.access),
+        s.inputs.allow_far_from_network,
+    )
+    checks.raise_for_errors()
     return RunInputs(
         name=s.name or sf.path.stem,
         register=place.register,
@@ -125,6 +181,7 @@ def run_inputs(sf: ScenarioFile, place: PlaceData) -> RunInputs:
         solver=s.solver,
         notice=s.notice,
         phasing=s.phasing,
+        checks=checks,
     )
 
 

@@ -166,6 +166,7 @@ def summary(inputs: RunInputs, instance: EstateInstance, result: Result) -> dict
             ),
         },
         "estimates": estimates_summary(inputs.register.buildings, inputs.register.services),
+        "place_checks": None if inputs.checks is None else inputs.checks.as_dict(),
         "input_hashes": input_hashes(inputs),
         "versions": versions(),
     }
@@ -275,6 +276,7 @@ def copied_input_files(inputs: RunInputs, folder: str = "inputs") -> InputFiles:
         services=f"{folder}/services.csv",
         zones=f"{folder}/zones.csv",
         network=None if inputs.network is None else network_tables(folder),
+        allow_far_from_network=inputs.checks is not None and inputs.checks.allow_far,
     )
 
 

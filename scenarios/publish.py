@@ -189,6 +189,7 @@ SUMMARY: dict[str, Any] = {
     },
     "plan": {"plan_years": KEEP, "phasing": PHASING, "npv_saving": KEEP},
     "diagnosis": PRIVATE,  # infeasibility findings name buildings; no decision to publish
+    "place_checks": PRIVATE,  # points far from the roads or the zones, by building and row
     # Keys other branches add (estate estimate, the solver check, default access
     # standards and the instance's notes), classified here ahead of their merge.
     "estimates": _keep("buildings", "buildings_with_estimates", "services_with_estimates")

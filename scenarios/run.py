@@ -11,6 +11,7 @@ import pandas as pd
 
 from estate.register import Register
 from geodata.network import RoadNetwork
+from geodata.placecheck import PlaceChecks
 from geodata.traveltime import TravelTimes, estimated_travel_times, network_travel_times
 from geodata.zones import points
 from optimise.instance import EstateInstance
@@ -48,6 +49,7 @@ class RunInputs:
     # How `estate plan` phases the change; carried so that a run folder's scenario.yaml
     # and summary.json give the same plan again (`estate run` does not use it).
     phasing: PhasingSettings = field(default_factory=PhasingSettings)
+    checks: PlaceChecks | None = None  # the points checked against the place
 
     def with_sharing(self, sharing: str) -> RunInputs:
         """The same run under the other policy (``shared`` or ``siloed``)."""
@@ -94,12 +96,9 @@ def travel_times(inputs: RunInputs, progress: Progress = _silent) -> Travel:
     return out
 
 
-def solve_inputs(
-    inputs: RunInputs, progress: Progress = _silent, travel: Travel | None = None
-) -> tuple[EstateInstance, Result]:
-    """Travel times (unless given), model, solve: the computation without file output."""
-    times = travel if travel is not None else travel_times(inputs, progress)
-    instance = EstateInstance.build(
+def build_instance(inputs: RunInputs, times: Travel) -> EstateInstance:
+    """The checked problem of ``inputs`` (what ``estate validate SCENARIO`` builds too)."""
+    return EstateInstance.build(
         inputs.register,
         inputs.zones,
         {mode: times[mode] for mode in modes_of(inputs.access)},
@@ -107,6 +106,14 @@ def solve_inputs(
         inputs.finance,
         inputs.policy,
     )
+
+
+def solve_inputs(
+    inputs: RunInputs, progress: Progress = _silent, travel: Travel | None = None
+) -> tuple[EstateInstance, Result]:
+    """Travel times (unless given), model, solve: the computation without file output."""
+    times = travel if travel is not None else travel_times(inputs, progress)
+    instance = build_instance(inputs, times)
     progress("building the model")
     model = EstateModel(instance)
     progress("solving")

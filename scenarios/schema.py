@@ -73,6 +73,12 @@ class InputFiles(_Model):
         description="road network: an OpenStreetMap file (.osm, .osm.pbf) or .graphml, or "
         "{nodes, edges} CSV tables; without one, travel times are straight-line estimates",
     )
+    allow_far_from_network: bool = Field(
+        default=False,
+        description="run even when a zone or building is more than 5 km from the road "
+        "network (its minutes are then mostly a straight line off the map); points more "
+        "than 1 km (drive) or 500 m (walk) away are listed either way",
+    )
 
     def paths(self) -> dict[str, str]:
         """Every file named, by its key under ``inputs`` (``buildings[1]`` for a list)."""

@@ -210,10 +210,8 @@ def init_from_register(
     import os
 
     from estate.errors import CellIssue, InputDataError
-    from estate.io import read_csv_text
-    from estate.load import read_register
     from estate.rates import service_rules
-    from estate.register import Register
+    from estate.register import account_register
     from geodata.zones import read_zones
     from optimise.settings import AccessStandard
 
@@ -229,9 +227,7 @@ def init_from_register(
     for target in ("scenario.yaml", SCHEMA_FILE):
         if (folder / target).exists() and not force:
             raise FileExistsError(folder / target)
-    buildings = read_register([str(buildings_csv)], None)
-    services = read_csv_text(services_csv)
-    loaded = Register.from_frames(buildings, services, str(buildings_csv), str(services_csv))
+    loaded = account_register([str(buildings_csv)], str(services_csv)).checked()
     found = read_zones(zones, population, zone_name_prefix)
     public = sorted(set(loaded.services.loc[loaded.services["public_facing"], "service_type"]))
     defaults = service_rules().access

@@ -34,7 +34,7 @@ SMALL = (
     "GIA (m2),Running Cost,Desks\n"
     "007,Council,Town Hall,1 High St,Oakham,le15 6hw,100032047313,486256,308721,"
     '"1,200",£250k,120\n'
-    "008,Council,Depot,Station Rd,Oakham,LE156BQ,,,,300,"
+    "008,Council,Depot,Station Rd,Oakham,LE156BQ,,486900,308500,300,"
     '"£12,000.50",10\n'
 )
 
@@ -239,9 +239,14 @@ def test_merge_rejects_ids_held_by_an_earlier_file_and_reports_colocation(
     result = _one([council, nhs], kind="assets")
     assert result.files[1].rows_rejected == 1
     assert "council.csv row 2 has it" in result.files[1].errors[0].message
-    pairs = result.colocations[["building_id_a", "building_id_b", "basis"]].values.tolist()
-    assert pairs == [["1", "9", "uprn"], ["2", "10", "distance"]]
-    assert result.colocations["distance_m"].tolist()[1] == pytest.approx(11.2, abs=0.1)
+    found = result.colocations[["group", "building_id", "basis"]].values.tolist()
+    assert found == [
+        [1, "1", "uprn"],
+        [1, "9", "uprn"],
+        [2, "2", "distance"],
+        [2, "10", "distance"],
+    ]
+    assert result.colocations["extent_m"].tolist()[2] == pytest.approx(11.2, abs=0.1)
 
 
 def test_same_agency_sites_are_not_colocations() -> None:
@@ -268,10 +273,11 @@ def test_xlsx_sheet_choice_title_row_and_typed_cells(tmp_path: Path) -> None:
     first.append(["nothing here"])
     sheet = book.create_sheet("Register")
     sheet.append(["Public land and assets (2024)"])
-    sheet.append(["Property Reference", "Agency", "Lease End", "GIA", "Running cost", "Desks"])
-    sheet.append([54250, "Fire", dt.datetime(2030, 3, 31), 1249, 1000.5, 4])
-    sheet.append([None, None, None, None, None, None])
-    sheet.append(["A2", "Fire", "31/03/2031", "80 m2", "£1k", 2])
+    header = ["Property Reference", "Agency", "Lease End", "GIA", "Running cost", "Desks"]
+    sheet.append([*header, "Easting", "Northing"])
+    sheet.append([54250, "Fire", dt.datetime(2030, 3, 31), 1249, 1000.5, 4, 486256, 308721])
+    sheet.append([None] * 8)
+    sheet.append(["A2", "Fire", "31/03/2031", "80 m2", "£1k", 2, 486500, 308500])
     path = tmp_path / "reg.xlsx"
     book.save(path)
     f = _one([str(path)], sheet="Register").files[0]

@@ -25,6 +25,10 @@ def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "good.csv").write_text(GOOD, encoding="utf-8")
     bad = GOOD + "3,Fire,Depot,,,,lots,2\n\n"
     (tmp_path / "bad.csv").write_text(bad, encoding="utf-8")
+    placed = GOOD.replace("LE15 6BQ,,,", "LE15 6BQ,486500,308500,")
+    (tmp_path / "placed.csv").write_text(placed, encoding="utf-8")
+    placed_bad = placed + "3,Fire,Depot,,486000,308000,lots,2\n\n"
+    (tmp_path / "placed_bad.csv").write_text(placed_bad, encoding="utf-8")
     (tmp_path / "pc.csv").write_bytes(
         b'"LE156BQ",10,486500,308500,"E92000001","","","","E06000017","E05"\r\n'
     )
@@ -37,17 +41,34 @@ def _run(args: list[str], cwd: Path) -> tuple[int, str]:
 
 
 def test_validate_all_accepted_exits_0(files: Path) -> None:
-    code, out = _run(["validate", str(files / "good.csv")], files)
+    code, out = _run(["validate", str(files / "placed.csv")], files)
     assert code == 0
     assert out.splitlines()[0].endswith(
-        "good.csv (register): 2 rows read, 2 accepted, 0 rejected, 0 set aside"
+        "placed.csv (register): 2 rows read, 2 accepted, 0 rejected, 0 set aside"
     )
+
+
+def test_a_register_row_without_a_point_is_rejected_as_a_run_would_until_geocoded(
+    files: Path,
+) -> None:
+    """estate run needs a point for every building; validate says so, not run."""
+    code, out = _run(["validate", str(files / "good.csv")], files)
+    assert code == 1
+    assert "good.csv (register): 2 rows read, 1 accepted, 1 rejected" in out
+    assert "row 3, column 'lat/lon': no location (lat/lon or easting/northing): a run " in out
+    assert "estate geocode places rows by UPRN, postcode or address" in out
+    placed = files / "placed.gpkg"
+    args = ["geocode", str(files / "good.csv"), "--kind", "register", "-o", str(placed)]
+    code, _ = _run([*args, "--postcodes", str(files / "pc.csv")], files)
+    assert code == 0
+    code, out = _run(["validate", str(placed)], files)
+    assert code == 0, out
 
 
 def test_validate_json_accounts_for_every_row_and_writes_rejected_csv(files: Path) -> None:
     rejected = files / "rej.csv"
     code, out = _run(
-        ["validate", str(files / "bad.csv"), "--json", "--rejected", str(rejected)], files
+        ["validate", str(files / "placed_bad.csv"), "--json", "--rejected", str(rejected)], files
     )
     assert code == 1
     doc = json.loads(out)
@@ -57,14 +78,15 @@ def test_validate_json_accounts_for_every_row_and_writes_rejected_csv(files: Pat
     assert tuple(doc[k] for k in counts) == (4, 2, 1, 1, 1)
     assert f["errors"] == [
         {
-            "file": str(files / "bad.csv"),
+            "file": str(files / "placed_bad.csv"),
             "row": 4,
             "column": "Running Cost",
             "value": "lots",
             "message": "expected a number",
         },
     ]
-    assert doc["set_aside"] == [{"file": str(files / "bad.csv"), "row": 5, "reason": "blank row"}]
+    blank = {"file": str(files / "placed_bad.csv"), "row": 5, "reason": "blank row"}
+    assert doc["set_aside"] == [blank]
     table = pd.read_csv(rejected, dtype=str, keep_default_na=False)
     assert table["source_row"].tolist() == ["4"]
     assert table["reasons"].tolist() == ["running_cost: expected a number"]
@@ -95,14 +117,15 @@ def test_validate_reports_colocations(files: Path) -> None:
     assert code == 0
     assert json.loads(out)["colocations"] == [
         {
-            "building_id_a": "1",
-            "agency_a": "Council",
-            "name_a": "Hall",
-            "building_id_b": "N1",
-            "agency_b": "NHS",
-            "name_b": "Clinic",
+            "group": 1,
             "basis": "distance",
-            "distance_m": 5.7,
+            "sites": 2,
+            "agencies": {"Council": 1, "NHS": 1},
+            "extent_m": 5.7,
+            "buildings": [
+                {"building_id": "1", "agency": "Council", "name": "Hall"},
+                {"building_id": "N1", "agency": "NHS", "name": "Clinic"},
+            ],
         }
     ]
 
@@ -115,7 +138,7 @@ def test_mapping_writes_a_skeleton_validate_accepts(files: Path) -> None:
     assert "building_id: Property Ref" in text and "capacity_desks: Desks" in text
     code, _ = _run(["mapping", str(files / "good.csv"), "-o", str(target)], files)
     assert code == 2  # exists, no --force
-    code, _ = _run(["validate", str(files / "good.csv"), "--mapping", str(target)], files)
+    code, _ = _run(["validate", str(files / "placed.csv"), "--mapping", str(target)], files)
     assert code == 0
 
 
@@ -163,7 +186,7 @@ def test_one_agency_a_file_when_merging(files: Path) -> None:
     code, out = _run([*args, "--agency", "Council", "--agency", "NHS"], files)
     assert code == 0
     doc = json.loads(out)
-    assert [c["agency_a"] + "/" + c["agency_b"] for c in doc["colocations"]] == ["Council/NHS"]
+    assert [sorted(c["agencies"]) for c in doc["colocations"]] == [["Council", "NHS"]]
     code, _ = _run([*args, "--agency", "a", "--agency", "b", "--agency", "c"], files)
     assert code == 2
 
