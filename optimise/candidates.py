@@ -2,8 +2,11 @@
 
 C(s) is the service's home building, plus every building it may move into: one of
 its own agency's, or (``shared`` policy) any building that ``can_host``; big enough
-for it; not forced to close; within the move radius and among the k nearest when
-those are set.  When ``policy.agencies`` is set, the other agencies stay as they are:
+for it; with the space it needs, or space of that type that may be fitted out
+(:mod:`optimise.space`; a move into space still to be fitted out is only open to a
+service whose own building may go, since it waits there until the works are done);
+not forced to close; within the move radius and among the k nearest when those are
+set.  When ``policy.agencies`` is set, the other agencies stay as they are:
 their services do not move and their buildings take no one in.  Pruning never
 removes the home building.
 """
@@ -53,7 +56,20 @@ def candidate_pairs(instance: EstateInstance) -> tuple[NDArray[np.int64], NDArra
             chosen = np.union1d(options, [h]).astype(np.int64)
         pair_s.append(np.full(len(chosen), i, dtype=np.int64))
         pair_b.append(chosen)
-    return np.concatenate(pair_s), np.concatenate(pair_b)
+    ps, pb = np.concatenate(pair_s), np.concatenate(pair_b)
+    ok, lead, _ = instance.spaces.placements(ps, pb, home)
+    ok &= ~((lead > 0) & instance.forced_keep()[home[ps]])
+    ok &= lead < instance.finance.horizon_years  # it must be able to move within the horizon
+    return ps[ok], pb[ok]
+
+
+def pair_leads(
+    instance: EstateInstance, pair_s: NDArray[np.int64], pair_b: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Lead years before each pair's service can move in (0 unless space must be fitted
+    out first), and whether the pair needs space fitted out."""
+    _, lead, convert = instance.spaces.placements(pair_s, pair_b, instance.home_index())
+    return lead.astype(np.int64), convert
 
 
 def _taking_part(agency: object, agencies: tuple[str, ...] | None) -> NDArray[np.bool_]:

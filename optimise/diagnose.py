@@ -1,8 +1,9 @@
 """Why is a scenario infeasible?  Re-solve with penalised slack and say it in words.
 
-Slack is added to the rows a Board can act on: access standards (people short),
-building capacity (desks over), capital budgets (pounds over), the count of kept
-buildings, exclusivity, and a service's need for somewhere to go.  The slack model
+Slack is added to the rows a Board can act on: access standards (people short, and
+zones that would end up further from a service than the standard allows), building
+capacity (desks over) and floor space (m2 over), capital budgets (pounds over), the
+count of kept buildings, exclusivity, and a service's need for somewhere to go.  The slack model
 minimises the total (each kind normalised to its scale), and every row that still
 needs slack is reported, naming the service types, zones, buildings, services and
 budgets involved.
@@ -19,7 +20,7 @@ from numpy.typing import NDArray
 from scipy import sparse
 
 from estate.errors import SolverError
-from optimise.formulation import LinearProgram, reachable
+from optimise.formulation import LinearProgram, within_standard
 from optimise.settings import SolverSettings
 from optimise.solve import SolveStatus, solve_with_highspy
 
@@ -33,7 +34,7 @@ SLACK_TOL = 1e-6
 class Finding:
     """One reason the scenario cannot be met."""
 
-    kind: str  # access | capacity | budget | keep_count | exclusive | unplaced
+    kind: str  # access | increase | capacity | space | budget | keep_count | exclusive | unplaced
     subject: str  # service type, building id, budget name, service id
     amount: float  # people short, desks over, GBP over, buildings, ...
     message: str
@@ -64,7 +65,17 @@ def _soft(name: str) -> str | None:
     head = name.split("[", 1)[0]
     return (
         head
-        if head in ("access", "capacity", "budget", "keep_count", "exclusive", "assign_once")
+        if head
+        in (
+            "access",
+            "increase",
+            "capacity",
+            "space",
+            "budget",
+            "keep_count",
+            "exclusive",
+            "assign_once",
+        )
         else None
     )
 
@@ -82,7 +93,9 @@ def diagnose_infeasibility(model: EstateModel, settings: SolverSettings) -> Diag
             continue
         scale = {
             "access": 1.0 / weight_total,
+            "increase": 1.0,
             "capacity": 1.0 / desk_total,
+            "space": 1.0 / max(float(instance.spaces.floor_m2.sum()), 1.0),
             "budget": 1.0 / max(abs(float(lp.row_hi[i])), 1.0),
             "keep_count": 1.0,
             "exclusive": 1.0,
@@ -147,7 +160,9 @@ def diagnose_infeasibility(model: EstateModel, settings: SolverSettings) -> Diag
     order = {
         "unplaced": 0,
         "access": 1,
+        "increase": 1,
         "capacity": 2,
+        "space": 2,
         "exclusive": 3,
         "budget": 4,
         "keep_count": 5,
@@ -163,8 +178,30 @@ def _explain(model: EstateModel, row_name: str, amount: float, x: NDArray[np.flo
     if head == "access":
         return _explain_access(model, subject, amount, x)
     instance = model.instance
+    if head == "increase":
+        k, mode, zone = subject.split(",", 2)
+        limit = instance.access[k].max_increase_minutes
+        return Finding(
+            "increase",
+            k,
+            amount,
+            f"Access to {k}: zone {zone} would be more than {limit:g} minutes further by "
+            f"{mode} from its nearest {k} service than today in any plan that meets the other "
+            "rules.",
+            zones=(zone,),
+        )
     if head == "capacity":
         return _explain_capacity(model, subject, amount, x)
+    if head == "space":
+        building, space_type = subject.split(",", 1)
+        return Finding(
+            "space",
+            building,
+            amount,
+            f"Building {building} would need {amount:,.0f} m2 more {space_type} space than it "
+            "has (fit-outs included) for any plan that meets the other rules.",
+            buildings=(building,),
+        )
     if head == "budget":
         who = "the pooled Total Capital budget" if subject == "pooled" else f"the {subject} budget"
         return Finding(
@@ -216,8 +253,8 @@ def _explain_access(model: EstateModel, k: str, amount: float, x: NDArray[np.flo
     total = float(weight.sum())
     zone_ids = instance.zones["zone_id"].to_numpy(dtype=object)
     block = next(b for b in f.access_blocks if b.service_type == k)
-    minutes = instance.travel[standard.mode].minutes
-    possible = reachable(minutes[:, block.present_building], standard.max_minutes).any(axis=1)
+    possible = within_standard(instance, standard, block.present_building).any(axis=1)
+    reach = " or ".join(f"{m:g} minutes by {mode}" for mode, m in standard.thresholds().items())
     unreachable = np.flatnonzero(~possible & (weight > 0))
     covered = np.zeros(len(zone_ids), dtype=bool)
     covered[block.covered_zone] = x[block.covered_col] > 0.5
@@ -234,8 +271,8 @@ def _explain_access(model: EstateModel, k: str, amount: float, x: NDArray[np.flo
     named = unreachable[np.argsort(-weight[unreachable], kind="stable")]
     if len(named):
         parts.append(
-            f"no building that could hold a {k} service is within {standard.max_minutes:g} "
-            f"minutes by {standard.mode} of zones {listed(named)} "
+            f"no building that could hold a {k} service is within {reach} "
+            f"of zones {listed(named)} "
             f"({float(weight[named].sum()):,.0f} people)"
         )
     reachable_left = np.setdiff1d(ranked, named, assume_unique=False)
@@ -253,7 +290,7 @@ def _explain_access(model: EstateModel, k: str, amount: float, x: NDArray[np.flo
         k,
         amount,
         f"Access to {k}: the standard needs {need:.1%} of people within "
-        f"{standard.max_minutes:g} minutes by {standard.mode}, but at best {max(best, 0):.1%} "
+        f"{reach}, but at best {max(best, 0):.1%} "
         f"can be ({amount:,.0f} people short): {why}.",
         zones=zones,
     )

@@ -134,12 +134,13 @@ def run_inputs(sf: ScenarioFile, place: PlaceData) -> RunInputs:
         name=s.name or sf.path.stem,
         register=place.register,
         zones=place.zones,
-        access=dict(s.access),
+        access=s.standards(),
         network=place.network,
         finance=s.finance,
         policy=s.policy,
         solver=s.solver,
         notice=s.notice,
+        space=s.space,
     )
 
 

@@ -260,16 +260,24 @@ def _access_layers(folder: RunFolder, chosen: str | None) -> list[Group]:
     rings = dict(zip(zones["zone_id"], zone_cells(zones), strict=True))
     names = dict(zip(zones["zone_id"], zones["name"], strict=True))
     layers = []
-    for service_type, rows in folder.access.groupby("service_type", sort=True):
-        mode = rows["mode"].iloc[0]
+    shown = False
+    for (service_type, mode), rows in folder.access.groupby(["service_type", "mode"], sort=True):
         limit = rows["max_minutes"].iloc[0]
+        rise = rows["max_increase_minutes"].iloc[0] if "max_increase_minutes" in rows else np.nan
+        rule = [f"within {limit:g} min"] if pd.notna(limit) else []
+        if pd.notna(rise):
+            rule.append(f"no zone +{rise:g} min" if rise else "no zone further than today")
+        first = service_type == chosen and not shown
+        shown = shown or first
         group = Group(
-            f"Access change: {service_type} ({mode}, standard {limit:g} min)",
-            show=service_type == chosen,
+            f"Access change: {service_type} ({mode}; {', '.join(rule) or 'no standard'})",
+            show=first,
         )
         for r in rows.itertuples():
             change = r.minutes_after - r.minutes_before
             lost = bool(r.within_before) and not bool(r.within_after)
+            rise = getattr(r, "max_increase_minutes", np.nan)
+            lost = lost or bool(pd.notna(rise) and pd.notna(change) and change > rise + 1e-3)
             style = {
                 "color": "#b2182b" if lost else "#777777",
                 "weight": 3 if lost else 0.6,
@@ -292,9 +300,15 @@ def _zone_popup(r: Any, name: str, lost: bool) -> str:
         f"Nearest {_e(r.service_type)} ({_e(r.mode)}): {_e(_minutes(r.minutes_before))} now, "
         f"{_e(_minutes(r.minutes_after))} after"
         + ("" if pd.isna(change) else f" ({change:+.1f} min)"),
-        f"Standard: {r.max_minutes:g} min — within now: {'yes' if r.within_before else 'no'}, "
-        f"after: {'yes' if r.within_after else 'no'}",
     ]
+    if pd.notna(r.max_minutes):
+        lines.append(
+            f"Standard: {r.max_minutes:g} min — within now: {'yes' if r.within_before else 'no'}, "
+            f"after: {'yes' if r.within_after else 'no'}"
+        )
+    rise = getattr(r, "max_increase_minutes", np.nan)
+    if pd.notna(rise):
+        lines.append(f"Standard: at most {rise:g} min further than today")
     if verdict:
         lines.append(f"<b style='color:#b2182b'>{verdict}</b>")
     return "<br>".join(lines)

@@ -145,8 +145,18 @@ def summary(inputs: RunInputs, instance: EstateInstance, result: Result) -> dict
             "finance": inputs.finance.model_dump(mode="json"),
             "policy": inputs.policy.model_dump(mode="json"),
             "solver": inputs.solver.model_dump(mode="json"),
-            "access": {k: v.model_dump(mode="json") for k, v in sorted(inputs.access.items())},
+            "access": {
+                k: (v.model_dump(mode="json") if v is not None else "none")
+                for k, v in sorted(inputs.access.items())
+            },
+            "space": inputs.space.model_dump(mode="json"),
         },
+        "access_standards": {
+            "defaulted": list(instance.access_defaulted),
+            "none": list(instance.access_none),
+            "modes": list(instance.report_modes),
+        },
+        "notes": list(instance.notes),
         "travel_times": {
             mode: {"method": t.method, "note": t.note}
             for mode, t in sorted(instance.travel.items())
@@ -263,10 +273,11 @@ def scenario_of(inputs: RunInputs, files: InputFiles) -> Scenario:
         name=inputs.name,
         notice=inputs.notice,
         inputs=files,
-        access=dict(inputs.access),
+        access={k: (v if v is not None else "none") for k, v in inputs.access.items()},
         finance=inputs.finance,
         policy=inputs.policy,
         solver=inputs.solver,
+        space=inputs.space,
     )
 
 

@@ -85,11 +85,12 @@ MOVE_COLUMNS = {
 }
 ACCESS_COLUMNS = {
     "service_type": "Service type",
-    "mode": "Mode",
-    "max_minutes": "Standard (min)",
+    "standard": "Standard",
     "share_before": "Share within, now",
     "share_after": "Share within, after",
     "target_share": "Share required",
+    "largest_increase_minutes": "Largest rise in minutes to the nearest (any zone)",
+    "mode": "Mean minutes by",
     "mean_minutes_before": "Mean minutes, now",
     "mean_minutes_after": "Mean minutes, after",
     "buildings_before": "Buildings, now",
@@ -252,20 +253,11 @@ def _assumptions(folder: RunFolder) -> pd.DataFrame:
         rows.append(("Finance", key, value, notes.get(key, "")))
     for key, value in settings.get("policy", {}).items():
         rows.append(("Policy", key, value, ""))
-    for service_type, standard in settings.get("access", {}).items():
-        target = (
-            f"at least {standard['min_share']:.0%} of people within"
-            if standard.get("min_share") is not None
-            else f"share within may fall by at most {standard.get('max_loss') or 0:.0%}"
+    for a in s.get("access", []):
+        source = {"default": "the default: the scenario names no standard", "none": ""}.get(
+            a.get("source", ""), "the scenario"
         )
-        rows.append(
-            (
-                "Access standard",
-                service_type,
-                f"{standard['max_minutes']:g} min {standard['mode']}",
-                target,
-            )
-        )
+        rows.append(("Access standard", a["service_type"], a.get("standard", ""), source))
     for mode, detail in s.get("travel_times", {}).items():
         rows.append(("Travel times", mode, detail.get("method"), detail.get("note", "")))
     for key, value in settings.get("solver", {}).items():

@@ -13,7 +13,7 @@ from estate.register import Register
 from geodata.network import RoadNetwork
 from geodata.traveltime import TravelTimes, estimated_travel_times, network_travel_times
 from geodata.zones import points
-from optimise.instance import EstateInstance
+from optimise.instance import EstateInstance, travel_modes
 from optimise.model import EstateModel, Result
 from optimise.settings import (
     AccessStandard,
@@ -21,6 +21,7 @@ from optimise.settings import (
     Mode,
     PolicySettings,
     SolverSettings,
+    SpaceSettings,
 )
 
 Progress = Callable[[str], None]
@@ -32,17 +33,22 @@ def _silent(_: str) -> None:
 
 @dataclass(frozen=True)
 class RunInputs:
-    """Everything one run needs.  ``notice`` is shown on every output (e.g. synthetic data)."""
+    """Everything one run needs.  ``notice`` is shown on every output (e.g. synthetic data).
+
+    ``access`` maps a service type to its standard, or to None where the scenario sets
+    none (``access.<type>: none``); a public-facing type it leaves out gets the default.
+    """
 
     name: str
     register: Register
     zones: pd.DataFrame
-    access: Mapping[str, AccessStandard]
+    access: Mapping[str, AccessStandard | None]
     network: RoadNetwork | None = None
     finance: FinanceSettings = field(default_factory=FinanceSettings)
     policy: PolicySettings = field(default_factory=PolicySettings)
     solver: SolverSettings = field(default_factory=SolverSettings)
     notice: str = ""
+    space: SpaceSettings = field(default_factory=SpaceSettings)
 
     def with_sharing(self, sharing: str) -> RunInputs:
         """The same run under the other policy (``shared`` or ``siloed``)."""
@@ -64,9 +70,16 @@ class RunOutcome:
     files: tuple[Path, ...] = ()
 
 
-def modes_of(access: Mapping[str, AccessStandard]) -> list[Mode]:
-    """Every travel mode an access standard uses (drive when there are none)."""
-    return sorted({s.mode for s in access.values()}) or ["drive"]
+def modes_of(
+    access: Mapping[str, AccessStandard | None], register: Register | None = None
+) -> list[Mode]:
+    """Every travel mode the run needs: those its standards use, defaults included
+    (drive when there are none)."""
+    public: set[str] = set()
+    if register is not None:
+        services = register.services
+        public = set(services.loc[services["public_facing"], "service_type"])
+    return travel_modes(access, public)
 
 
 def mode_travel_times(
@@ -83,7 +96,7 @@ def mode_travel_times(
 def travel_times(inputs: RunInputs, progress: Progress = _silent) -> Travel:
     """Zone-to-building minutes for every mode an access standard uses."""
     out: Travel = {}
-    for mode in modes_of(inputs.access):
+    for mode in modes_of(inputs.access, inputs.register):
         progress(f"travel times ({mode})")
         out[mode] = mode_travel_times(inputs.register, inputs.zones, inputs.network, mode)
     return out
@@ -97,10 +110,11 @@ def solve_inputs(
     instance = EstateInstance.build(
         inputs.register,
         inputs.zones,
-        {mode: times[mode] for mode in modes_of(inputs.access)},
+        {mode: times[mode] for mode in modes_of(inputs.access, inputs.register)},
         inputs.access,
         inputs.finance,
         inputs.policy,
+        space=inputs.space,
     )
     progress("building the model")
     model = EstateModel(instance)

@@ -43,6 +43,8 @@ BUILDINGS_OUT: dict[str, Kind] = {
     "capital_receipt_gbp": "float",
     "dilapidations_gbp": "float",
     "scenario_present_cost_gbp": "float",
+    "annual_saving_gbp": "float",
+    "price_of_keeping_gbp": "float",
 }
 BUILDINGS_IN: dict[str, Kind] = {
     "building_id": "text",
@@ -96,6 +98,8 @@ ACCESS: dict[str, Kind] = {
     "minutes_after": "float",
     "within_before": "bool",
     "within_after": "bool",
+    "change_minutes": "float",
+    "max_increase_minutes": "float",
 }
 CASH_FLOWS: dict[str, Kind] = {
     "agency": "text",
@@ -127,6 +131,9 @@ EDGES: dict[str, Kind] = {"u": "float", "v": "float", "length_m": "float", "high
 OPTIONAL_COLUMNS = {"lat", "lon", "easting", "northing", "name", "address", "postcode"}
 OPTIONAL_COLUMNS |= {"lease_end", "lease_break", "gia_m2", "disposal_value", "disposal_cost"}
 OPTIONAL_COLUMNS |= {"dilapidations", "must_retain", "listed", "sensitive", "public_facing"}
+# Added with space types, per-zone standards and reasons (older run folders lack them).
+OPTIONAL_COLUMNS |= {"change_minutes", "max_increase_minutes", "annual_saving_gbp"}
+OPTIONAL_COLUMNS |= {"price_of_keeping_gbp"}
 DEFAULTS: dict[Kind, Any] = {"text": "", "float": np.nan, "int": pd.NA, "bool": False}
 TRUE = {"true", "1", "yes", "y", "t"}
 FALSE = {"false", "0", "no", "n", "f", ""}

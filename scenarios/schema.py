@@ -14,9 +14,9 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from optimise.settings import (
     AccessStandard,
@@ -24,6 +24,7 @@ from optimise.settings import (
     PhasingSettings,
     PolicySettings,
     SolverSettings,
+    SpaceSettings,
 )
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "docs" / "scenario.schema.json"
@@ -86,14 +87,28 @@ class Scenario(_Model):
     name: str = Field(default="", description="shown on every output")
     notice: str = Field(default="", description="a warning printed on every output")
     inputs: InputFiles
-    access: dict[str, AccessStandard] = Field(
+    access: dict[str, AccessStandard | Literal["none"] | None] = Field(
         default_factory=dict,
-        description="access standard per public-facing service_type",
+        description="access standard per public-facing service_type; a type left out gets "
+        "the default (nobody loses access); `none` sets no standard for a type",
     )
     finance: FinanceSettings = Field(default_factory=FinanceSettings)
     policy: PolicySettings = Field(default_factory=PolicySettings)
     solver: SolverSettings = Field(default_factory=SolverSettings)
     phasing: PhasingSettings = Field(default_factory=PhasingSettings)
+    space: SpaceSettings = Field(default_factory=SpaceSettings)
+
+    @field_validator("access", mode="after")
+    @classmethod
+    def _none(
+        cls, value: dict[str, AccessStandard | str | None]
+    ) -> dict[str, AccessStandard | None]:
+        """``access.<type>: none`` (or null) means the type has no standard."""
+        return {k: (None if v is None or v == "none" else v) for k, v in value.items()}  # type: ignore[misc]
+
+    def standards(self) -> dict[str, AccessStandard | None]:
+        """The access section: a standard, or None for a type the scenario exempts."""
+        return {k: (v if isinstance(v, AccessStandard) else None) for k, v in self.access.items()}
 
 
 SECTIONS: dict[str, type[BaseModel]] = {
@@ -101,6 +116,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "policy": PolicySettings,
     "solver": SolverSettings,
     "phasing": PhasingSettings,
+    "space": SpaceSettings,
 }
 
 

@@ -21,11 +21,16 @@ from scenarios.schema import SECTIONS, InputFiles, NetworkTables, Scenario, sche
 COMMENT_COLUMN = 34
 SCHEMA_FILE = "scenario.schema.json"
 ACCESS_EXAMPLE = """\
-  # One entry per public-facing service_type of services.csv, for example:
-  # library:
-  #   max_minutes: 15        # travel time standard, minutes
-  #   mode: drive            # drive | walk
-  #   max_loss: 0.0          # nobody loses access (or give min_share: 0.95)
+  # One entry per public-facing service_type of services.csv.  A type left out gets the
+  # default standard: nobody loses access (no zone's minutes to its nearest service of
+  # the type may rise), and the run warns.  For example:
+  # gp:
+  #   drive: 15                # within 15 minutes by car ...
+  #   walk: 20                 # ... or 20 minutes on foot
+  #   min_share: 0.95          # of 95% of people (or max_loss: 0.0: nobody loses it)
+  #   max_increase_minutes: 10 # and no zone more than 10 minutes further than today
+  # library: {max_increase_minutes: 0, modes: [drive, walk]}
+  # museum: none               # no standard for this type
 """
 NETWORK_EXAMPLE = """\
   # A road network: an OpenStreetMap or graphml file, for example
@@ -62,6 +67,8 @@ def _fields(model: BaseModel, indent: int) -> list[str]:
     out = []
     for name, info in type(model).model_fields.items():
         value = getattr(model, name)
+        if info.exclude and value is None:
+            continue  # an older form read in and converted, never written
         if isinstance(value, BaseModel):
             out.append(_line(indent, name, None, info.description or _doc(type(value))))
             out += _fields(value, indent + 2)
@@ -74,6 +81,17 @@ def _fields(model: BaseModel, indent: int) -> list[str]:
         if not info.is_required() and value != default:
             comment = f"{comment} [default: {scalar(default)}]".strip()
         out.append(_line(indent, name, scalar(value), comment))
+    return out
+
+
+def _set_fields(model: BaseModel, indent: int) -> list[str]:
+    """The fields of ``model`` that hold a value (an access standard's unset options
+    stay out, so the file reads like the standard it states)."""
+    out = []
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        if value is not None:
+            out.append(_line(indent, name, scalar(value), info.description or ""))
     return out
 
 
@@ -105,9 +123,12 @@ def render_scenario(scenario: Scenario, header: str = "", schema_hint: bool = Fa
     lines.append("")
     if scenario.access:
         lines.append(_line(0, "access", None, "access standard per public-facing service_type"))
-        for service_type, standard in sorted(scenario.access.items()):
-            lines.append(_line(2, service_type, None, ""))
-            lines += _fields(standard, 4)
+        for service_type, standard in sorted(scenario.standards().items()):
+            if standard is None:
+                lines.append(_line(2, service_type, "none", "no standard for this type"))
+                continue
+            lines.append(_line(2, service_type, None, standard.describe()))
+            lines += _set_fields(standard, 4)
     else:
         lines.append(_line(0, "access", "{}", "access standard per public-facing service_type"))
         lines.append(ACCESS_EXAMPLE.rstrip("\n"))
