@@ -475,7 +475,9 @@ def _access_tables(
             if people.any():
                 largest = max(largest, float(rise[people].max()))
             if increase is not None and mode in increase_modes:
-                bad = people & (rise > increase + ACCESS_TOL_MINUTES)
+                # protected: zones reaching it today, within the mode's minutes if given
+                guarded = people & (reachable(before, limit) if limit is not None else True)
+                bad = guarded & (rise > increase + ACCESS_TOL_MINUTES)
                 if bad.any():
                     broken.append(
                         f"access to {k} by {mode}: {int(bad.sum())} zone(s) "

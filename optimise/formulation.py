@@ -676,6 +676,22 @@ def today_hosts(instance: EstateInstance, service_type: str) -> NDArray[np.int64
     return np.unique(instance.home_index()[is_type])
 
 
+def increase_zones(
+    standard: AccessStandard,
+    mode: str,
+    before: NDArray[np.float64],
+    weight: NDArray[np.float64],
+) -> NDArray[np.bool_]:
+    """Zones the max-increase rule protects by ``mode``: those with people that reach a
+    service today, and, when the standard gives minutes for the mode, within them (a walk
+    rule protects those who can walk to it today, not those two hours away on foot)."""
+    out = (weight > 0) & np.isfinite(before)
+    limit = standard.thresholds().get(mode)  # type: ignore[call-overload]
+    if limit is not None:
+        out &= reachable(before, limit)
+    return np.asarray(out, dtype=bool)
+
+
 def increase_need(
     instance: EstateInstance, k: str, hosts: NDArray[np.int64]
 ) -> tuple[sparse.csr_matrix, NDArray[np.int64], list[str]]:
@@ -697,7 +713,7 @@ def increase_need(
         before = minutes[:, today].min(axis=1) if len(today) else np.full(len(weight), np.inf)
         limit = before + standard.max_increase_minutes
         allowed = minutes[:, hosts] <= limit[:, None] + ACCESS_TOL_MINUTES
-        for z in np.flatnonzero((weight > 0) & np.isfinite(before)):
+        for z in np.flatnonzero(increase_zones(standard, mode, before, weight)):
             key = (int(z), np.packbits(allowed[z]).tobytes())
             if key in seen:
                 continue

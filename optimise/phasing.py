@@ -75,13 +75,10 @@ from optimise.finance import (
     present_value,
 )
 from optimise.formulation import (
-    ACCESS_TOL_MINUTES,
     INF,
     LinearProgram,
     conversion_costs,
     one_off_costs,
-    reachable,
-    within_standard,
 )
 from optimise.instance import EstateInstance
 from optimise.model import (
@@ -421,7 +418,9 @@ def _ready_rows(
     if late is None:
         return None
     ids = model.instance.building_ids
-    rows, cols, names = [], [], []
+    rows: list[int] = []
+    cols: list[int] = []
+    names: list[str] = []
     for col, b, lead in zip(late.col, late.building, late.lead, strict=True):
         early = vacate_col[(vb == b) & (vy <= lead)]
         r = len(names)

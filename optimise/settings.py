@@ -29,7 +29,10 @@ class AccessStandard(_Settings):
     of need-weighted population within) or ``max_loss`` (allowed drop from today's
     share); with neither, nobody may lose access (``max_loss = 0``).
     ``max_increase_minutes`` is the per-zone rule: no zone's minutes to its nearest
-    service of the type may rise by more than this, by each of ``modes``.  The older
+    service of the type may rise by more than this, by each of ``modes`` (where the
+    standard gives minutes for a mode, the rule protects the zones within them today:
+    those who walk to it now keep a walk, those two hours away on foot are not held to
+    their walking time).  The older
     form ``{max_minutes: M, mode: drive}`` still reads, as ``{drive: M}``.
     """
 
@@ -49,7 +52,7 @@ class AccessStandard(_Settings):
         default=None,
         ge=0,
         description="no zone's minutes to its nearest service of the type may rise by more "
-        "than this (by each of modes)",
+        "than this (by each of modes; for a mode given minutes above, the zones within them)",
     )
     modes: tuple[Mode, ...] | None = Field(
         default=None,
@@ -63,26 +66,23 @@ class AccessStandard(_Settings):
         default=None, exclude=True, description="older form: with max_minutes"
     )
 
-    @model_validator(mode="before")
-    @classmethod
-    def _older_form(cls, data: object) -> object:
-        """``{max_minutes: M, mode: m}`` (mode defaults to drive) -> ``{m: M}``."""
-        if not isinstance(data, dict) or ("max_minutes" not in data and "mode" not in data):
-            return data
-        out = dict(data)
-        minutes = out.pop("max_minutes", None)
-        mode = out.pop("mode", None)
-        if minutes is None and mode is None:
-            return out
-        mode = mode or "drive"
-        if minutes is None:
-            raise ValueError("mode goes with max_minutes (or give drive: or walk: minutes)")
-        if mode not in ("drive", "walk"):
-            raise ValueError(f"mode must be drive or walk, not {mode!r}")
-        if out.get(mode) is not None:
+    @model_validator(mode="after")
+    def _older_form(self) -> AccessStandard:
+        """``{max_minutes: M, mode: m}`` (mode defaults to drive) -> ``{m: M}``, once the
+        fields are checked (so an error names the key the file has).  The model is
+        frozen and ``__init__`` must return ``self``, hence setting fields in place."""
+        if self.max_minutes is None:
+            if self.mode is not None:
+                raise ValueError("mode goes with max_minutes (or give drive: or walk: minutes)")
+            return self
+        mode = self.mode or "drive"
+        if getattr(self, mode) is not None:
             raise ValueError(f"give max_minutes or {mode}, not both")
-        out[mode] = minutes
-        return out
+        object.__setattr__(self, mode, self.max_minutes)
+        object.__setattr__(self, "max_minutes", None)
+        object.__setattr__(self, "mode", None)
+        self.__pydantic_fields_set__.add(mode)
+        return self
 
     @model_validator(mode="after")
     def _one_target(self) -> AccessStandard:

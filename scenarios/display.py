@@ -128,7 +128,8 @@ def print_summary(doc: dict[str, Any], console: Console, out_dir: str | None = N
             _share(a["share_before"]),
             _share(a["share_after"]),
             _share(a["target_share"]),
-            "—" if a.get("largest_increase_minutes") is None
+            "—"
+            if a.get("largest_increase_minutes") is None
             else f"{a['largest_increase_minutes']:+.1f}",
             f"{_minutes(a['mean_minutes_before'])} → {_minutes(a['mean_minutes_after'])} "
             f"({_m(a['mode'])})",

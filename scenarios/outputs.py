@@ -273,7 +273,7 @@ def scenario_of(inputs: RunInputs, files: InputFiles) -> Scenario:
         name=inputs.name,
         notice=inputs.notice,
         inputs=files,
-        access={k: (v if v is not None else "none") for k, v in inputs.access.items()},
+        access=dict(inputs.access),
         finance=inputs.finance,
         policy=inputs.policy,
         solver=inputs.solver,

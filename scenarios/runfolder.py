@@ -405,7 +405,8 @@ def holders_after(folder: RunFolder, service_type: str) -> list[str]:
 
 
 def catchments(folder: RunFolder) -> pd.DataFrame | None:
-    """Each zone's nearest building per service type after the change, with minutes.
+    """Each zone's nearest building per service type after the change, with minutes (by
+    the type's first mode in ``access.csv``: drive where a standard has several).
 
     Travel times are recomputed from the folder the way the run computed them: on the
     road network in ``inputs/`` when the run used one, else the straight-line estimate.
@@ -443,6 +444,7 @@ def catchments(folder: RunFolder) -> pd.DataFrame | None:
             pd.DataFrame(
                 {
                     "service_type": service_type,
+                    "mode": mode,
                     "zone_id": origins["id"].to_numpy(),
                     "building_id": np.asarray(holders, dtype=object)[nearest],
                     "minutes": np.where(np.isfinite(minutes), minutes, np.nan),
@@ -450,5 +452,5 @@ def catchments(folder: RunFolder) -> pd.DataFrame | None:
             )
         )
     if not parts:
-        return pd.DataFrame(columns=["service_type", "zone_id", "building_id", "minutes"])
+        return pd.DataFrame(columns=["service_type", "mode", "zone_id", "building_id", "minutes"])
     return pd.concat(parts, ignore_index=True)

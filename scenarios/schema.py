@@ -14,7 +14,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -87,7 +87,7 @@ class Scenario(_Model):
     name: str = Field(default="", description="shown on every output")
     notice: str = Field(default="", description="a warning printed on every output")
     inputs: InputFiles
-    access: dict[str, AccessStandard | Literal["none"] | None] = Field(
+    access: dict[str, AccessStandard | None] = Field(
         default_factory=dict,
         description="access standard per public-facing service_type; a type left out gets "
         "the default (nobody loses access); `none` sets no standard for a type",
@@ -98,17 +98,17 @@ class Scenario(_Model):
     phasing: PhasingSettings = Field(default_factory=PhasingSettings)
     space: SpaceSettings = Field(default_factory=SpaceSettings)
 
-    @field_validator("access", mode="after")
+    @field_validator("access", mode="before")
     @classmethod
-    def _none(
-        cls, value: dict[str, AccessStandard | str | None]
-    ) -> dict[str, AccessStandard | None]:
+    def _none(cls, value: Any) -> Any:
         """``access.<type>: none`` (or null) means the type has no standard."""
-        return {k: (None if v is None or v == "none" else v) for k, v in value.items()}  # type: ignore[misc]
+        if isinstance(value, dict):
+            return {k: (None if v == "none" else v) for k, v in value.items()}
+        return value
 
     def standards(self) -> dict[str, AccessStandard | None]:
         """The access section: a standard, or None for a type the scenario exempts."""
-        return {k: (v if isinstance(v, AccessStandard) else None) for k, v in self.access.items()}
+        return dict(self.access)
 
 
 SECTIONS: dict[str, type[BaseModel]] = {
@@ -123,6 +123,9 @@ SECTIONS: dict[str, type[BaseModel]] = {
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of a scenario file."""
     schema = Scenario.model_json_schema()
+    # ``access.<type>: none`` is read as null (no standard for the type)
+    per_type = schema["properties"]["access"]["additionalProperties"]
+    per_type["anyOf"].append({"const": "none", "type": "string"})
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "public-estate scenario"
     return schema

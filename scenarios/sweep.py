@@ -227,7 +227,9 @@ def run_sweep(
             n = None if scheduler else min(workers or default_workers(), len(jobs))
             result.execution = run_dask(jobs, places, on_done, scheduler, n)
     standards = {
-        k: v.thresholds() for k, v in base.scenario.standards().items() if v and v.thresholds()
+        k: {str(m): x for m, x in v.thresholds().items()}
+        for k, v in base.scenario.standards().items()
+        if v and v.thresholds()
     }
     result.results = results_table(points, axes, out, result.failed, standards)
     result.seconds = time.perf_counter() - start
@@ -295,9 +297,7 @@ def point_row(doc: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def reference_access(
-    access_csv: Path, standards: dict[str, dict[str, float]]
-) -> dict[str, float]:
+def reference_access(access_csv: Path, standards: dict[str, dict[str, float]]) -> dict[str, float]:
     """Share of (need-weighted) population within each reference standard (minutes by
     mode; within any of them counts) after the point's decision, from its ``access.csv``:
     one yardstick for every point, so a point that relaxes a standard shows the access

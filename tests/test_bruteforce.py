@@ -426,7 +426,9 @@ def _access_ok(inst, assign, home, weight) -> bool:  # type: ignore[no-untyped-d
                 minutes = inst.travel[mode].minutes
                 was = minutes[:, before].min(axis=1)
                 now = minutes[:, after].min(axis=1) if after else np.full(len(was), np.inf)
-                if ((weight > 0) & (now > was + standard.max_increase_minutes + 1e-9)).any():
+                limit = standard.thresholds().get(mode, np.inf)  # protects who reach it today
+                guarded = (weight > 0) & (was <= limit)
+                if (guarded & (now > was + standard.max_increase_minutes + 1e-9)).any():
                     return False
     return True
 
