@@ -20,6 +20,7 @@ from optimise.finance import (
     DILAPIDATIONS,
     MOVES,
     OCCUPANCY,
+    ONE_OFF_CATEGORIES,
     RECEIPTS,
     discount_factors,
     exit_year_after,
@@ -163,7 +164,7 @@ def evaluate(
     )
     violations = _violations(instance, keep, alloc, home, summary, one_off, scenario)
     violations += _space_violations(instance, keep, alloc, home, placed, arrive)
-    violations += increase_broken
+    violations += [message for _, message in increase_broken]
     return Evaluation(
         present_cost=scenario_pv,
         baseline_cost=baseline_pv,
@@ -440,7 +441,7 @@ def _modes_of(instance: EstateInstance, standard: AccessStandard | None) -> list
 
 def _access_tables(
     instance: EstateInstance, alloc: Allocation, home: NDArray[np.int64]
-) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[str, str]]]:
     """Minutes to the nearest service of each type, by zone and mode, before and after;
     per type the share within the standard, its target, and the largest rise; and the
     breaches of the per-zone max-increase rule, in words."""
@@ -450,7 +451,8 @@ def _access_tables(
     population = instance.zones["population"].to_numpy(dtype=float)
     everyone = np.arange(len(home), dtype=np.int64)
     present = alloc.share > SHARE_EPS
-    parts, summary, broken = [], [], []
+    parts, summary = [], []
+    broken: list[tuple[str, str]] = []
     for k, standard, source in reported_types(instance):
         hosts_before = hosts_of(instance, k, everyone, home)
         hosts_after = hosts_of(instance, k, alloc.service[present], alloc.building[present])
@@ -479,10 +481,14 @@ def _access_tables(
                 guarded = people & (reachable(before, limit) if limit is not None else True)
                 bad = guarded & (rise > increase + ACCESS_TOL_MINUTES)
                 if bad.any():
+                    zones = ", ".join(map(str, zone_ids[bad][:5]))
                     broken.append(
-                        f"access to {k} by {mode}: {int(bad.sum())} zone(s) "
-                        f"({', '.join(map(str, zone_ids[bad][:5]))}) more than {increase:g} min "
-                        f"further from the nearest than today (worst +{rise[bad].max():.1f} min)"
+                        (
+                            k,
+                            f"access to {k} by {mode}: {int(bad.sum())} zone(s) ({zones}) "
+                            f"more than {increase:g} min further from the nearest than today "
+                            f"(worst +{rise[bad].max():.1f} min)",
+                        )
                     )
             means[mode] = (_weighted_mean(before, weight), _weighted_mean(after, weight))
             parts.append(
@@ -537,6 +543,27 @@ def _access_tables(
     # columns, so access.csv is a header a reader can load, not an empty file.
     access = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=ACCESS_COLUMNS)
     return access, pd.DataFrame(summary, columns=ACCESS_SUMMARY_COLUMNS), broken
+
+
+def access_breaches(instance: EstateInstance, alloc: Allocation) -> list[tuple[str, str]]:
+    """Every access standard a placement of the services breaks, as (service type, what
+    is wrong in words): the share rule against today's share, and the per-zone rule."""
+    home = instance.home_index()
+    _, summary, broken = _access_tables(instance, alloc, home)
+    out = []
+    for row in summary.itertuples():
+        if row.target_share is None or pd.isna(row.target_share):
+            continue
+        if row.share_after + 1e-6 < row.target_share:
+            out.append(
+                (
+                    str(row.service_type),
+                    f"access to {row.service_type}: {row.share_after:.4f} of population "
+                    f"within the standard ({row.standard}), below the required "
+                    f"{row.target_share:.4f}",
+                )
+            )
+    return out + broken
 
 
 def _standard_text(standard: AccessStandard | None, source: str) -> str:
@@ -614,7 +641,7 @@ def _agency_table(
         net = mine.groupby("year")["saving_gbp"].sum().sort_index()
         own = buildings.loc[buildings["agency"] == agency]
         disposed = own.loc[own["decision"] == "dispose"]
-        one_off = mine.loc[mine["category"].isin(["moves", "dilapidations"]), "scenario_gbp"].sum()
+        one_off = mine.loc[mine["category"].isin(ONE_OFF_CATEGORIES), "scenario_gbp"].sum()
         backlog = mine.loc[mine["category"] == "backlog"]
         rows.append(
             {

@@ -67,6 +67,7 @@ from scipy import sparse
 from estate.errors import SettingsError, SolverError
 from optimise.evaluate import Allocation, Evaluation, evaluate
 from optimise.finance import (
+    ONE_OFF_CATEGORIES,
     discount_factors,
     exit_year_after,
     instance_cash_flows,
@@ -90,6 +91,7 @@ from optimise.model import (
 )
 from optimise.settings import PhasingSettings, SolverSettings
 from optimise.solve import SolveStatus, solve
+from optimise.yearly import breached_pairs, yearly_access_lp, yearly_breaches
 
 BUDGET_TOL_GBP = 0.01
 
@@ -571,11 +573,49 @@ class PhasedModel:
         return x if is_feasible(self.formulation.lp, x) else None
 
     def solve(self, settings: SolverSettings | None = None) -> PhasedResult:
-        """Solve the phased MILP; never raises for infeasible or unfinished solves."""
+        """Solve the phased MILP; never raises for infeasible or unfinished solves.
+
+        Access in every year: after each solve the plan's access is recomputed year by
+        year, and the rows of every (type, year) it breaks are added (:mod:`optimise.yearly`)
+        before solving again, within the one time limit.  If the time runs out with a
+        year still short, every year's rows go in for a last solve.
+        """
         settings = settings or SolverSettings()
         pf = self.formulation
         start = self.baseline_start()
-        output = solve(pf.lp, settings, start, self.single.formulation.link_rows)
+        began = time.perf_counter()
+        lp, rounds = pf.lp, 0
+        added: list[tuple[str, int]] = []
+        while True:
+            left = settings.time_limit_seconds - (time.perf_counter() - began)
+            local = settings.model_copy(update={"time_limit_seconds": max(1.0, left)})
+            output = solve(
+                lp, local, start if not added else None, self.single.formulation.link_rows
+            )
+            if output.x is None:
+                break
+            keep, alloc, vacate = self.decode(output.x[: len(pf.lp.c)])
+            wanted = [
+                w for w in breached_pairs(self.instance, alloc, vacate, pf.years) if w not in added
+            ]
+            if not wanted:
+                break
+            if left <= 1.0:  # out of time: every year, once
+                wanted = [
+                    (k, y) for k in self.single.formulation.access_types for y in range(1, pf.years)
+                ]
+                wanted = [w for w in wanted if w not in added]
+            added += wanted
+            rounds += 1
+            lp = yearly_access_lp(self, pf.lp, added)
+            if left <= 1.0:
+                output = solve(lp, local, None, self.single.formulation.link_rows)
+                break
+        detail = output.detail
+        if rounds:
+            detail += (
+                f"; access kept in every year ({len(added)} type-years added in {rounds} round(s))"
+            )
         base = Result(
             status=output.status,
             objective=output.objective,
@@ -584,17 +624,17 @@ class PhasedModel:
             build_seconds=self.build_seconds + output.build_seconds,
             solve_seconds=output.seconds,
             solver=output.solver,
-            detail=output.detail,
+            detail=detail,
             keep=None,
             assignment=None,
             allocation=None,
             evaluation=None,
-            warm_started=start is not None and settings.warm_start,
+            warm_started=start is not None and settings.warm_start and not added,
         )
         if output.x is None:
             return PhasedResult(base, self.phasing, pf.years, None, None)
         assert output.objective is not None
-        return self.price(output.x, base)
+        return self.price(output.x[: len(pf.lp.c)], base)
 
     def decode(
         self, x: NDArray[np.float64]
@@ -626,6 +666,10 @@ class PhasedModel:
         evaluation = _with_years(evaluation, instance, vacate, move_years)
         years = pot_by_year(evaluation, self.phasing, self.formulation.years)
         violations = check_plan(evaluation, instance, years, self.formulation.years)
+        for year, broken in yearly_breaches(
+            instance, alloc, vacate, self.formulation.years
+        ).items():
+            violations += [f"year {year}: {message}" for _, message in broken]
         if violations:
             raise SolverError("the plan breaks phasing rules: " + "; ".join(violations))
         keep_s, assign_s, alloc_df = decision_frames(instance, keep, alloc)
@@ -662,14 +706,14 @@ def _with_years(
 def pot_by_year(evaluation: Evaluation, phasing: PhasingSettings, years: int) -> pd.DataFrame:
     """The Total Capital pot year by year, from the priced plan (not from the LP).
 
-    ``spent`` = moves, fit-out and dilapidations falling in the year (with optimism
+    ``spent`` = moves, fit-outs and dilapidations falling in the year (with optimism
     bias); ``receipts`` = net capital receipts of sales completing in the year;
     ``available`` = what the pot could pay that year (budget, carried-forward money
     and recycled receipts); ``headroom`` = available - spent (never negative in a
     plan the optimiser returns).  Budget columns are empty when it is unlimited.
     """
     cash = evaluation.cash_flows
-    one_off = cash.loc[cash["category"].isin(["moves", "dilapidations"])]
+    one_off = cash.loc[cash["category"].isin(ONE_OFF_CATEGORIES)]
     spent = one_off.groupby("year")["scenario_gbp"].sum()
     b = evaluation.buildings
     sold = b.loc[(b["decision"] == "dispose") & (b["capital_receipt_gbp"] > 0)]

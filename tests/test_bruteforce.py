@@ -265,13 +265,11 @@ def _space(inst):  # type: ignore[no-untyped-def]
     return area, ruled, fits, need, floor, rate, fixed, used
 
 
-def brute_force(inst) -> float | None:  # type: ignore[no-untyped-def]
-    """Cheapest present cost over every feasible decision, or None if none is feasible."""
-    b, s, policy, finance = inst.buildings, inst.services, inst.policy, inst.finance
-    n_b, horizon = len(b), finance.horizon_years
-    d = discount_factors(finance)
-    area, ruled, fits, need, floor, rate, fixed, _ = _space(inst)
-    one_off = move_costs(s, finance)
+def candidates(inst, area, ruled, fits, need, floor, must):  # type: ignore[no-untyped-def]
+    """Each service's (building, lead years, fit-out) options: home, or a building it may
+    move into by the rules of docs/model.md (own implementation)."""
+    b, s, policy = inst.buildings, inst.services, inst.policy
+    n_b, horizon = len(b), inst.finance.horizon_years
     ids = list(b["building_id"])
     home = [ids.index(h) for h in s["building_id"]]
     xy = b[["easting", "northing"]].to_numpy(float)
@@ -280,15 +278,6 @@ def brute_force(inst) -> float | None:  # type: ignore[no-untyped-def]
     part = policy.agencies
     in_b = [part is None or b["agency"].iloc[i] in part for i in range(n_b)]
     in_s = [part is None or s["agency"].iloc[j] in part for j in range(len(s))]
-    must = {
-        i
-        for i in range(n_b)
-        if b["must_retain"].iloc[i] or ids[i] in policy.force_keep or not in_b[i]
-    }
-    events = [
-        lease_event_years(t, x, y, finance)
-        for t, x, y in zip(b["tenure"], b["lease_break"], b["lease_end"], strict=True)
-    ]
     options = []
     for j in range(len(s)):
         allowed = [(home[j], 0, None)]
@@ -318,6 +307,39 @@ def brute_force(inst) -> float | None:  # type: ignore[no-untyped-def]
                     continue
             allowed.append((i, lead, fit))
         options.append(allowed)
+    return options
+
+
+def forced(inst) -> set[int]:  # type: ignore[no-untyped-def]
+    """Buildings that must stay: must_retain, force_keep, or of an agency not taking part."""
+    b, policy = inst.buildings, inst.policy
+    part = policy.agencies
+    return {
+        i
+        for i in range(len(b))
+        if b["must_retain"].iloc[i]
+        or b["building_id"].iloc[i] in policy.force_keep
+        or (part is not None and b["agency"].iloc[i] not in part)
+    }
+
+
+def brute_force(inst) -> float | None:  # type: ignore[no-untyped-def]
+    """Cheapest present cost over every feasible decision, or None if none is feasible."""
+    b, s, policy, finance = inst.buildings, inst.services, inst.policy, inst.finance
+    n_b, horizon = len(b), finance.horizon_years
+    d = discount_factors(finance)
+    area, ruled, fits, need, floor, rate, fixed, _ = _space(inst)
+    one_off = move_costs(s, finance)
+    ids = list(b["building_id"])
+    home = [ids.index(h) for h in s["building_id"]]
+    cap = b["capacity_desks"].to_numpy(float) * policy.utilisation
+    desks = s["desks"].to_numpy(float)
+    must = forced(inst)
+    events = [
+        lease_event_years(t, x, y, finance)
+        for t, x, y in zip(b["tenure"], b["lease_break"], b["lease_end"], strict=True)
+    ]
+    options = candidates(inst, area, ruled, fits, need, floor, must)
     weight = inst.zone_weight()
     best = None
     for keep in itertools.product([False, True], repeat=n_b):
