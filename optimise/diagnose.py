@@ -1,7 +1,6 @@
 """Why is a scenario infeasible?  Re-solve with penalised slack and say it in words.
 
-Slack is added to the rows a Board can act on: access standards (people short, and
-zones that would end up further from a service than the standard allows), building
+Slack is added to the rows a Board can act on: access standards (people short), building
 capacity (desks over) and floor space (m2 over), capital budgets (pounds over), the
 count of kept buildings, exclusivity, and a service's need for somewhere to go.  The slack model
 minimises the total (each kind normalised to its scale), and every row that still
@@ -34,7 +33,7 @@ SLACK_TOL = 1e-6
 class Finding:
     """One reason the scenario cannot be met."""
 
-    kind: str  # access | increase | capacity | space | budget | keep_count | exclusive | unplaced
+    kind: str  # access | capacity | space | budget | keep_count | exclusive | unplaced
     subject: str  # service type, building id, budget name, service id
     amount: float  # people short, desks over, GBP over, buildings, ...
     message: str
@@ -68,7 +67,6 @@ def _soft(name: str) -> str | None:
         if head
         in (
             "access",
-            "increase",
             "capacity",
             "space",
             "budget",
@@ -93,7 +91,6 @@ def diagnose_infeasibility(model: EstateModel, settings: SolverSettings) -> Diag
             continue
         scale = {
             "access": 1.0 / weight_total,
-            "increase": 1.0,
             "capacity": 1.0 / desk_total,
             "space": 1.0 / max(float(instance.spaces.floor_m2.sum()), 1.0),
             "budget": 1.0 / max(abs(float(lp.row_hi[i])), 1.0),
@@ -160,7 +157,6 @@ def diagnose_infeasibility(model: EstateModel, settings: SolverSettings) -> Diag
     order = {
         "unplaced": 0,
         "access": 1,
-        "increase": 1,
         "capacity": 2,
         "space": 2,
         "exclusive": 3,
@@ -178,18 +174,6 @@ def _explain(model: EstateModel, row_name: str, amount: float, x: NDArray[np.flo
     if head == "access":
         return _explain_access(model, subject, amount, x)
     instance = model.instance
-    if head == "increase":
-        k, mode, zone = subject.split(",", 2)
-        limit = instance.access[k].max_increase_minutes
-        return Finding(
-            "increase",
-            k,
-            amount,
-            f"Access to {k}: zone {zone} would be more than {limit:g} minutes further by "
-            f"{mode} from its nearest {k} service than today in any plan that meets the other "
-            "rules.",
-            zones=(zone,),
-        )
     if head == "capacity":
         return _explain_capacity(model, subject, amount, x)
     if head == "space":

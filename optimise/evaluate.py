@@ -30,6 +30,7 @@ from optimise.finance import (
 )
 from optimise.formulation import ACCESS_TOL_MINUTES, reachable
 from optimise.instance import EstateInstance
+from optimise.reasons import disposal_reasons
 from optimise.settings import AccessStandard, Mode
 from optimise.space import SPACE_TOL_M2
 
@@ -157,6 +158,19 @@ def evaluate(
     )
     moves = _moves_table(instance, alloc, home, move_one_off, placement, placed, arrive)
     access, summary, increase_broken = _access_tables(instance, alloc, home)
+    buildings = _with_reasons(
+        instance,
+        alloc,
+        home,
+        arrive,
+        flows.keep,
+        scenario,
+        service_flows,
+        discount,
+        buildings,
+        moves,
+        access,
+    )
     agencies = _agency_table(instance, cash, buildings, moves, discount)
     one_off = np.asarray(
         np.bincount(alloc.service, weights=per_move + placed.conversion_cost, minlength=n_s),
@@ -358,6 +372,45 @@ def _building_table(
             "scenario_present_cost_gbp": (scenario.sum(axis=1) @ discount).round(MONEY_DP),
         }
     )
+
+
+def _with_reasons(
+    instance: EstateInstance,
+    alloc: Allocation,
+    home: NDArray[np.int64],
+    arrive: NDArray[np.int64],
+    baseline: NDArray[np.float64],
+    scenario: NDArray[np.float64],
+    service_flows: NDArray[np.float64],
+    discount: NDArray[np.float64],
+    buildings: pd.DataFrame,
+    moves: pd.DataFrame,
+    access: pd.DataFrame,
+) -> pd.DataFrame:
+    """The buildings table with the reasons for each disposal (:mod:`optimise.reasons`)."""
+    space = instance.spaces
+    n_b = len(instance.buildings)
+    own_pv = (baseline.sum(axis=1) - scenario.sum(axis=1)) @ discount
+    leaving = alloc.building != home[alloc.service]
+    origin = home[alloc.service[leaving]]
+    dest = alloc.building[leaving]
+    yearly = (
+        space.floor_m2[alloc.service[leaving]] * alloc.share[leaving] * space.occupancy_rate[dest]
+    )
+    cumulative = np.cumsum(discount)
+    there = cumulative[-1] - cumulative[np.minimum(arrive[leaving], len(discount)) - 1]
+    moved_services = np.unique(alloc.service[leaving])
+    one_off_pv = np.zeros(len(instance.services))
+    one_off_pv[moved_services] = service_flows[moved_services].sum(axis=1) @ discount
+    service_pv = np.asarray(np.bincount(origin, weights=yearly * there, minlength=n_b), float)
+    service_pv += np.bincount(
+        home[moved_services], weights=one_off_pv[moved_services], minlength=n_b
+    )
+    annual_elsewhere = np.asarray(np.bincount(origin, weights=yearly, minlength=n_b), float)
+    reasons = disposal_reasons(
+        instance, buildings, moves, access, own_pv, service_pv, annual_elsewhere
+    )
+    return pd.concat([buildings.reset_index(drop=True), reasons], axis=1)
 
 
 def _moves_table(

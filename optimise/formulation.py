@@ -153,10 +153,10 @@ class _Columns:
 
 @dataclass(frozen=True)
 class AccessBlock:
-    """Columns of one access standard, for warm starts and diagnosis.
+    """Columns of one access standard's share rule, for warm starts and diagnosis.
 
-    ``need`` has one row per zone-and-mode of the max-increase rule (``need_zone``,
-    ``need_mode``): the present buildings near enough; at least one must hold the type.
+    (The max-increase rule needs no rows: candidate pruning keeps it, service by
+    service; see :func:`optimise.candidates.users_follow`.)
     """
 
     service_type: str
@@ -165,9 +165,6 @@ class AccessBlock:
     covered_col: NDArray[np.int64]
     covered_zone: NDArray[np.int64]
     reach: sparse.csr_matrix  # covered zone x present building, 1 = within the standard
-    need: sparse.csr_matrix = field(default_factory=lambda: sparse.csr_matrix((0, 0)))
-    need_zone: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    need_mode: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -415,16 +412,11 @@ def formulate(instance: EstateInstance) -> Formulation:
     )
     link_rows = np.arange(first_link, rows.count, dtype=np.int64)
     late = _late_block(instance, pair_s, pair_b, pair_col, pair_lead, home, keep_col, cols, rows)
-    access_types = sorted(instance.access)
+    access_types = sorted(k for k, v in instance.access.items() if v.has_share_rule)
     blocks, baseline_share, target_share = [], {}, {}
     for k in access_types:
-        standard = instance.access[k]
-        baseline_share[k] = (
-            baseline_access_share(instance, k, home) if standard.has_share_rule else 1.0
-        )
-        target_share[k] = (
-            standard.target_share(baseline_share[k]) if standard.has_share_rule else 0.0
-        )
+        baseline_share[k] = baseline_access_share(instance, k, home)
+        target_share[k] = instance.access[k].target_share(baseline_share[k])
         blocks.append(
             _access_rows(instance, k, target_share[k], pair_s, pair_b, pair_col, cols, rows)
         )
@@ -608,9 +600,8 @@ def _access_rows(
     cols: _Columns,
     rows: _Rows,
 ) -> AccessBlock:
-    """present[k,b] <= sum assign; the share rule (covered[k,z] <= sum present within
-    reach; share >= target) and the max-increase rule (per zone and mode, some building
-    no more than max_increase_minutes further than today's nearest holds the type)."""
+    """The share rule: present[k,b] <= sum assign; covered[k,z] <= sum present within
+    reach; share >= target."""
     standard = instance.access[k]
     b_ids = instance.building_ids
     weight = instance.zone_weight()
@@ -628,103 +619,35 @@ def _access_rows(
         0.0,
     )
     z_ids = instance.zones["zone_id"].to_numpy(dtype=object)
-    zones_in = np.zeros(0, dtype=np.int64)
-    covered_col = np.zeros(0, dtype=np.int64)
-    zr = hb = np.zeros(0, dtype=np.int64)
-    if standard.has_share_rule:
-        within = within_standard(instance, standard, hosts)
-        zones_in = np.flatnonzero(within.any(axis=1) & (weight > 0))
-        covered_col = cols.add([f"covered[{k},{z_ids[z]}]" for z in zones_in])
-        zr, hb = np.nonzero(within[zones_in])
-        rows.add(
-            [f"covers[{k},{z_ids[z]}]" for z in zones_in],
-            np.concatenate([np.arange(len(zones_in)), zr]),
-            np.concatenate([covered_col, present_col[hb]]),
-            np.concatenate([np.ones(len(zones_in)), -np.ones(len(zr))]),
-            -INF,
-            0.0,
-        )
-        total = weight.sum()
-        rows.add(
-            [f"access[{k}]"],
-            np.zeros(len(zones_in), dtype=np.int64),
-            covered_col,
-            weight[zones_in],
-            target * total - 1e-9 * max(total, 1.0),
-            INF,
-        )
-    reach = sparse.csr_matrix((np.ones(len(zr)), (zr, hb)), shape=(len(zones_in), len(hosts)))
-    need, need_zone, need_mode = increase_need(instance, k, hosts)
-    if need.shape[0]:
-        nz, nb = need.nonzero()
-        rows.add(
-            [f"increase[{k},{m},{z_ids[z]}]" for z, m in zip(need_zone, need_mode, strict=True)],
-            nz,
-            present_col[nb],
-            1.0,
-            1.0,
-            INF,
-        )
-    return AccessBlock(
-        k, present_col, hosts, covered_col, zones_in, reach, need, need_zone, tuple(need_mode)
+    within = within_standard(instance, standard, hosts)
+    zones_in = np.flatnonzero(within.any(axis=1) & (weight > 0))
+    covered_col = cols.add([f"covered[{k},{z_ids[z]}]" for z in zones_in])
+    zr, hb = np.nonzero(within[zones_in])
+    rows.add(
+        [f"covers[{k},{z_ids[z]}]" for z in zones_in],
+        np.concatenate([np.arange(len(zones_in)), zr]),
+        np.concatenate([covered_col, present_col[hb]]),
+        np.concatenate([np.ones(len(zones_in)), -np.ones(len(zr))]),
+        -INF,
+        0.0,
     )
+    total = weight.sum()
+    rows.add(
+        [f"access[{k}]"],
+        np.zeros(len(zones_in), dtype=np.int64),
+        covered_col,
+        weight[zones_in],
+        target * total - 1e-9 * max(total, 1.0),
+        INF,
+    )
+    reach = sparse.csr_matrix((np.ones(len(zr)), (zr, hb)), shape=(len(zones_in), len(hosts)))
+    return AccessBlock(k, present_col, hosts, covered_col, zones_in, reach)
 
 
 def today_hosts(instance: EstateInstance, service_type: str) -> NDArray[np.int64]:
     """Buildings holding a service of ``service_type`` today."""
     is_type = (instance.services["service_type"] == service_type).to_numpy()
     return np.unique(instance.home_index()[is_type])
-
-
-def increase_zones(
-    standard: AccessStandard,
-    mode: str,
-    before: NDArray[np.float64],
-    weight: NDArray[np.float64],
-) -> NDArray[np.bool_]:
-    """Zones the max-increase rule protects by ``mode``: those with people that reach a
-    service today, and, when the standard gives minutes for the mode, within them (a walk
-    rule protects those who can walk to it today, not those two hours away on foot)."""
-    out = (weight > 0) & np.isfinite(before)
-    limit = standard.thresholds().get(mode)  # type: ignore[call-overload]
-    if limit is not None:
-        out &= reachable(before, limit)
-    return np.asarray(out, dtype=bool)
-
-
-def increase_need(
-    instance: EstateInstance, k: str, hosts: NDArray[np.int64]
-) -> tuple[sparse.csr_matrix, NDArray[np.int64], list[str]]:
-    """The max-increase rule of type ``k`` as rows over ``hosts``: for each zone with
-    people and mode of the rule, the hosts within today's minutes to the nearest plus
-    ``max_increase_minutes`` (one of them must hold the type).  Rows that repeat another
-    of the same zone are left out."""
-    standard = instance.access[k]
-    empty = sparse.csr_matrix((0, len(hosts)))
-    if standard.max_increase_minutes is None:
-        return empty, np.zeros(0, dtype=np.int64), []
-    weight = instance.zone_weight()
-    today = today_hosts(instance, k)
-    masks, zones = [], []
-    modes: list[str] = []
-    seen: set[tuple[int, bytes]] = set()
-    for mode in standard.increase_modes():
-        minutes = instance.travel[mode].minutes
-        before = minutes[:, today].min(axis=1) if len(today) else np.full(len(weight), np.inf)
-        limit = before + standard.max_increase_minutes
-        allowed = minutes[:, hosts] <= limit[:, None] + ACCESS_TOL_MINUTES
-        for z in np.flatnonzero(increase_zones(standard, mode, before, weight)):
-            key = (int(z), np.packbits(allowed[z]).tobytes())
-            if key in seen:
-                continue
-            seen.add(key)
-            masks.append(allowed[z])
-            zones.append(int(z))
-            modes.append(mode)
-    if not masks:
-        return empty, np.zeros(0, dtype=np.int64), []
-    need = sparse.csr_matrix(np.asarray(masks, dtype=float))
-    return need, np.asarray(zones, dtype=np.int64), modes
 
 
 def _exclusivity(

@@ -384,10 +384,6 @@ def _access_ok_after(
         covered = float(weight[block.covered_zone][cover > 0].sum())
         if covered < targets[i] - 1e-6 * max(1.0, targets[i]):
             return False
-        if block.need.shape[0]:
-            held = ((state.hosting[i] + delta) > 0).astype(float)
-            if (np.asarray(block.need @ held).ravel() < 0.5).any():
-                return False
     return True
 
 

@@ -594,7 +594,7 @@ class PhasedModel:
             )
             if output.x is None:
                 break
-            keep, alloc, vacate = self.decode(output.x[: len(pf.lp.c)])
+            _, alloc, vacate = self.decode(output.x[: len(pf.lp.c)])
             wanted = [
                 w for w in breached_pairs(self.instance, alloc, vacate, pf.years) if w not in added
             ]

@@ -14,8 +14,10 @@ keeps anyway).
                    ``+ sum_h arrived[h,b,k,y]`` (from h that may go, if it has gone)
 
 ``arrived[h,b,k,y] <= sum of assign[s,b]`` over type-k services of h, and
-``arrived[h,b,k,y] <= keep[h] + sum_{t<=y} vacate[h,t]``; then the standard's share and
-max-increase rows over ``present[k,.,y]`` as in the single-period model.
+``arrived[h,b,k,y] <= keep[h] + sum_{t<=y} vacate[h,t]``; then the share rule over
+``present[k,.,y]`` as in the single-period model.  (The max-increase rule
+needs no yearly rows: candidate pruning keeps it service by service, and in any year a
+service is either at home or at its new building.)
 """
 
 from __future__ import annotations
@@ -85,8 +87,11 @@ def yearly_access_lp(
     b_ids = instance.building_ids
     weight = instance.zone_weight()
     z_ids = instance.zones["zone_id"].to_numpy(dtype=object)
+    blocks = {b.service_type: b for b in single.access_blocks}
     for k, year in wanted:
-        block = next(b for b in single.access_blocks if b.service_type == k)
+        block = blocks.get(k)
+        if block is None:
+            continue  # a max-increase rule only: kept by candidate pruning in every year
         hosts = block.present_building
         where = {int(b): i for i, b in enumerate(hosts)}
         present = n + cols.add([f"present[{k},{b_ids[b]},y{year}]" for b in hosts])
@@ -153,19 +158,6 @@ def yearly_access_lp(
                 covered,
                 weight[block.covered_zone],
                 target * total - 1e-9 * max(total, 1.0),
-                INF,
-            )
-        if block.need.shape[0]:
-            nz, nb = block.need.nonzero()
-            rows.add(
-                [
-                    f"increase[{k},{m},{z_ids[z]},y{year}]"
-                    for z, m in zip(block.need_zone, block.need_mode, strict=True)
-                ],
-                nz,
-                present[nb],
-                1.0,
-                1.0,
                 INF,
             )
     width = n + cols.count

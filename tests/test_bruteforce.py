@@ -305,9 +305,33 @@ def candidates(inst, area, ruled, fits, need, floor, must):  # type: ignore[no-u
                 lead = fit[2]
                 if lead >= horizon or (lead > 0 and home[j] in must):
                     continue
+            if not _users_follow(inst, j, home, i):
+                continue
             allowed.append((i, lead, fit))
         options.append(allowed)
     return options
+
+
+def _users_follow(inst, j: int, home: list[int], to: int) -> bool:  # type: ignore[no-untyped-def]
+    """The max-increase rule, service by service: every zone (with people) whose nearest
+    building of the service's type today is its home (within the mode's minutes when the
+    standard gives them) is at most max_increase_minutes further from ``to``."""
+    k = inst.services["service_type"].iloc[j]
+    standard = _standards(inst).get(k)
+    if standard is None or standard.max_increase_minutes is None:
+        return True
+    weight = inst.zone_weight()
+    of_type = [home[i] for i in range(len(home)) if inst.services["service_type"].iloc[i] == k]
+    for mode in standard.increase_modes():
+        minutes = inst.travel[mode].minutes
+        nearest = minutes[:, sorted(set(of_type))].min(axis=1)
+        limit = standard.thresholds().get(mode, np.inf)
+        users = (weight > 0) & (nearest <= limit + 1e-9) & (minutes[:, home[j]] <= nearest + 1e-9)
+        if (
+            minutes[users, to] - minutes[users, home[j]] > standard.max_increase_minutes + 1e-9
+        ).any():
+            return False
+    return True
 
 
 def forced(inst) -> set[int]:  # type: ignore[no-untyped-def]
