@@ -64,13 +64,12 @@ def disposal_reasons(
                 }
             )
             continue
-        out = moves.loc[moves["from_building"] == building_id]
         people, worst, text = _access_text(served.get(building_id))
         rows.append(
             {
                 "annual_saving_gbp": round(float(annual[i]), 2),
                 "npv_saving_gbp": round(float(own_pv[i] - service_pv[i]), 2),
-                "services_go_to": "; ".join(_move_text(m, names) for _, m in out.iterrows()),
+                "services_go_to": services_go_to(str(building_id), moves, names),
                 "people_served": people,
                 "largest_increase_minutes": worst,
                 "access_change": text,
@@ -79,11 +78,19 @@ def disposal_reasons(
     return pd.DataFrame(rows, columns=list(REASON_COLUMNS))
 
 
+def services_go_to(building_id: str, moves: pd.DataFrame, names: dict[str, str]) -> str:
+    """Where the services leaving ``building_id`` go, from the moves table and the
+    buildings' names (a published copy passes its redacted tables: the text is redacted
+    by construction)."""
+    out = moves.loc[moves["from_building"] == building_id]
+    return "; ".join(_move_text(m, names) for _, m in out.iterrows())
+
+
 def _move_text(move: pd.Series, names: dict[str, str]) -> str:
     to = str(move["to_building"])
-    text = f"{move['name']} → {names.get(to, to)} ({to}), year {int(move['year'])}"
-    if move.get("fitted_out_from"):
-        text += f", {move['floor_m2']:,.0f} m2 of {move['space_type']} fitted out"
+    text = f"{move['name']} → {names.get(to, to)} ({to}), year {move['year']}"
+    if str(move.get("fitted_out_from", "")).strip():
+        text += f", {float(move['floor_m2']):,.0f} m2 of {move['space_type']} fitted out"
     return text
 
 

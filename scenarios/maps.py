@@ -411,6 +411,18 @@ def _building_popup(
         f" (capacity {row.capacity_desks:g})",
     ]
     if row.decision == "dispose":
+        saving = getattr(row, "annual_saving_gbp", np.nan)
+        if pd.notna(saving):
+            lines.append(
+                f"<b>Saves {_money(saving)} a year</b> once gone "
+                f"({_money(row.npv_saving_gbp)} over the appraisal, after moving its services)"
+            )
+        price = getattr(row, "price_of_keeping_gbp", np.nan)
+        if pd.notna(price):
+            lines.append(f"Price of keeping it: {_money(price)} of NPV saving given up")
+        change = getattr(row, "access_change", "")
+        if isinstance(change, str) and change:
+            lines.append(f"People it served as their nearest: {_e(change)}")
         if row.capital_receipt_gbp:
             lines.append(
                 f"Net receipt: {_money(row.capital_receipt_gbp)} in year {row.exit_year:g}"
@@ -428,11 +440,25 @@ def _building_popup(
             items = "".join(
                 f"<li>{_e(m['name'])} ({m['desks']:g} desks) "
                 f"{'from' if other == 'from_building' else 'to'} "
-                f"{_e(names.get(m[other], m[other]))}</li>"
+                f"{_e(names.get(m[other], m[other]))}{_when(m)}</li>"
                 for _, m in frame.iterrows()
             )
             lines.append(f"{label}:<ul style='margin:2px 0 2px 16px;padding:0'>{items}</ul>")
     return "<br>".join(lines)
+
+
+def _when(move: pd.Series) -> str:
+    """``, year 2, 348 m2 of library fitted out`` for a move read from moves.csv."""
+    text = ""
+    year = str(move.get("year", "")).strip()
+    if year and year != "1":
+        text += f", year {_e(year)}"
+    fitted = str(move.get("fitted_out_from", "")).strip()
+    if fitted:
+        text += (
+            f", {_e(move.get('floor_m2', ''))} m² of {_e(move.get('space_type', ''))} fitted out"
+        )
+    return text
 
 
 def _moves_layer(folder: RunFolder, colours: dict[str, str]) -> Group:

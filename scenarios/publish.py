@@ -28,6 +28,7 @@ import pandas as pd
 
 from estate.errors import EstateError
 from estate.io import write_csv, write_json, write_text
+from optimise.reasons import services_go_to
 from scenarios.geopackage import write_gpkg
 from scenarios.runfolder import BUILDINGS_OUT, Redaction, RunFolder, catchments
 
@@ -82,6 +83,13 @@ def redact(folder: RunFolder) -> RunFolder:
     moves["to_building"] = rename(moves["to_building"])
     moves.loc[touches, "name"] = WITHHELD_SERVICE
     moves["redacted"] = touches
+
+    if "services_go_to" in buildings.columns:  # rebuilt from the redacted tables
+        names = dict(zip(buildings["building_id"], buildings["name"], strict=True))
+        buildings["services_go_to"] = [
+            services_go_to(str(bid), moves, names) if text else ""
+            for bid, text in zip(buildings["building_id"], buildings["services_go_to"], strict=True)
+        ]
 
     services = folder.services.copy()
     moved_to = dict(zip(folder.moves["service_id"], folder.moves["to_building"], strict=True))

@@ -44,7 +44,12 @@ BUILDINGS_OUT: dict[str, Kind] = {
     "dilapidations_gbp": "float",
     "scenario_present_cost_gbp": "float",
     "annual_saving_gbp": "float",
+    "npv_saving_gbp": "float",
+    "people_served": "float",
+    "largest_increase_minutes": "float",
     "price_of_keeping_gbp": "float",
+    "services_go_to": "text",
+    "access_change": "text",
 }
 BUILDINGS_IN: dict[str, Kind] = {
     "building_id": "text",
@@ -133,7 +138,8 @@ OPTIONAL_COLUMNS |= {"lease_end", "lease_break", "gia_m2", "disposal_value", "di
 OPTIONAL_COLUMNS |= {"dilapidations", "must_retain", "listed", "sensitive", "public_facing"}
 # Added with space types, per-zone standards and reasons (older run folders lack them).
 OPTIONAL_COLUMNS |= {"change_minutes", "max_increase_minutes", "annual_saving_gbp"}
-OPTIONAL_COLUMNS |= {"price_of_keeping_gbp"}
+OPTIONAL_COLUMNS |= {"price_of_keeping_gbp", "npv_saving_gbp", "people_served"}
+OPTIONAL_COLUMNS |= {"largest_increase_minutes", "services_go_to", "access_change"}
 DEFAULTS: dict[Kind, Any] = {"text": "", "float": np.nan, "int": pd.NA, "bool": False}
 TRUE = {"true", "1", "yes", "y", "t"}
 FALSE = {"false", "0", "no", "n", "f", ""}

@@ -161,6 +161,7 @@ def test_workbook_totals_equal_the_summary_and_agencies_add_up(demo_run: Path) -
         "agencies",
         "buildings",
         "moves",
+        "disposals",
         "cash flow by year",
         "access",
         "assumptions",
