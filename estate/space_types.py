@@ -3,7 +3,9 @@
 A GP practice needs consulting rooms, not workstations; a library needs its floor; a
 custody suite cannot go into an office.  Every service states a **space type** (the
 ``space_type`` column, by default from its ``service_type``) and the floor area of it
-that it needs (``floor_m2``, by default ``desks`` x the m2 per desk below).  Every
+that it needs (``floor_m2``; by default the space of that type it has today: its share,
+by desks, of its building's; or ``desks`` x the m2 per desk below where its building has
+none).  Every
 building provides floor area of each space type: by default a share of its gross
 internal area (``gia_m2``) set by its ``building_type``, or what its ``space_m2`` cell
 says (``clinical=320; office=60``).  A building may have a kind of space it lacks
@@ -16,15 +18,14 @@ occupied m2 (cleaning, energy, soft FM): ``occupancy_cost_per_m2``.  Hosting a
 service costs the host that much a year per m2 the service occupies; emptying a
 building saves that part only, the rest is saved only when the building goes.
 
-Every figure here is a planning default, documented in ``docs/model.md`` (generated
-from this module: ``python -m estate.space_types``); override it per row (the register
-columns) or per scenario (the ``space:`` section).
+Every figure here is a planning default, documented in ``docs/model.md`` (the tables
+there are :func:`markdown_tables`, and a test keeps them equal); override it per row (the
+register columns) or per scenario (the ``space:`` section).
 """
 
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass
 
 from estate.building_types import TYPE_NAMES
@@ -205,7 +206,11 @@ def markdown_tables() -> str:
         lines.append(
             f"| `{name}` | {provides} | {fits or 'none'} | {spec.occupancy_cost_per_m2:,.0f} |"
         )
-    lines += ["", "| service type | space type | m² per desk |", "|---|---|---|"]
+    lines += [
+        "",
+        "| service type | space type | m² per desk (if the building it is in has none) |",
+        "|---|---|---|",
+    ]
     for name, need in SERVICE_SPACE.items():
         lines.append(f"| `{name}` | {need.space_type} | {need.m2_per_desk:g} |")
     for public, need in DEFAULT_SERVICE_SPACE.items():
@@ -229,7 +234,3 @@ def _check() -> None:
 
 
 _check()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.stdout.write(markdown_tables())

@@ -527,11 +527,14 @@ def _access_tables(
             any_after |= in_after
             rise = _rise(before, after)
             people = (weight > 0) & np.isfinite(before)
-            if people.any():
-                largest = max(largest, float(rise[people].max()))
+            # protected by a max-increase rule: zones reaching it today, within the mode's
+            # minutes if given; the largest rise is reported over those (or every zone
+            # with people, for a type without the rule)
+            guarded = people & (reachable(before, limit) if limit is not None else True)
+            counted = people if increase is None else (guarded if mode in increase_modes else None)
+            if counted is not None and counted.any():
+                largest = max(largest, float(rise[counted].max()))
             if increase is not None and mode in increase_modes:
-                # protected: zones reaching it today, within the mode's minutes if given
-                guarded = people & (reachable(before, limit) if limit is not None else True)
                 bad = guarded & (rise > increase + ACCESS_TOL_MINUTES)
                 if bad.any():
                     zones = ", ".join(map(str, zone_ids[bad][:5]))

@@ -182,6 +182,13 @@ def summary(inputs: RunInputs, instance: EstateInstance, result: Result) -> dict
         doc.update(totals(evaluation))
         doc["agencies"] = evaluation.agencies.to_dict(orient="records")
         doc["access"] = evaluation.access_summary.to_dict(orient="records")
+        if "price_of_keeping_gbp" in evaluation.buildings.columns:
+            priced = evaluation.buildings.dropna(subset=["price_of_keeping_gbp"])
+            doc["price_of_keeping"] = {
+                "folder": "price_of_keeping",
+                "buildings": len(priced),
+                "statuses": priced["price_of_keeping_status"].value_counts().sort_index().to_dict(),
+            }
     if doc["objective"] is not None:
         doc["objective"] = round(float(doc["objective"]), MONEY_DP)
     if doc["bound"] is not None:

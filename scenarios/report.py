@@ -109,7 +109,7 @@ ACCESS_COLUMNS = {
     "share_before": "Share within, now",
     "share_after": "Share within, after",
     "target_share": "Share required",
-    "largest_increase_minutes": "Largest rise in minutes to the nearest (any zone)",
+    "largest_increase_minutes": "Largest rise in minutes to the nearest (zones its rule protects)",
     "mode": "Mean minutes by",
     "mean_minutes_before": "Mean minutes, now",
     "mean_minutes_after": "Mean minutes, after",

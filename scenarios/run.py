@@ -25,6 +25,9 @@ from optimise.settings import (
 )
 
 Progress = Callable[[str], None]
+# After the main solve, before its folder is written: a table of extra columns for
+# buildings.csv keyed on building_id (the price of keeping each disposal), or None.
+Annotate = Callable[["RunInputs", EstateInstance, Result], pd.DataFrame | None]
 
 
 def _silent(_: str) -> None:
@@ -122,20 +125,35 @@ def solve_inputs(
     return instance, model.solve(inputs.solver)
 
 
+def with_building_columns(result: Result, table: pd.DataFrame | None) -> Result:
+    """``result`` with ``table``'s columns (keyed on building_id) added to its buildings."""
+    if table is None or result.evaluation is None or table.empty:
+        return result
+    buildings = result.evaluation.buildings
+    extra = table.set_index("building_id")
+    added = buildings.drop(columns=[c for c in extra.columns if c in buildings.columns])
+    added = added.join(extra, on="building_id")
+    return replace(result, evaluation=replace(result.evaluation, buildings=added))
+
+
 def run(
     inputs: RunInputs,
     out_dir: str | Path | None,
     progress: Progress = _silent,
     travel: Travel | None = None,
     extra: dict[str, Any] | None = None,
+    annotate: Annotate | None = None,
 ) -> RunOutcome:
     """Solve ``inputs`` and, when ``out_dir`` is given, write the run folder there.
 
-    ``extra`` adds keys to ``summary.json`` (for example the value of sharing).
+    ``extra`` adds keys to ``summary.json`` (for example the value of sharing);
+    ``annotate`` adds columns to ``buildings.csv`` (the price of keeping).
     """
     from scenarios.outputs import write_run
 
     instance, result = solve_inputs(inputs, progress, travel)
+    if annotate is not None:
+        result = with_building_columns(result, annotate(inputs, instance, result))
     if out_dir is None:
         return RunOutcome(inputs, instance, result, None)
     progress("writing outputs")
@@ -162,7 +180,10 @@ class SharingOutcome:
 
 
 def run_with_sharing_value(
-    inputs: RunInputs, out_dir: str | Path | None, progress: Progress = _silent
+    inputs: RunInputs,
+    out_dir: str | Path | None,
+    progress: Progress = _silent,
+    annotate: Annotate | None = None,
 ) -> SharingOutcome:
     """Run ``inputs`` and the same scenario under the other policy; the value of sharing
     is the ``shared`` result against the ``siloed`` one.
@@ -177,6 +198,10 @@ def run_with_sharing_value(
     other_inputs = inputs.with_sharing(other_policy)
     progress(f"solving the {inputs.policy.sharing} scenario")
     main_instance, main_result = solve_inputs(inputs, _silent, times)
+    if annotate is not None:
+        main_result = with_building_columns(
+            main_result, annotate(inputs, main_instance, main_result)
+        )
     progress(f"solving the {other_policy} scenario")
     other_dir = None if out_dir is None else Path(out_dir) / other_policy
     other = run(other_inputs, other_dir, _silent, times)

@@ -188,7 +188,8 @@ def run_sweep(
 
     ``points`` is the grid if the caller has expanded it already (:func:`grid`).
     Without ``presentation`` the points' folders hold the tables only (no map, report
-    or GeoPackage): for sweeps of many points whose folders nobody opens one by one.
+    or GeoPackage) and no Pareto plot is drawn: for sweeps of many points whose folders
+    nobody opens one by one (coalitions, the price of keeping).
     """
     start = time.perf_counter()
     out = Path(out_dir).resolve()
@@ -233,7 +234,7 @@ def run_sweep(
     }
     result.results = results_table(points, axes, out, result.failed, standards)
     result.seconds = time.perf_counter() - start
-    result.files = _write_outputs(result, base, axes, outcomes)
+    result.files = _write_outputs(result, base, axes, outcomes, presentation)
     return result
 
 
@@ -374,12 +375,13 @@ def _write_outputs(
     base: ScenarioFile,
     axes: Sequence[Axis],
     outcomes: dict[str, PointOutcome],
+    presentation: bool = True,
 ) -> list[Path]:
     out = result.out_dir
     files = [write_csv(out / "results.csv", result.results)]
     labels = [p.label for p in result.points]
     title = f"{base.scenario.name or base.path.stem}: {len(result.points)} points"
-    if result.results[SAVING].notna().any():
+    if presentation and result.results[SAVING].notna().any():
         files += plot_frontier(
             result.results, labels, title, [out / "pareto.svg", out / "pareto.png"]
         )

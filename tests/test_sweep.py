@@ -90,6 +90,7 @@ def test_a_point_equals_the_same_scenario_run_alone(
     row = results.iloc[-1]
     out = tmp_path / "alone"
     args = ["run", str(base), "--out", str(out), "--no-sharing-value", "--quiet"]
+    args.append("--no-price-of-keeping")  # a sweep point prices no keeping either
     args += ["--set", f"access.library.drive={row['access.library.drive']}"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
