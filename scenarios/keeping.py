@@ -6,7 +6,10 @@ saving less the saving of the same scenario with the building added to
 ``policy.force_keep``.  One re-solve per disposed building, each a point of the sweep
 engine (:func:`scenarios.sweep.run_sweep`: parallel, resumable, cached by the hash of
 its resolved scenario) under the run's own settings, so within the run's gap.  Each
-price comes with the most the solvers' gaps could move it.
+price comes with the range the solvers' gaps leave it in: the run's plan may keep the
+building, so the best saving with it kept is also a saving the run could have had
+(a re-solve that finds more than the run did shows the run's own gap, and the price
+is then 0, not negative).
 
 ``estate run`` does this by default when the plan disposes of at most
 :data:`DEFAULT_MAX_DISPOSALS` buildings; the points go to ``RUN_DIR/price_of_keeping/``.
@@ -27,7 +30,12 @@ from scenarios.sweep import POINTS, Axis, grid, run_sweep
 
 KEEPING_DIR = "price_of_keeping"
 DEFAULT_MAX_DISPOSALS = 50
-PRICE_COLUMNS = ("price_of_keeping_gbp", "price_of_keeping_gap_gbp", "price_of_keeping_status")
+PRICE_COLUMNS = (
+    "price_of_keeping_gbp",
+    "price_of_keeping_low_gbp",
+    "price_of_keeping_high_gbp",
+    "price_of_keeping_status",
+)
 
 Progress = Callable[[int, int, str], None]
 
@@ -55,7 +63,7 @@ def price_of_keeping(
     progress: Progress = _no_progress,
 ) -> pd.DataFrame:
     """One row a disposed building: the NPV saving if it were kept, the price of keeping
-    it, how far the solvers' gaps could move that price, and the status of its solve.
+    it with the range the solvers' gaps leave it in, and the status of its solve.
 
     ``main`` is the run's ``summary.json``; ``sf`` its scenario (with any overrides).
     """
@@ -82,23 +90,29 @@ def price_of_keeping(
     for building_id, point in zip(go, sweep.points, strict=True):
         doc = _summary(sweep.out_dir / POINTS / point.key / "summary.json")
         if point.scenario is None or point.key in sweep.failed or doc is None:
-            rows.append(_row(building_id, None, None, None, "failed"))
+            rows.append(_row(building_id, None, (None, None, None), "failed"))
             continue
         if "npv_saving" not in doc:
-            rows.append(_row(building_id, None, None, None, str(doc.get("status"))))
+            rows.append(_row(building_id, None, (None, None, None), str(doc.get("status"))))
             continue
-        kept_low, kept_high = _interval(doc)
-        price = float(main["npv_saving"]) - kept_low
-        spread = (high - low) + (kept_high - kept_low)
-        rows.append(_row(building_id, kept_low, price, spread, str(doc["status"])))
+        kept = _interval(doc)
+        rows.append(_row(building_id, kept[0], price_range((low, high), kept), str(doc["status"])))
     return pd.DataFrame(rows)
+
+
+def price_range(run: tuple[float, float], kept: tuple[float, float]) -> tuple[float, float, float]:
+    """The price of keeping (best estimate, least, most) from the run's saving interval
+    and the saving interval with the building kept.  The run may keep the building, so
+    its true saving is at least the kept one's plan; the kept one's at most the run's."""
+    run_lo, run_hi = max(run[0], kept[0]), run[1]
+    kept_lo, kept_hi = kept[0], min(kept[1], run[1])
+    return run_lo - kept_lo, max(0.0, run_lo - kept_hi), run_hi - kept_lo
 
 
 def _row(
     building_id: str,
     kept: float | None,
-    price: float | None,
-    spread: float | None,
+    price: tuple[float | None, float | None, float | None],
     status: str,
 ) -> dict[str, Any]:
     def money(value: float | None) -> float:
@@ -107,8 +121,9 @@ def _row(
     return {
         "building_id": building_id,
         "npv_saving_if_kept": money(kept),
-        "price_of_keeping_gbp": money(price),
-        "price_of_keeping_gap_gbp": money(spread),
+        "price_of_keeping_gbp": money(price[0]),
+        "price_of_keeping_low_gbp": money(price[1]),
+        "price_of_keeping_high_gbp": money(price[2]),
         "price_of_keeping_status": status,
     }
 

@@ -419,7 +419,14 @@ def _building_popup(
             )
         price = getattr(row, "price_of_keeping_gbp", np.nan)
         if pd.notna(price):
-            lines.append(f"Price of keeping it: {_money(price)} of NPV saving given up")
+            low = getattr(row, "price_of_keeping_low_gbp", np.nan)
+            high = getattr(row, "price_of_keeping_high_gbp", np.nan)
+            spread = (
+                f" ({_money(low)} to {_money(high)} within the solvers' gaps)"
+                if pd.notna(low) and pd.notna(high) and high - low >= 0.5
+                else ""
+            )
+            lines.append(f"Price of keeping it: {_money(price)} of NPV saving given up{spread}")
         change = getattr(row, "access_change", "")
         if isinstance(change, str) and change:
             lines.append(f"People it served as their nearest: {_e(change)}")

@@ -81,6 +81,8 @@ DISPOSAL_COLUMNS = {
     "npv_saving_gbp": "NPV of giving it up (£)",
     "capital_receipt_gbp": "Net receipt (£)",
     "price_of_keeping_gbp": "Price of keeping it (£ NPV given up)",
+    "price_of_keeping_low_gbp": "… at least (solver gaps, £)",
+    "price_of_keeping_high_gbp": "… at most (£)",
     "exit_year": "Exit year",
     "services_go_to": "Where its services go",
     "people_served": "People it served (nearest today)",

@@ -48,6 +48,8 @@ BUILDINGS_OUT: dict[str, Kind] = {
     "people_served": "float",
     "largest_increase_minutes": "float",
     "price_of_keeping_gbp": "float",
+    "price_of_keeping_low_gbp": "float",
+    "price_of_keeping_high_gbp": "float",
     "services_go_to": "text",
     "access_change": "text",
 }
@@ -139,6 +141,7 @@ OPTIONAL_COLUMNS |= {"dilapidations", "must_retain", "listed", "sensitive", "pub
 # Added with space types, per-zone standards and reasons (older run folders lack them).
 OPTIONAL_COLUMNS |= {"change_minutes", "max_increase_minutes", "annual_saving_gbp"}
 OPTIONAL_COLUMNS |= {"price_of_keeping_gbp", "npv_saving_gbp", "people_served"}
+OPTIONAL_COLUMNS |= {"price_of_keeping_low_gbp", "price_of_keeping_high_gbp"}
 OPTIONAL_COLUMNS |= {"largest_increase_minutes", "services_go_to", "access_change"}
 DEFAULTS: dict[Kind, Any] = {"text": "", "float": np.nan, "int": pd.NA, "bool": False}
 TRUE = {"true", "1", "yes", "y", "t"}

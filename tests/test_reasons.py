@@ -63,7 +63,12 @@ def test_price_of_keeping_each_disposal_by_hand(small: Path) -> None:
     assert b.loc["A", "price_of_keeping_gbp"] == pytest.approx(43_100)
     assert b.loc["B", "price_of_keeping_gbp"] == pytest.approx(24_600)
     assert b.loc["A", "npv_saving_if_kept"] == pytest.approx(26_400)
-    assert (b.loc[["A", "B"], "price_of_keeping_gap_gbp"] == 0).all()
+    assert (
+        b.loc[["A", "B"], "price_of_keeping_low_gbp"] == b.loc[["A", "B"], "price_of_keeping_gbp"]
+    ).all()
+    assert (
+        b.loc[["A", "B"], "price_of_keeping_high_gbp"] == b.loc[["A", "B"], "price_of_keeping_gbp"]
+    ).all()
     assert pd.isna(b.loc["H", "price_of_keeping_gbp"])
     assert doc["price_of_keeping"]["buildings"] == 2
     assert len(list((out / "price_of_keeping" / "points").iterdir())) == 2
@@ -130,3 +135,16 @@ def test_price_of_keeping_carries_hostile_ids_as_text(small: Path) -> None:
     row = b.loc[b["building_id"].str.contains("HYPERLINK", regex=False)]
     assert len(row) == 1 and row["price_of_keeping_gbp"].iloc[0] == pytest.approx(43_100)
     assert "<b>A</b>" not in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_price_is_never_negative_and_its_range_covers_the_gaps() -> None:
+    """The run found 100 (its bound allows 110); kept, a re-solve found 105 (bound 108).
+    The run could have kept the building, so its saving is at least 105: the price is 0,
+    and at most 110 - 105 = 5."""
+    from scenarios.keeping import price_range
+
+    assert price_range((100.0, 110.0), (105.0, 108.0)) == (0.0, 0.0, 5.0)
+    # Proven optimal both: the price is exact.
+    assert price_range((100.0, 100.0), (60.0, 60.0)) == (40.0, 40.0, 40.0)
+    # Gaps on both: least = run's least - kept's most, most = run's most - kept's least.
+    assert price_range((100.0, 104.0), (60.0, 63.0)) == (40.0, 37.0, 44.0)
