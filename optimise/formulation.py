@@ -644,12 +644,6 @@ def _access_rows(
     return AccessBlock(k, present_col, hosts, covered_col, zones_in, reach)
 
 
-def today_hosts(instance: EstateInstance, service_type: str) -> NDArray[np.int64]:
-    """Buildings holding a service of ``service_type`` today."""
-    is_type = (instance.services["service_type"] == service_type).to_numpy()
-    return np.unique(instance.home_index()[is_type])
-
-
 def _exclusivity(
     instance: EstateInstance,
     pair_s: NDArray[np.int64],

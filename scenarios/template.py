@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel
 
 from estate.io import write_csv, write_text
+from optimise.settings import SpaceSettings
 from scenarios.schema import SECTIONS, InputFiles, NetworkTables, Scenario, schema_text
 
 COMMENT_COLUMN = 34
@@ -31,6 +32,16 @@ ACCESS_EXAMPLE = """\
   #   max_increase_minutes: 10 # and no zone more than 10 minutes further than today
   # library: {max_increase_minutes: 0, modes: [drive, walk]}
   # museum: none               # no standard for this type
+"""
+SPACE_EXAMPLE = """\
+  # The space each building type provides, what may be fitted out, occupancy costs, and
+  # what each service type needs (defaults: docs/model.md), for example:
+  # building_types:
+  #   office:
+  #     occupancy_cost_per_m2: 50
+  #     conversions: [{to: clinical, source: office, cost_per_m2: 2000, lead_years: 2}]
+  # service_types:
+  #   gp: {m2_per_desk: 30}
 """
 NETWORK_EXAMPLE = """\
   # A road network: an OpenStreetMap or graphml file, for example
@@ -65,6 +76,7 @@ def _doc(model: type[BaseModel]) -> str:
 
 def _fields(model: BaseModel, indent: int) -> list[str]:
     out = []
+    dumped = model.model_dump(mode="json")
     for name, info in type(model).model_fields.items():
         value = getattr(model, name)
         if info.exclude and value is None:
@@ -80,8 +92,17 @@ def _fields(model: BaseModel, indent: int) -> list[str]:
         default = None if info.is_required() else info.get_default(call_default_factory=True)
         if not info.is_required() and value != default:
             comment = f"{comment} [default: {scalar(default)}]".strip()
-        out.append(_line(indent, name, scalar(value), comment))
+        shown = dumped[name] if _holds_models(value) else value
+        out.append(_line(indent, name, scalar(shown), comment))
     return out
+
+
+def _holds_models(value: Any) -> bool:
+    """A dict, list or tuple with settings models inside (written as plain data)."""
+    items = value.values() if isinstance(value, dict) else value
+    return isinstance(value, dict | list | tuple) and any(
+        isinstance(v, BaseModel) or _holds_models(v) for v in items
+    )
 
 
 def _set_fields(model: BaseModel, indent: int) -> list[str]:
@@ -136,6 +157,8 @@ def render_scenario(scenario: Scenario, header: str = "", schema_hint: bool = Fa
         lines.append("")
         lines.append(_line(0, section, None, _doc(model)))
         lines += _fields(getattr(scenario, section), 2)
+        if section == "space" and scenario.space == SpaceSettings():
+            lines.append(SPACE_EXAMPLE.rstrip("\n"))
     return "\n".join(lines) + "\n"
 
 

@@ -168,3 +168,36 @@ def test_untyped_buildings_are_named_and_keep_the_old_rules() -> None:
     assert any("no building_type or space_m2" in n and "B" in n for n in inst.notes)
     assert not inst.spaces.ruled[1]
     assert inst.spaces.occupancy_rate[1] == 0
+
+
+def test_a_scenarios_space_section_is_written_and_read_back() -> None:
+    """A run writes the scenario it ran; overrides of the space table survive the trip."""
+    import yaml
+
+    from scenarios.schema import InputFiles, Scenario
+    from scenarios.template import render_scenario
+
+    scenario = Scenario(
+        inputs=InputFiles(buildings="b.csv", services="s.csv", zones="z.csv"),
+        space=SpaceSettings.model_validate(
+            {
+                "building_types": {
+                    "office": {
+                        "occupancy_cost_per_m2": 50,
+                        "conversions": [
+                            {
+                                "to": "clinical",
+                                "source": "office",
+                                "cost_per_m2": 2000,
+                                "lead_years": 2,
+                            }
+                        ],
+                    }
+                },
+                "service_types": {"gp": {"m2_per_desk": 30}},
+            }
+        ),
+        access={"gp": AccessStandard(drive=15, walk=20, max_increase_minutes=10), "museum": None},
+    )
+    again = Scenario.model_validate(yaml.safe_load(render_scenario(scenario)))
+    assert again == scenario
