@@ -201,3 +201,27 @@ def test_a_scenarios_space_section_is_written_and_read_back() -> None:
     )
     again = Scenario.model_validate(yaml.safe_load(render_scenario(scenario)))
     assert again == scenario
+
+
+def test_an_older_scenario_file_reads_as_the_new_form(tmp_path: Path) -> None:
+    """Scenario files written before multi-mode standards still load, to the same
+    standards; a key they never had (walk) can be added beside them."""
+    from scenarios.scenario import load_scenario
+
+    for name in ("b.csv", "s.csv", "z.csv"):
+        (tmp_path / name).write_text("x\n", encoding="utf-8")
+    path = tmp_path / "old.yaml"
+    path.write_text(
+        "inputs: {buildings: b.csv, services: s.csv, zones: z.csv}\n"
+        "access:\n"
+        "  library: {max_minutes: 10, mode: drive, max_loss: 0.0}\n"
+        "  gp: {max_minutes: 20, mode: walk, min_share: 0.9}\n"
+        "  jobcentre: {max_minutes: 30}\n",
+        encoding="utf-8",
+    )
+    access = load_scenario(path).scenario.access
+    assert access["library"] == AccessStandard(drive=10, max_loss=0.0)
+    assert access["gp"] == AccessStandard(walk=20, min_share=0.9)
+    assert access["jobcentre"] == AccessStandard(drive=30)
+    both = load_scenario(path, {"access.library.walk": "20"}).scenario.access["library"]
+    assert both.thresholds() == {"drive": 10, "walk": 20}
