@@ -1164,6 +1164,13 @@ def init(
     show_default=True,
     help="Also solve under the other policy and report the value of sharing.",
 )
+@click.option(
+    "--price-of-keeping/--no-price-of-keeping",
+    default=None,
+    help="For each building disposed of, re-solve with it kept: the NPV saving given up "
+    "[default: on when the plan disposes of 50 buildings or fewer].",
+)
+@_cluster_options("price-of-keeping re-solves")
 @_FORCE
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
@@ -1173,6 +1180,10 @@ def run_command(
     out_dir: str | None,
     sets: tuple[str, ...],
     sharing_value: bool,
+    price_of_keeping: bool | None,
+    scheduler: str | None,
+    workers: int | None,
+    serial: bool,
     force: bool,
     quiet: bool,
     as_json: bool,
@@ -1182,7 +1193,9 @@ def run_command(
     The folder holds summary.json, buildings.csv, moves.csv, agencies.csv,
     access.csv, cash_flows.csv, results.gpkg, map.html, inputs/ and scenario.yaml.
     By default the same scenario is also solved under the other policy (shared or
-    siloed, into OUT/<policy>/) and the difference, the value of sharing, is reported.
+    siloed, into OUT/<policy>/) and the difference, the value of sharing, is reported;
+    and for each building disposed of (up to 50), the scenario is solved again with it
+    kept (OUT/price_of_keeping/), giving the price of keeping it in buildings.csv.
     The folder is written whole, replacing the previous run only when everything is
     written; another command writing OUT at the same time makes this one fail at once.
     An unusable scenario file exits with code 2 before anything is written.
@@ -1190,10 +1203,13 @@ def run_command(
     from scenarios.display import print_sharing_value, print_summary, stage_progress
     from scenarios.folders import writing_folder
     from scenarios.inputs import load_inputs
+    from scenarios.keeping import price_of_keeping as keeping_prices
+    from scenarios.keeping import wanted
     from scenarios.outputs import summary
     from scenarios.run import run, run_with_sharing_value
     from scenarios.scenario import load_scenario
 
+    _check_cluster(scheduler, workers, serial)
     loaded = load_scenario(scenario, _overrides(sets))
     out = out_dir or _default_out(scenario)
     console = Console(stderr=as_json, quiet=quiet)
@@ -1202,11 +1218,32 @@ def run_command(
     with writing_folder(out, force=force, protect=protect) as folder:
         inputs = load_inputs(loaded)
         with stage_progress(console, inputs.solver.time_limit_seconds) as progress:
+
+            def annotate(inputs: Any, instance: Any, result: Any) -> Any:
+                if result.evaluation is None:
+                    return None
+                b = result.evaluation.buildings
+                disposed = list(b.loc[b["decision"] == "dispose", "building_id"])
+                if not wanted(len(disposed), price_of_keeping):
+                    return None
+                return keeping_prices(
+                    loaded,
+                    summary(inputs, instance, result),
+                    disposed,
+                    folder.path,  # the re-solves go in the run folder being written
+                    scheduler=scheduler,
+                    workers=workers,
+                    serial=serial,
+                    progress=lambda done, total, _: progress(
+                        f"price of keeping: {done} of {total} re-solves"
+                    ),
+                )
+
             if sharing_value:
-                both = run_with_sharing_value(inputs, folder, progress)
+                both = run_with_sharing_value(inputs, folder, progress, annotate=annotate)
                 outcome, value = both.main, both.value
             else:
-                outcome = run(inputs, folder, progress)
+                outcome = run(inputs, folder, progress, annotate=annotate)
     doc = summary(outcome.inputs, outcome.instance, outcome.result)
     if value is not None:
         doc["value_of_sharing"] = value

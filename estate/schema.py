@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from estate.space_types import SPACE_TYPES
+
 ColumnKind = Literal["text", "float", "bool", "date", "enum"]
 
 
@@ -91,6 +93,22 @@ BUILDINGS = TableSpec(
         Column("listed", "bool", default=False),
         Column("sensitive", "bool", default=False),
         Column("carbon_t", "float", default=0.0, minimum=0, unit="tCO2e/year"),
+        Column(
+            "space_m2",
+            "text",
+            default="",
+            unit="m2 by space type",
+            description="space it provides, e.g. 'clinical=320; office=60' "
+            "(blank: the shares of gia_m2 its building_type gives; estate.space_types)",
+        ),
+        Column(
+            "running_cost_fixed",
+            "float",
+            minimum=0,
+            unit="GBP/year",
+            description="the part of running_cost that does not depend on occupancy "
+            "(blank: running_cost less the occupancy cost of the space in use today)",
+        ),
     ),
 )
 
@@ -120,6 +138,21 @@ SERVICES = TableSpec(
         Column("move_cost", "float", minimum=0, unit="GBP one-off; blank = per-desk rate"),
         Column("exclusive", "bool", default=False),
         Column("divisible", "bool", default=False, description="may be split across buildings"),
+        Column(
+            "space_type",
+            "enum",
+            default="",
+            choices=SPACE_TYPES,
+            description="kind of space it needs (blank: by service_type; estate.space_types)",
+        ),
+        Column(
+            "floor_m2",
+            "float",
+            minimum=0,
+            unit="m2",
+            description="floor area of its space type it needs (blank: desks x m2 per desk "
+            "of its service type)",
+        ),
     ),
 )
 

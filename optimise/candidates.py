@@ -2,8 +2,19 @@
 
 C(s) is the service's home building, plus every building it may move into: one of
 its own agency's, or (``shared`` policy) any building that ``can_host``; big enough
-for it; not forced to close; within the move radius and among the k nearest when
-those are set.  When ``policy.agencies`` is set, the other agencies stay as they are:
+for it; with the space it needs, or space of that type that may be fitted out
+(:mod:`optimise.space`; a move into space still to be fitted out is only open to a
+service whose own building may go, since it waits there until the works are done);
+not forced to close; within the move radius and among the k nearest when those are
+set.  A service whose type has a max-increase rule moves only where its own users can
+follow it: for each zone it is the nearest service of its type to today (and that the
+rule protects), the new building is no more than the rule's minutes further than its
+home, by each mode of the rule.  This *is* the max-increase rule, kept service by
+service: every protected zone's nearest service today ends no more than the minutes
+further away, so no zone's minutes to its nearest rise by more, in the end state and in
+every year of a plan (a service is at home or at its new building).  It is stronger in
+one way a Board wants: services of one type cannot swap towns (a town keeping a
+library, but not its own).  When ``policy.agencies`` is set, the other agencies stay as they are:
 their services do not move and their buildings take no one in.  Pruning never
 removes the home building.
 """
@@ -53,7 +64,57 @@ def candidate_pairs(instance: EstateInstance) -> tuple[NDArray[np.int64], NDArra
             chosen = np.union1d(options, [h]).astype(np.int64)
         pair_s.append(np.full(len(chosen), i, dtype=np.int64))
         pair_b.append(chosen)
-    return np.concatenate(pair_s), np.concatenate(pair_b)
+    ps, pb = np.concatenate(pair_s), np.concatenate(pair_b)
+    ok, lead, _ = instance.spaces.placements(ps, pb, home)
+    ok &= users_follow(instance, ps, pb)
+    ok &= ~((lead > 0) & instance.forced_keep()[home[ps]])
+    ok &= lead < instance.finance.horizon_years  # it must be able to move within the horizon
+    return ps[ok], pb[ok]
+
+
+def users_follow(
+    instance: EstateInstance, pair_s: NDArray[np.int64], pair_b: NDArray[np.int64]
+) -> NDArray[np.bool_]:
+    """Pairs whose service's own users stay within its type's max-increase rule: every
+    zone with people that has the service's home as its nearest of the type today (by a
+    mode of the rule, within the mode's minutes where the standard gives them) is no more
+    than ``max_increase_minutes`` further from the new building than from home.  (Ties:
+    a zone with several nearest buildings is a user of each.)"""
+    out = np.ones(len(pair_s), dtype=bool)
+    services = instance.services
+    home = instance.home_index()
+    weight = instance.zone_weight()
+    s_type = services["service_type"].to_numpy(dtype=object)
+    for k, standard in instance.access.items():
+        if standard.max_increase_minutes is None:
+            continue
+        today = np.unique(home[s_type == k])
+        mine = np.flatnonzero((s_type[pair_s] == k) & (pair_b != home[pair_s]))
+        if not len(mine) or not len(today):
+            continue
+        for mode in standard.increase_modes():
+            minutes = instance.travel[mode].minutes
+            nearest = minutes[:, today].min(axis=1)
+            guard = (weight > 0) & np.isfinite(nearest)
+            limit = standard.thresholds().get(mode)
+            if limit is not None:
+                guard &= nearest <= limit + 1e-9
+            for p in mine:
+                h, b = home[pair_s[p]], pair_b[p]
+                users = guard & (minutes[:, h] <= nearest + 1e-9)
+                further = minutes[users, b] - minutes[users, h]
+                if (further > standard.max_increase_minutes + 1e-9).any():
+                    out[p] = False
+    return out
+
+
+def pair_leads(
+    instance: EstateInstance, pair_s: NDArray[np.int64], pair_b: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Lead years before each pair's service can move in (0 unless space must be fitted
+    out first), and whether the pair needs space fitted out."""
+    _, lead, convert = instance.spaces.placements(pair_s, pair_b, instance.home_index())
+    return lead.astype(np.int64), convert
 
 
 def _taking_part(agency: object, agencies: tuple[str, ...] | None) -> NDArray[np.bool_]:

@@ -1,10 +1,11 @@
 """Why is a scenario infeasible?  Re-solve with penalised slack and say it in words.
 
 Slack is allowed on the rows a Board can act on, grouped in families: each access
-standard (people short), building capacity (desks over), each capital budget (pounds
-over), the count of kept buildings, exclusivity, and a service's need for somewhere
-to go.  A first re-solve minimises the total slack (each family normalised to its
-scale) and names the families that needed some.  That alone can mislead: the
+standard (people short), building capacity (desks over) and floor space (m2 over),
+each capital budget (pounds over), the count of kept buildings, exclusivity, and a
+service's need for somewhere to go.  A first re-solve minimises the total slack (each
+family normalised to its scale) and names the families that needed some.  That alone
+can mislead: the
 cheapest mix may take a little slack from a family that is no obstacle at all (an
 over-full building that lets one more zone reach a surgery when the standard cannot
 be met anyway).  So every family named is checked again before it is reported:
@@ -35,7 +36,7 @@ from numpy.typing import NDArray
 from scipy import sparse
 
 from estate.errors import SolverError
-from optimise.formulation import LinearProgram, reachable
+from optimise.formulation import LinearProgram, within_standard
 from optimise.settings import SolverSettings
 from optimise.solve import SolverOutput, SolveStatus, solve_with_highspy
 
@@ -48,7 +49,15 @@ SLACK_TOL = 1e-6
 NECESSARY_TOL = 1e-7
 SCOPES = ("alone", "always", "jointly", "together")
 UNPLACED = "unplaced"
-ORDER = {"unplaced": 0, "access": 1, "capacity": 2, "exclusive": 3, "budget": 4, "keep_count": 5}
+ORDER = {
+    "unplaced": 0,
+    "access": 1,
+    "capacity": 2,
+    "space": 2,
+    "exclusive": 3,
+    "budget": 4,
+    "keep_count": 5,
+}
 
 
 @dataclass(frozen=True)
@@ -61,7 +70,7 @@ class Finding:
     ``together`` (with them; whether fewer would do was not settled in time).
     """
 
-    kind: str  # access | capacity | budget | keep_count | exclusive | unplaced
+    kind: str  # access | capacity | space | budget | keep_count | exclusive | unplaced
     subject: str  # service type, building id, budget name, service id
     amount: float  # people short, desks over, GBP over, buildings, ...
     message: str
@@ -93,13 +102,13 @@ class Diagnosis:
 def family_of(row_name: str) -> str | None:
     """The family of a row a Board can relax, or None for a structural row.
 
-    Each access standard and each budget is its own family; capacity, exclusivity,
-    the count of kept buildings and services' places are one family each.
+    Each access standard and each budget is its own family; capacity, floor space,
+    exclusivity, the count of kept buildings and services' places are one family each.
     """
     head = row_name.split("[", 1)[0]
     if head in ("access", "budget"):
         return row_name
-    if head in ("capacity", "exclusive", "keep_count"):
+    if head in ("capacity", "space", "exclusive", "keep_count"):
         return head
     if head == "assign_once":
         return "unplaced"
@@ -116,6 +125,7 @@ def family_label(family: str) -> str:
         return "the pooled Total Capital budget" if subject == "pooled" else f"the {subject} budget"
     return {
         "capacity": "building capacities",
+        "space": "floor space",
         "exclusive": "exclusivity",
         "keep_count": "the limit on buildings kept",
         "unplaced": "every service having a place",
@@ -149,6 +159,7 @@ def soft_rows(model: EstateModel) -> list[SoftRow]:
         scale = {
             "access": 1.0 / weight_total,
             "capacity": 1.0 / desk_total,
+            "space": 1.0 / max(float(instance.spaces.floor_m2.sum()), 1.0),
             "budget": 1.0 / max(abs(float(lp.row_hi[i])), 1.0),
             "keep_count": 1.0,
             "exclusive": 1.0,
@@ -408,6 +419,16 @@ def _explain(
         finding = _explain_access(model, subject, amount, x, scope)
     elif head == "capacity":
         finding = _explain_capacity(model, subject, amount, x)
+    elif head == "space":
+        building, space_type = subject.split(",", 1)
+        finding = Finding(
+            "space",
+            building,
+            amount,
+            f"Building {building} would need {amount:,.0f} m2 more {space_type} space than it "
+            "has (fit-outs included)",
+            buildings=(building,),
+        )
     elif head == "budget":
         who = "the pooled Total Capital budget" if subject == "pooled" else f"the {subject} budget"
         finding = Finding(
@@ -465,8 +486,8 @@ def _explain_access(
     total = float(weight.sum())
     zone_ids = instance.zones["zone_id"].to_numpy(dtype=object)
     block = next(b for b in f.access_blocks if b.service_type == k)
-    minutes = instance.travel[standard.mode].minutes
-    possible = reachable(minutes[:, block.present_building], standard.max_minutes).any(axis=1)
+    possible = within_standard(instance, standard, block.present_building).any(axis=1)
+    within = " or ".join(f"{m:g} minutes by {mode}" for mode, m in standard.thresholds().items())
     unreachable = np.flatnonzero(~possible & (weight > 0))
     covered = np.zeros(len(zone_ids), dtype=bool)
     covered[block.covered_zone] = x[block.covered_col] > 0.5
@@ -483,8 +504,8 @@ def _explain_access(
     named = unreachable[np.argsort(-weight[unreachable], kind="stable")]
     if len(named):
         parts.append(
-            f"no building that could hold a {k} service is within {standard.max_minutes:g} "
-            f"minutes by {standard.mode} of zones {listed(named)} "
+            f"no building that could hold a {k} service is within {within} "
+            f"of zones {listed(named)} "
             f"({float(weight[named].sum()):,.0f} people)"
         )
     reachable_left = np.setdiff1d(ranked, named, assume_unique=False)
@@ -505,8 +526,7 @@ def _explain_access(
         k,
         amount,
         f"Access to {k}: the standard needs {need:.1%} of people within "
-        f"{standard.max_minutes:g} minutes by {standard.mode}, but {reach} "
-        f"({amount:,.0f} people short): {why}",
+        f"{within}, but {reach} ({amount:,.0f} people short): {why}",
         zones=zones,
     )
 

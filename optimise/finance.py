@@ -9,6 +9,7 @@ table a finance lead reads and the number the optimiser minimised are the same s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,9 +17,27 @@ from numpy.typing import NDArray
 
 from optimise.settings import FinanceSettings
 
-# Cash-flow categories, in report order.
-CATEGORIES = ("running", "backlog", "carbon", "dilapidations", "receipts", "moves")
-RUNNING, BACKLOG, CARBON, DILAPIDATIONS, RECEIPTS, MOVES = range(len(CATEGORIES))
+if TYPE_CHECKING:
+    from optimise.instance import EstateInstance
+
+# Cash-flow categories, in report order.  ``running_fixed`` is the part of a building's
+# running cost that does not depend on how much of it is used; ``running_occupancy``
+# the part per occupied m2 (cleaning, energy, soft FM), following its occupants;
+# ``conversions`` the fit-out of space a building lacks (estate.space_types).
+CATEGORIES = (
+    "running_fixed",
+    "running_occupancy",
+    "backlog",
+    "carbon",
+    "dilapidations",
+    "receipts",
+    "moves",
+    "conversions",
+)
+RUNNING, OCCUPANCY, BACKLOG, CARBON, DILAPIDATIONS, RECEIPTS, MOVES, CONVERSIONS = range(
+    len(CATEGORIES)
+)
+ONE_OFF_CATEGORIES = ("moves", "dilapidations", "conversions")
 GREEN_BOOK_SWITCH_YEAR = 30
 
 
@@ -112,18 +131,28 @@ def building_cash_flows(
     buildings: pd.DataFrame,
     finance: FinanceSettings,
     exit_years: NDArray[np.int64] | None = None,
+    fixed_running: NDArray[np.float64] | None = None,
+    occupancy: NDArray[np.float64] | None = None,
 ) -> BuildingCashFlows:
     """Yearly cash flows of keeping, and of disposing of, each building.
 
     ``exit_years`` (one a building) replaces the single-period exit years of
     :func:`exit_year`: a phased plan exits buildings in the years it schedules.
+    ``fixed_running`` (GBP a year, default the whole ``running_cost``) is what a
+    building costs while it is held, and ``occupancy`` (GBP a year, default 0) what its
+    occupants today add on top, in the ``keep`` (baseline) flows only: a plan's
+    occupancy costs follow the services (:func:`optimise.evaluate.evaluate`).
     """
     n = len(buildings)
     horizon = finance.horizon_years
     years = np.arange(horizon + 1)
     keep = np.zeros((n, len(CATEGORIES), horizon + 1))
     dispose = np.zeros_like(keep)
-    running = buildings["running_cost"].to_numpy(dtype=float)
+    running = (
+        buildings["running_cost"].to_numpy(dtype=float)
+        if fixed_running is None
+        else np.asarray(fixed_running, dtype=float)
+    )
     carbon = buildings["carbon_t"].to_numpy(dtype=float) * finance.carbon_value_per_t
     backlog = buildings["backlog_cost"].to_numpy(dtype=float) * (1.0 + finance.optimism_bias)
     leasehold = (buildings["tenure"] == "leasehold").to_numpy()
@@ -145,6 +174,8 @@ def building_cash_flows(
             raise ValueError("exit_years needs one year >= 1 a building")
     in_years = years >= 1
     keep[:, RUNNING, :] = running[:, None] * in_years
+    if occupancy is not None:
+        keep[:, OCCUPANCY, :] = np.asarray(occupancy, dtype=float)[:, None] * in_years
     keep[:, CARBON, :] = carbon[:, None] * in_years
     keep[:, BACKLOG, 1] = backlog
     held = in_years[None, :] & (years[None, :] <= exits[:, None])
@@ -155,6 +186,33 @@ def building_cash_flows(
     dispose[rows, DILAPIDATIONS, exits[rows]] = dilaps[rows]
     dispose[rows, RECEIPTS, exits[rows]] = -receipt[rows]
     return BuildingCashFlows(keep, dispose, exits)
+
+
+def instance_cash_flows(
+    instance: EstateInstance, exit_years: NDArray[np.int64] | None = None
+) -> BuildingCashFlows:
+    """:func:`building_cash_flows` with the instance's fixed running costs and today's
+    occupancy costs (:mod:`optimise.space`)."""
+    space = instance.spaces
+    home = instance.home_index()
+    today = np.asarray(
+        np.bincount(
+            home,
+            weights=space.floor_m2 * space.occupancy_rate[home],
+            minlength=len(instance.buildings),
+        ),
+        dtype=float,
+    )
+    return building_cash_flows(
+        instance.buildings, instance.finance, exit_years, space.fixed_running, today
+    )
+
+
+def annuity(discount: NDArray[np.float64], first: int, last: int) -> float:
+    """Sum of discount factors of years ``first..last`` (0 when the range is empty)."""
+    first = max(first, 1)
+    last = min(last, len(discount) - 1)
+    return float(discount[first : last + 1].sum()) if last >= first else 0.0
 
 
 def move_costs(services: pd.DataFrame, finance: FinanceSettings) -> NDArray[np.float64]:

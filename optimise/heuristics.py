@@ -43,6 +43,7 @@ class _State:
     keep: NDArray[np.bool_]
     assign: NDArray[np.int64]
     load: NDArray[np.float64]
+    space_load: NDArray[np.float64]  # buildings x space types, m2 used (fit-outs included)
     hosting: list[NDArray[np.int64]]  # per access block: services of the type per host
     cover: list[NDArray[np.int64]]  # per access block: hosts within reach per zone
     covered_weight: NDArray[np.float64]  # per access block
@@ -89,6 +90,15 @@ def greedy_disposal(
     n_b = len(inst.buildings)
     home = inst.home_index()
     desks = inst.services["desks"].to_numpy(dtype=float)
+    space = inst.spaces
+    source = space.need_type[f.pair_service].copy()
+    for o in space.conversions:
+        at = (
+            f.pair_convert
+            & (f.pair_building == o.building)
+            & (space.need_type[f.pair_service] == o.to)
+        )
+        source[at] = o.source
     ctx = _Context(
         f=f,
         first=np.searchsorted(f.pair_service, np.arange(len(home) + 1)),
@@ -99,6 +109,11 @@ def greedy_disposal(
         agency=inst.services["agency"].to_numpy(dtype=object),
         exclusive=inst.services["exclusive"].to_numpy(dtype=bool),
         movable=np.bincount(f.pair_service, minlength=len(home)) > 1,
+        ruled=space.ruled,
+        area=space.area_m2,
+        floor=space.floor_m2,
+        pair_source=source,
+        pair_cost=f.lp.c[f.pair_col],
     )
     saving = f.keep_cost - f.dispose_cost
     keep_lp = np.ones(n_b) if x_lp is None else x_lp[f.keep_col]
@@ -136,19 +151,19 @@ def _try_dispose(
     targets: list[float],
 ) -> bool:
     """Dispose of ``b`` if its services can be re-housed, every rule holds and it pays."""
-    home = ctx.home
     residents = np.flatnonzero(state.assign == b)
     if not ctx.movable[residents].all():
         return False
     plan = _rehouse(b, residents, state, ctx)
     if plan is None:
         return False
-    move_delta = sum(_move_cost(f, s, to, home) - _move_cost(f, s, fr, home) for s, fr, to in plan)
+    move_delta = sum(ctx.cost(s, to) - ctx.cost(s, fr) for s, fr, to in plan)
+    move_delta += _waiting_cost(b, plan, ctx)
     if saving[b] - move_delta <= 1e-6:
         return False
     if not _access_ok_after(state, plan, f, s_type, block_of_type, weight, targets):
         return False
-    _commit(state, plan, b, ctx.desks, f, s_type, block_of_type, weight)
+    _commit(state, plan, b, ctx, f, s_type, block_of_type, weight)
     return True
 
 
@@ -163,10 +178,39 @@ class _Context:
     agency: NDArray[np.object_]
     exclusive: NDArray[np.bool_]
     movable: NDArray[np.bool_]
+    ruled: NDArray[np.bool_]
+    area: NDArray[np.float64]
+    floor: NDArray[np.float64]
+    pair_source: NDArray[np.int64]  # space type a pair's m2 come out of
+    pair_cost: NDArray[np.float64]  # objective coefficient of each pair
 
     def options(self, s: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         lo, hi = self.first[s], self.first[s + 1]
         return self.f.pair_building[lo:hi], self.affinity[lo:hi]  # type: ignore[attr-defined]
+
+    def pair(self, s: int, b: int) -> int:
+        lo, hi = self.first[s], self.first[s + 1]
+        at = np.flatnonzero(self.f.pair_building[lo:hi] == b)  # type: ignore[attr-defined]
+        return int(lo + at[0])
+
+    def cost(self, s: int, b: int) -> float:
+        return float(self.pair_cost[self.pair(s, b)])
+
+    def lead(self, s: int, b: int) -> int:
+        return int(self.f.pair_lead[self.pair(s, b)])  # type: ignore[attr-defined]
+
+    def source(self, s: int, b: int) -> int:
+        return int(self.pair_source[self.pair(s, b)])
+
+
+def _waiting_cost(b: int, plan: list[Move], ctx: _Context) -> float:
+    """Extra cost of holding ``b`` until the longest fit-out its services wait for."""
+    late = ctx.f.late  # type: ignore[attr-defined]
+    longest = max((ctx.lead(s, to) for s, fr, to in plan if fr == b), default=0)
+    if late is None or longest == 0:
+        return 0.0
+    mine = (late.building == b) & (late.lead <= longest)
+    return float(ctx.f.lp.c[late.col[mine]].sum())  # type: ignore[attr-defined]
 
 
 def _initial_state(
@@ -187,18 +231,18 @@ def _initial_state(
         c = np.asarray(block.reach @ (h > 0).astype(np.int64)).ravel().astype(np.int64)
         cover.append(c)
         covered.append(float(weight[block.covered_zone][c > 0].sum()))
+    space = inst.spaces
+    space_load = np.zeros_like(space.area_m2)
+    np.add.at(space_load, (home, space.need_type), space.floor_m2)
     return _State(
         keep=np.ones(n_b, dtype=bool),
         assign=home.copy(),
         load=np.bincount(home, weights=desks, minlength=n_b).astype(float),
+        space_load=space_load,
         hosting=hosting,
         cover=cover,
         covered_weight=np.asarray(covered, dtype=float),
     )
-
-
-def _move_cost(f: object, s: int, where: int, home: NDArray[np.int64]) -> float:
-    return 0.0 if where == home[s] else float(f.move_cost[s])  # type: ignore[attr-defined]
 
 
 def _rehouse(
@@ -206,6 +250,7 @@ def _rehouse(
 ) -> list[Move] | None:
     """Moves that empty ``b`` (largest service first), or None if one cannot be placed."""
     extra = np.zeros_like(state.load)
+    extra_m2 = np.zeros_like(state.space_load)
     plan: list[Move] = []
     moved: set[int] = set()
     for s in residents[np.argsort(-ctx.desks[residents], kind="stable")]:
@@ -213,32 +258,49 @@ def _rehouse(
         options, affinity = ctx.options(s)
         score = np.where(options == ctx.home[s], affinity + 10.0, affinity)  # home is free
         ranked = [int(options[k]) for k in np.argsort(-score, kind="stable")]
-        ranked = [d for d in ranked if d != b and state.keep[d]]
+        ranked = [d for d in ranked if d != b and state.keep[d] and _may_wait(s, b, d, ctx)]
         placed = False
         for dest in ranked:
-            if _fits(s, dest, b, state, ctx, plan, extra):
-                plan.append((s, b, dest))
-                extra[dest] += ctx.desks[s]
+            if _fits(s, dest, b, state, ctx, plan, extra, extra_m2):
+                _book(plan, extra, extra_m2, (s, b, dest), ctx)
                 moved.add(s)
                 placed = True
                 break
         if not placed:
             for dest in ranked:
-                ejection = _make_room(s, dest, b, state, ctx, plan, extra, moved)
+                ejection = _make_room(s, dest, b, state, ctx, plan, extra, extra_m2, moved)
                 if ejection is not None:
                     r, r_dest = ejection
-                    plan.append((r, dest, r_dest))
-                    extra[dest] -= ctx.desks[r]
-                    extra[r_dest] += ctx.desks[r]
+                    _book(plan, extra, extra_m2, (r, dest, r_dest), ctx)
                     moved.add(r)
-                    plan.append((s, b, dest))
-                    extra[dest] += ctx.desks[s]
+                    _book(plan, extra, extra_m2, (s, b, dest), ctx)
                     moved.add(s)
                     placed = True
                     break
         if not placed:
             return None
     return plan
+
+
+def _may_wait(s: int, leaving: int, dest: int, ctx: _Context) -> bool:
+    """A move into space still to be fitted out only leaves the service's own home, the
+    building that is going."""
+    return ctx.lead(s, dest) == 0 or (ctx.home[s] == leaving)
+
+
+def _book(
+    plan: list[Move],
+    extra: NDArray[np.float64],
+    extra_m2: NDArray[np.float64],
+    move: Move,
+    ctx: _Context,
+) -> None:
+    s, fr, to = move
+    plan.append(move)
+    extra[fr] -= ctx.desks[s]
+    extra[to] += ctx.desks[s]
+    extra_m2[fr, ctx.source(s, fr)] -= ctx.floor[s]
+    extra_m2[to, ctx.source(s, to)] += ctx.floor[s]
 
 
 def _fits(
@@ -249,9 +311,14 @@ def _fits(
     ctx: _Context,
     plan: list[Move],
     extra: NDArray[np.float64],
+    extra_m2: NDArray[np.float64],
 ) -> bool:
     if state.load[dest] + extra[dest] + ctx.desks[s] > ctx.cap[dest] + 1e-9:
         return False
+    if ctx.ruled[dest]:
+        t = ctx.source(s, dest)
+        if state.space_load[dest, t] + extra_m2[dest, t] + ctx.floor[s] > ctx.area[dest, t] + 1e-6:
+            return False
     return _exclusive_ok(s, dest, state, ctx, plan)
 
 
@@ -263,6 +330,7 @@ def _make_room(
     ctx: _Context,
     plan: list[Move],
     extra: NDArray[np.float64],
+    extra_m2: NDArray[np.float64],
     moved: set[int],
 ) -> tuple[int, int] | None:
     """A resident of ``dest`` to move on, and where, so that ``s`` fits in ``dest``."""
@@ -276,15 +344,14 @@ def _make_room(
         options, affinity = ctx.options(r)
         for k in np.argsort(-affinity, kind="stable"):
             r_dest = int(options[k])
-            if r_dest in (dest, leaving) or not state.keep[r_dest]:
+            if r_dest in (dest, leaving) or not state.keep[r_dest] or ctx.lead(r, r_dest) > 0:
                 continue
-            trial = [*plan, (r, dest, r_dest)]
-            bumped = extra.copy()
-            bumped[dest] -= ctx.desks[r]
-            bumped[r_dest] += ctx.desks[r]
-            if _fits(r, r_dest, dest, state, ctx, plan, extra) and _fits(
-                s, dest, leaving, state, ctx, trial, bumped
-            ):
+            if not _fits(r, r_dest, dest, state, ctx, plan, extra, extra_m2):
+                continue
+            trial = list(plan)
+            bumped, bumped_m2 = extra.copy(), extra_m2.copy()
+            _book(trial, bumped, bumped_m2, (r, dest, r_dest), ctx)
+            if _fits(s, dest, leaving, state, ctx, trial, bumped, bumped_m2):
                 return r, r_dest
     return None
 
@@ -355,7 +422,7 @@ def _commit(
     state: _State,
     plan: list[Move],
     b: int,
-    desks: NDArray[np.float64],
+    ctx: _Context,
     f: object,
     s_type: NDArray[np.object_],
     block_of_type: dict[str, int],
@@ -367,8 +434,10 @@ def _commit(
         state.hosting[i] = state.hosting[i] + delta
         state.covered_weight[i] = float(weight[block.covered_zone][state.cover[i] > 0].sum())
     for s, origin, dest in plan:
-        state.load[origin] -= desks[s]
-        state.load[dest] += desks[s]
+        state.load[origin] -= ctx.desks[s]
+        state.load[dest] += ctx.desks[s]
+        state.space_load[origin, ctx.source(s, origin)] -= ctx.floor[s]
+        state.space_load[dest, ctx.source(s, dest)] += ctx.floor[s]
         state.assign[s] = dest
     state.keep[b] = False
 

@@ -11,7 +11,15 @@ import pandas as pd
 from estate.errors import CellIssue, InputDataError, SettingsError
 from estate.register import Register
 from geodata.traveltime import TravelTimes
-from optimise.settings import AccessStandard, FinanceSettings, Mode, PolicySettings
+from optimise.settings import (
+    AccessStandard,
+    FinanceSettings,
+    Mode,
+    PolicySettings,
+    SpaceSettings,
+    default_standard,
+)
+from optimise.space import SpaceModel, resolve_space
 
 
 @dataclass(frozen=True)
@@ -21,6 +29,12 @@ class EstateInstance:
 
     Build one with :meth:`build`, which checks the pieces fit and reorders travel
     matrices to match.
+
+    ``access`` holds the standard of every public-facing service type the model keeps:
+    the scenario's own and, for a type it names no standard for, the default (nobody
+    loses access, ``access_defaulted``); ``access_none`` are the types the scenario
+    exempts (``access.<type>: none``).  ``report_modes`` are the modes access is
+    reported by for types without a standard of their own.
     """
 
     buildings: pd.DataFrame
@@ -31,6 +45,12 @@ class EstateInstance:
     finance: FinanceSettings = field(default_factory=FinanceSettings)
     policy: PolicySettings = field(default_factory=PolicySettings)
     assignment_cost: np.ndarray | None = None
+    space: SpaceModel | None = None
+    access_defaulted: tuple[str, ...] = ()
+    access_none: tuple[str, ...] = ()
+    report_modes: tuple[Mode, ...] = ("drive",)
+    notes: tuple[str, ...] = ()
+    access_given: Mapping[str, AccessStandard | None] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -38,17 +58,21 @@ class EstateInstance:
         register: Register,
         zones: pd.DataFrame,
         travel: Mapping[Mode, TravelTimes],
-        access: Mapping[str, AccessStandard],
+        access: Mapping[str, AccessStandard | None],
         finance: FinanceSettings | None = None,
         policy: PolicySettings | None = None,
         assignment_cost: np.ndarray | None = None,
+        space: SpaceSettings | None = None,
     ) -> EstateInstance:
         """Check that zones, travel times, standards and policy fit the register.
 
+        ``access`` maps a service type to its standard, or to ``None`` for a type the
+        scenario exempts; a public-facing type it does not name gets
+        :func:`~optimise.settings.default_standard` (see :func:`resolve_access`).
         ``assignment_cost[s, b]`` (optional) is a one-off cost in GBP, paid in year 1,
         of placing service s in building b, on top of any move cost: it is how
         location-allocation benchmarks (p-median, facility location) become special
-        cases of the estate model.
+        cases of the estate model.  ``space`` overrides the default space table.
         """
         buildings = register.buildings.reset_index(drop=True)
         services = register.services.reset_index(drop=True)
@@ -60,12 +84,15 @@ class EstateInstance:
             aligned[mode] = _align(times, zone_ids, building_ids)
         issues = []
         types = set(services.loc[services["public_facing"], "service_type"])
-        for service_type, standard in access.items():
-            if standard.mode not in aligned:
+        resolved = resolve_access(access, types)
+        for service_type, standard in resolved.standards.items():
+            missing = [m for m in standard.travel_modes() if m not in aligned]
+            if missing:
                 raise SettingsError(
-                    f"access standard for {service_type!r} uses mode {standard.mode!r}, "
-                    f"but no {standard.mode} travel times were given"
+                    f"access standard for {service_type!r} uses mode {missing[0]!r}, "
+                    f"but no {missing[0]} travel times were given"
                 )
+        for service_type in access:
             if service_type not in types:
                 issues.append(
                     CellIssue(
@@ -87,16 +114,52 @@ class EstateInstance:
                     f"assignment_cost has shape {assignment_cost.shape}, expected "
                     f"{(len(services), len(buildings))}"
                 )
+        position = pd.Series(np.arange(len(buildings)), index=buildings["building_id"])
+        home = position.loc[services["building_id"]].to_numpy(dtype=np.int64)
+        space_model = resolve_space(buildings, services, home, space or SpaceSettings())
+        notes = list(space_model.notes)
+        if resolved.defaulted:
+            notes.append(
+                "no access standard in the scenario for public-facing service type(s) "
+                f"{', '.join(resolved.defaulted)}: nobody may lose access to them (minutes to "
+                f"the nearest may not rise, by {'/'.join(resolved.modes)}); write "
+                "access.<type>: none to exempt a type"
+            )
         return cls(
             buildings,
             services,
             zones,
             aligned,
-            dict(access),
+            resolved.standards,
             finance or FinanceSettings(),
             policy,
             assignment_cost,
+            space_model,
+            resolved.defaulted,
+            resolved.exempt,
+            resolved.modes,
+            tuple(notes),
+            dict(access),
         )
+
+    @property
+    def spaces(self) -> SpaceModel:
+        """The resolved space of the register (built by :meth:`build`)."""
+        if self.space is None:
+            raise SettingsError("an EstateInstance needs EstateInstance.build to resolve its space")
+        return self.space
+
+    def forced_keep(self) -> np.ndarray:
+        """Buildings that must stay: ``must_retain``, ``force_keep``, or of an agency not
+        taking part."""
+        b = self.buildings
+        out = (
+            b["must_retain"].to_numpy(dtype=bool)
+            | b["building_id"].isin(self.policy.force_keep).to_numpy()
+        )
+        if self.policy.agencies is not None:
+            out |= ~b["agency"].isin(list(self.policy.agencies)).to_numpy()
+        return np.asarray(out, dtype=bool)
 
     @property
     def building_ids(self) -> list[str]:
@@ -114,6 +177,46 @@ class EstateInstance:
     def zone_weight(self) -> np.ndarray:
         """Population x need weight of each zone: what access shares are shares of."""
         return (self.zones["population"] * self.zones["weight"]).to_numpy(dtype=float)
+
+
+@dataclass(frozen=True)
+class ResolvedAccess:
+    """The standards a model keeps, which were defaulted, which are exempt, and the
+    modes of the scenario's own standards (drive when it has none)."""
+
+    standards: dict[str, AccessStandard]
+    defaulted: tuple[str, ...]
+    exempt: tuple[str, ...]
+    modes: tuple[Mode, ...]
+
+
+def scenario_modes(access: Mapping[str, AccessStandard | None]) -> tuple[Mode, ...]:
+    """The modes a scenario's standards use; ``("drive",)`` when it has none."""
+    modes = {m for s in access.values() if s is not None for m in s.travel_modes()}
+    return tuple(sorted(modes)) or ("drive",)
+
+
+def resolve_access(
+    access: Mapping[str, AccessStandard | None], public_types: set[str]
+) -> ResolvedAccess:
+    """Every public-facing type gets a standard: the scenario's, or the default
+    (nobody loses access, by the scenario's modes) unless the scenario says ``none``."""
+    modes = scenario_modes(access)
+    standards = {k: v for k, v in access.items() if v is not None}
+    exempt = tuple(sorted(k for k, v in access.items() if v is None))
+    defaulted = tuple(sorted(public_types - set(access)))
+    for service_type in defaulted:
+        standards[service_type] = default_standard(modes)
+    return ResolvedAccess(dict(sorted(standards.items())), defaulted, exempt, modes)
+
+
+def travel_modes(
+    access: Mapping[str, AccessStandard | None], public_types: set[str] | None = None
+) -> list[Mode]:
+    """Every mode a run needs travel times for: its standards' (defaults included)."""
+    resolved = resolve_access(access, public_types or set())
+    modes = {m for s in resolved.standards.values() for m in s.travel_modes()}
+    return sorted(modes | set(resolved.modes))
 
 
 def _check_policy(policy: PolicySettings, building_ids: set[str], agencies: set[str]) -> None:

@@ -196,6 +196,11 @@ class EstateModel:
         agency = self.instance.services["agency"].to_numpy(dtype=object)
         for (a, b), col in f.agency_cols.items():
             x[col] = float(np.any((assign == b) & (agency == a)))
+        if f.late is not None:
+            chosen = np.flatnonzero(at & (f.pair_lead > 0))
+            origin = self.instance.home_index()[f.pair_service[chosen]]
+            for col, h, lead in zip(f.late.col, f.late.building, f.late.lead, strict=True):
+                x[col] = float(np.any((origin == h) & (f.pair_lead[chosen] >= lead)))
         return x
 
     def decision(self, x: NDArray[np.float64]) -> tuple[NDArray[np.bool_], Allocation]:

@@ -10,12 +10,15 @@ year variables only where timing is a choice that matters:
 Everything else follows from the building's year, so the model grows by about
 ``buildings x T`` columns, not ``services x buildings x T``:
 
-- a service whose home is disposed of moves in the year its home is vacated;
+- a service whose home is disposed of moves in the year its home is vacated; if it
+  moves into space that must first be fitted out (lead time L), that year is L + 1 or
+  later: its new home is ready before its old one closes (``ready[b,L]``);
 - a service that leaves a building that is *kept* (to make room, or to join a hub)
-  moves in year 1.  Buildings that receive services are never disposed of, so with
-  every such move in year 1 no building ever holds more than its final occupancy
-  (arrivals only add to what the end state holds) and no capacity row per year is
-  needed;
+  moves in year 1 (it never waits for a fit-out: only a building that goes may hold a
+  service while its new space is made ready).  Buildings that receive services are
+  never disposed of, so with every such move in year 1 no building ever holds more
+  than its final occupancy (arrivals only add to what the end state holds) and no
+  capacity row per year is needed;
 - a lease is exited at its first break or end in or after the year it is vacated
   (:func:`optimise.finance.exit_year_after`): never before a lease event.  A freehold
   is sold the disposal lag after it is vacated.  Running costs run to the exit year;
@@ -24,8 +27,19 @@ Everything else follows from the building's year, so the model grows by about
 Vacating every building in year 1 is exactly the single-period model, so the plan's
 NPV is never below the single-period optimum when budgets do not bind (and with no
 discounting it is equal).  The objective is the single-period one plus, for each
-``vacate[b,t]``, the change in present cost of exiting later and of paying the moves
-in year t rather than year 1.
+``vacate[b,t]``, the change in present cost of exiting later, of paying the moves in
+year t rather than when the single-period model pays them, and of the services'
+occupancy costs falling at b rather than at their new homes until then.  Where that
+last change depends on where the services go, it is ``shift[b,t]``, a column equal to
+``vacate[b,t]`` times an expression in the ``assign`` columns (linearised exactly:
+two rows, since ``vacate`` is binary).
+
+**Access in every year.**  In year y a service is at its new home if its home is kept
+or was vacated in year y or before, else still at home.  Every access standard must
+hold in every year of the plan, not only at the end.  Those rows are many (types x
+years x zones), so they are added only where needed: the plan is solved, its access
+recomputed year by year, and the rows of each (type, year) it breaks are added and
+the plan solved again, until no year breaks a standard.
 
 The Total Capital pot receives ``annual_budget`` each year and pays every one-off
 cost (moves and fit-out with optimism bias, dilapidations) in the year it falls:
@@ -53,14 +67,20 @@ from scipy import sparse
 from estate.errors import SettingsError, SolverError
 from optimise.evaluate import Allocation, Evaluation, evaluate
 from optimise.finance import (
-    building_cash_flows,
+    ONE_OFF_CATEGORIES,
     discount_factors,
     exit_year_after,
+    instance_cash_flows,
     lease_event_years,
     move_costs,
     present_value,
 )
-from optimise.formulation import INF, LinearProgram, one_off_costs
+from optimise.formulation import (
+    INF,
+    LinearProgram,
+    conversion_costs,
+    one_off_costs,
+)
 from optimise.instance import EstateInstance
 from optimise.model import (
     EstateModel,
@@ -72,6 +92,7 @@ from optimise.model import (
 from optimise.settings import PhasingSettings, SolverSettings
 from optimise.solve import SolveStatus, solve
 from optimise.verify import KnownPlan, check_claim, known_plan
+from optimise.yearly import breached_pairs, yearly_access_lp, yearly_breaches
 
 BUDGET_TOL_GBP = 0.01
 
@@ -145,13 +166,15 @@ def formulate_phased(model: EstateModel, phasing: PhasingSettings) -> PhasedForm
     dispose_pv = np.zeros(len(vb))
     for t in range(1, years + 1):
         exits = np.array([exit_year_after(e, t, finance) for e in events], dtype=np.int64)
-        flows = building_cash_flows(instance.buildings, finance, exits)
+        flows = instance_cash_flows(instance, exits)
         pv = present_value(flows.dispose.sum(axis=1), discount)
         dispose_pv[vy == t] = pv[vb[vy == t]]
     home = instance.home_index()
     moving = move_costs(instance.services, finance)
     out_of = np.asarray(np.bincount(home, weights=moving, minlength=n_b), dtype=float)  # GBP
-    cost = dispose_pv - f.dispose_cost[vb] + out_of[vb] * (discount[vy] - discount[1])
+    delta = _timing_deltas(model, years)
+    constant_shift, varies = _constant_shifts(model, delta, vb, vy)
+    cost = dispose_pv - f.dispose_cost[vb] + constant_shift
 
     n_base = len(base.c)
     vacate_col = n_base + np.arange(len(vb), dtype=np.int64)
@@ -168,20 +191,47 @@ def formulate_phased(model: EstateModel, phasing: PhasingSettings) -> PhasedForm
         ),
         shape=(len(disposable), n_base + len(vb)),
     )
-    blocks = [sparse.hstack([base.matrix, sparse.csr_matrix((base.shape[0], len(vb)))]), choose]
+    base_c = base.c.copy()
+    if f.late is not None:
+        base_c[f.late.col] = 0.0  # the vacate year prices the exit; late only links
+    blocks: list[sparse.spmatrix] = [
+        sparse.hstack([base.matrix, sparse.csr_matrix((base.shape[0], len(vb)))]),
+        choose,
+    ]
     row_lo = [base.row_lo, np.ones(len(disposable))]
     row_hi = [base.row_hi, np.ones(len(disposable))]
     row_names = base.row_names + [f"one_year[{instance.building_ids[b]}]" for b in disposable]
-    col_c = [base.c, cost]
+    col_c = [base_c, cost]
     col_lo = [base.col_lo, np.zeros(len(vb))]
     col_hi = [base.col_hi, np.ones(len(vb))]
     integer = [base.integer, np.ones(len(vb), dtype=bool)]
     col_names = base.col_names + names
+    n_cols = n_base + len(vb)
+    ready = _ready_rows(model, vb, vy, vacate_col, n_cols)
+    if ready is not None:
+        blocks.append(ready[0])
+        row_lo.append(np.full(ready[0].shape[0], -INF))
+        row_hi.append(np.ones(ready[0].shape[0]))
+        row_names += ready[1]
+    shift = _shift_columns(model, delta, vb, vy, vacate_col, varies, n_cols)
+    if shift is not None:
+        matrix, lo, hi, shift_names, shift_row_names, shift_row_hi = shift
+        n_new = len(lo)
+        blocks = [_widen(block, n_cols + n_new) for block in blocks]
+        blocks.append(matrix)
+        row_lo.append(np.full(matrix.shape[0], -INF))
+        row_hi.append(shift_row_hi)
+        row_names += shift_row_names
+        col_c.append(np.ones(n_new))
+        col_lo.append(lo)
+        col_hi.append(hi)
+        integer.append(np.zeros(n_new, dtype=bool))
+        col_names += shift_names
+        n_cols += n_new
 
     budget_years = int(max(years, ve[ve <= horizon].max(initial=0)))
     use_col = np.zeros(0, dtype=np.int64)
     if phasing.annual_budget is not None:
-        n_cols = n_base + len(vb)
         spend, spend_constant = _spending(model, vb, vy, ve, vacate_col, out_of, n_cols)
         spend = spend[:budget_years]
         spend_constant = spend_constant[:budget_years]
@@ -236,6 +286,158 @@ def formulate_phased(model: EstateModel, phasing: PhasingSettings) -> PhasedForm
     return PhasedFormulation(lp, n_base, years, budget_years, vacate_col, vb, vy, ve, use_col)
 
 
+def _timing_deltas(model: EstateModel, years: int) -> NDArray[np.float64]:
+    """pairs x (years + 1): the change in present cost when a pair's service leaves a
+    disposed home in year t rather than when the single-period model moves it (year 1,
+    or after its fit-out's lead time): its move paid in year t, and its occupancy costs
+    at home instead of at its new building in between.  0 for pairs that stay at home
+    and for years before the pair could move."""
+    instance = model.instance
+    f = model.formulation
+    discount = discount_factors(instance.finance)
+    cumulative = np.cumsum(discount)
+    space = instance.spaces
+    home = instance.home_index()[f.pair_service]
+    moving = f.pair_building != home
+    arrive = 1 + f.pair_lead
+    move = move_costs(instance.services, instance.finance)[f.pair_service]
+    rate_gap = (space.occupancy_rate[home] - space.occupancy_rate[f.pair_building]) * (
+        space.floor_m2[f.pair_service]
+    )
+    out = np.zeros((len(f.pair_service), years + 1))
+    for t in range(1, years + 1):
+        between = cumulative[t - 1] - cumulative[np.minimum(arrive - 1, t - 1)]  # arrive..t-1
+        value = move * (discount[t] - discount[np.minimum(arrive, len(discount) - 1)])
+        value = value + rate_gap * between
+        out[:, t] = np.where(moving & (arrive <= t), value, 0.0)
+    return out
+
+
+def _constant_shifts(
+    model: EstateModel, delta: NDArray[np.float64], vb: NDArray[np.int64], vy: NDArray[np.int64]
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """For each vacate column: the timing change when it does not depend on where the
+    building's services go (each service's delta the same at every candidate), and
+    whether it does (then a ``shift`` column carries it)."""
+    f = model.formulation
+    home = model.instance.home_index()
+    origin = home[f.pair_service]
+    moving = f.pair_building != origin
+    constant = np.zeros(len(vb))
+    varies = np.zeros(len(vb), dtype=bool)
+    for i, (b, t) in enumerate(zip(vb, vy, strict=True)):
+        pairs = np.flatnonzero(moving & (origin == b))
+        if not len(pairs):
+            continue
+        values = delta[pairs, t]
+        by_service = f.pair_service[pairs]
+        total = 0.0
+        for s in np.unique(by_service):
+            mine = values[by_service == s]
+            if np.ptp(mine) > 1e-9:
+                varies[i] = True
+                break
+            total += float(mine[0])
+        if not varies[i]:
+            constant[i] = total
+    return constant, varies
+
+
+def _shift_columns(
+    model: EstateModel,
+    delta: NDArray[np.float64],
+    vb: NDArray[np.int64],
+    vy: NDArray[np.int64],
+    vacate_col: NDArray[np.int64],
+    varies: NDArray[np.bool_],
+    n_cols: int,
+) -> (
+    tuple[
+        sparse.csr_matrix,
+        NDArray[np.float64],
+        NDArray[np.float64],
+        list[str],
+        list[str],
+        NDArray[np.float64],
+    ]
+    | None
+):
+    """``shift[b,t] = vacate[b,t] x D`` with ``D = sum of delta x assign`` over the moves
+    out of b, exactly: ``shift >= D - Dmax (1 - vacate)`` and ``shift >= Dmin vacate``
+    (Dmin <= D <= Dmax for every assignment; the objective pushes shift down)."""
+    at = np.flatnonzero(varies)
+    if not len(at):
+        return None
+    f = model.formulation
+    ids = model.instance.building_ids
+    origin = model.instance.home_index()[f.pair_service]
+    moving = f.pair_building != origin
+    n_new = len(at)
+    shift_col = n_cols + np.arange(n_new)
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    lo, hi = np.zeros(n_new), np.zeros(n_new)
+    row_hi = np.zeros(2 * n_new)
+    for k, i in enumerate(at):
+        b, t = int(vb[i]), int(vy[i])
+        pairs = np.flatnonzero(moving & (origin == b))
+        values = delta[pairs, t]
+        services = f.pair_service[pairs]
+        d_max = sum(max(0.0, float(values[services == s].max())) for s in np.unique(services))
+        d_min = sum(min(0.0, float(values[services == s].min())) for s in np.unique(services))
+        lo[k], hi[k] = d_min, d_max
+        row_hi[2 * k] = d_max
+        # row 2k: D - shift + Dmax vacate <= Dmax
+        rows += [2 * k] * (len(pairs) + 2)
+        cols += [*f.pair_col[pairs].tolist(), int(shift_col[k]), int(vacate_col[i])]
+        vals += [*values.tolist(), -1.0, d_max]
+        # row 2k+1: Dmin vacate - shift <= 0
+        rows += [2 * k + 1, 2 * k + 1]
+        cols += [int(vacate_col[i]), int(shift_col[k])]
+        vals += [d_min, -1.0]
+    matrix = sparse.coo_matrix(
+        (np.asarray(vals), (np.asarray(rows), np.asarray(cols))), shape=(2 * n_new, n_cols + n_new)
+    ).tocsr()
+    names = [f"shift[{ids[vb[i]]},{vy[i]}]" for i in at]
+    row_names = [
+        n
+        for i in at
+        for n in (f"shift_on[{ids[vb[i]]},{vy[i]}]", f"shift_off[{ids[vb[i]]},{vy[i]}]")
+    ]
+    return matrix, np.minimum(lo, 0.0), np.maximum(hi, 0.0), names, row_names, row_hi
+
+
+def _ready_rows(
+    model: EstateModel,
+    vb: NDArray[np.int64],
+    vy: NDArray[np.int64],
+    vacate_col: NDArray[np.int64],
+    n_cols: int,
+) -> tuple[sparse.csr_matrix, list[str]] | None:
+    """A building a service leaves for space fitted out over L years is vacated in year
+    L + 1 or later: ``sum_{t <= L} vacate[b,t] + late[b,L] <= 1``."""
+    late = model.formulation.late
+    if late is None:
+        return None
+    ids = model.instance.building_ids
+    rows: list[int] = []
+    cols: list[int] = []
+    names: list[str] = []
+    for col, b, lead in zip(late.col, late.building, late.lead, strict=True):
+        early = vacate_col[(vb == b) & (vy <= lead)]
+        r = len(names)
+        names.append(f"ready[{ids[b]},{lead}]")
+        rows += [r] * (len(early) + 1)
+        cols += [int(col), *early.tolist()]
+    if not names:
+        return None
+    matrix = sparse.coo_matrix(
+        (np.ones(len(rows)), (np.asarray(rows), np.asarray(cols))), shape=(len(names), n_cols)
+    ).tocsr()
+    return matrix, names
+
+
 def _widen(block: sparse.spmatrix, n_cols: int) -> sparse.csr_matrix:
     extra = n_cols - block.shape[1]
     if extra == 0:
@@ -255,7 +457,7 @@ def _spending(
     """One-off spending in each year of the horizon as (matrix over columns, constant).
 
     Year t: moves out of buildings vacated in t, dilapidations of leases exited in t,
-    and in year 1 the moves out of buildings that are kept::
+    and in year 1 every fit-out and the moves out of buildings that are kept::
 
         moves out of kept homes = sum(move cost x assign) - sum_b out_of[b] x (1 - keep[b])
     """
@@ -271,13 +473,15 @@ def _spending(
         0.0,
     )
     pair_cost = np.where(f.pair_building != home[f.pair_service], move[f.pair_service], 0.0)
+    fit_out = conversion_costs(instance, f.pair_service, f.pair_building)
     rows: list[NDArray[np.int64]] = []
     cols: list[NDArray[np.int64]] = []
     vals: list[NDArray[np.float64]] = []
-    # Year 1: every move as if from a kept home, then take back those of disposed homes.
+    # Year 1: every move as if from a kept home, then take back those of disposed homes
+    # (all of whose services move, whatever their new home); every fit-out starts then.
     rows += [np.zeros(len(f.pair_col), dtype=np.int64), np.zeros(len(f.keep_col), dtype=np.int64)]
     cols += [f.pair_col, f.keep_col]
-    vals += [pair_cost, out_of]
+    vals += [pair_cost + fit_out, out_of]
     constant = np.zeros(horizon)
     constant[0] = -float(out_of.sum())
     # Moves out of a vacated building, in its year.
@@ -401,13 +605,57 @@ class PhasedModel:
         return [p for p in plans if p is not None]
 
     def solve(self, settings: SolverSettings | None = None) -> PhasedResult:
-        """Solve the phased MILP; never raises for infeasible or unfinished solves."""
+        """Solve the phased MILP; never raises for infeasible or unfinished solves.
+
+        Access in every year: after each solve the plan's access is recomputed year by
+        year, and the rows of every (type, year) it breaks are added (:mod:`optimise.yearly`)
+        before solving again, within the one time limit.  If the time runs out with a
+        year still short, every year's rows go in for a last solve.
+        """
         settings = settings or SolverSettings()
         pf = self.formulation
         start = self.baseline_start()
-        output = solve(pf.lp, settings, start, self.single.formulation.link_rows)
+        began = time.perf_counter()
+        lp, rounds = pf.lp, 0
+        added: list[tuple[str, int]] = []
+        while True:
+            left = settings.time_limit_seconds - (time.perf_counter() - began)
+            local = settings.model_copy(update={"time_limit_seconds": max(1.0, left)})
+            output = solve(
+                lp, local, start if not added else None, self.single.formulation.link_rows
+            )
+            if output.x is None:
+                break
+            _, alloc, vacate = self.decode(output.x[: len(pf.lp.c)])
+            wanted = [
+                w for w in breached_pairs(self.instance, alloc, vacate, pf.years) if w not in added
+            ]
+            if not wanted:
+                break
+            if left <= 1.0:  # out of time: every year, once
+                wanted = [
+                    (k, y) for k in self.single.formulation.access_types for y in range(1, pf.years)
+                ]
+                wanted = [w for w in wanted if w not in added]
+            added += wanted
+            rounds += 1
+            lp = yearly_access_lp(self, pf.lp, added)
+            if left <= 1.0:
+                output = solve(lp, local, None, self.single.formulation.link_rows)
+                break
+        detail = output.detail
+        if rounds:
+            detail += (
+                f"; access kept in every year ({len(added)} type-years added in {rounds} round(s))"
+            )
         # Trust but verify (optimise.verify): plans known to be feasible check the claim.
-        output, check = check_claim(pf.lp, output, self.known_plans(settings), settings.mip_rel_gap)
+        # The yearly rows only restrict the plan, so a known plan counts only where it
+        # keeps every standard in every year, and the claim is checked on the rows every
+        # plan must satisfy (the yearly rows' own columns left out).
+        plans = [p for p in self.known_plans(settings) if self._keeps_every_year(p.x)]
+        if output.x is not None:
+            output = replace(output, x=output.x[: len(pf.lp.c)])
+        output, check = check_claim(pf.lp, output, plans, settings.mip_rel_gap)
         base = Result(
             status=output.status,
             objective=output.objective,
@@ -416,18 +664,23 @@ class PhasedModel:
             build_seconds=self.build_seconds + output.build_seconds,
             solve_seconds=output.seconds,
             solver=output.solver,
-            detail=output.detail,
+            detail=detail,
             keep=None,
             assignment=None,
             allocation=None,
             evaluation=None,
-            warm_started=start is not None and settings.warm_start,
+            warm_started=start is not None and settings.warm_start and not added,
             check=check,
         )
         if output.x is None:
             return PhasedResult(base, self.phasing, pf.years, None, None)
         assert output.objective is not None
-        return self.price(output.x, base)
+        return self.price(output.x[: len(pf.lp.c)], base)
+
+    def _keeps_every_year(self, x: NDArray[np.float64]) -> bool:
+        """Whether the plan in ``x`` keeps every access standard in every year."""
+        _, alloc, vacate = self.decode(x[: len(self.formulation.lp.c)])
+        return not breached_pairs(self.instance, alloc, vacate, self.formulation.years)
 
     def decode(
         self, x: NDArray[np.float64]
@@ -448,7 +701,7 @@ class PhasedModel:
         instance = self.instance
         finance = instance.finance
         events = building_events(instance)
-        exits = building_cash_flows(instance.buildings, finance).exit_years.copy()
+        exits = instance_cash_flows(instance).exit_years.copy()
         for b in np.flatnonzero(vacate):
             exits[b] = exit_year_after(events[b], int(vacate[b]), finance)
         home = instance.home_index()
@@ -459,6 +712,10 @@ class PhasedModel:
         evaluation = _with_years(evaluation, instance, vacate, move_years)
         years = pot_by_year(evaluation, self.phasing, self.formulation.years)
         violations = check_plan(evaluation, instance, years, self.formulation.years)
+        for year, broken in yearly_breaches(
+            instance, alloc, vacate, self.formulation.years
+        ).items():
+            violations += [f"year {year}: {message}" for _, message in broken]
         if violations:
             raise SolverError("the plan breaks phasing rules: " + "; ".join(violations))
         keep_s, assign_s, alloc_df = decision_frames(instance, keep, alloc)
@@ -488,21 +745,21 @@ def _with_years(
     buildings.insert(at, "vacate_year", pd.array(years, dtype="Int64"))
     moves = evaluation.moves.copy()
     year_of = dict(zip(instance.service_ids, move_years.tolist(), strict=True))
-    moves.insert(0, "year", moves["service_id"].map(year_of).astype("int64"))
+    moves["year"] = moves["service_id"].map(year_of).astype("int64")
     return replace(evaluation, buildings=buildings, moves=moves)
 
 
 def pot_by_year(evaluation: Evaluation, phasing: PhasingSettings, years: int) -> pd.DataFrame:
     """The Total Capital pot year by year, from the priced plan (not from the LP).
 
-    ``spent`` = moves, fit-out and dilapidations falling in the year (with optimism
+    ``spent`` = moves, fit-outs and dilapidations falling in the year (with optimism
     bias); ``receipts`` = net capital receipts of sales completing in the year;
     ``available`` = what the pot could pay that year (budget, carried-forward money
     and recycled receipts); ``headroom`` = available - spent (never negative in a
     plan the optimiser returns).  Budget columns are empty when it is unlimited.
     """
     cash = evaluation.cash_flows
-    one_off = cash.loc[cash["category"].isin(["moves", "dilapidations"])]
+    one_off = cash.loc[cash["category"].isin(ONE_OFF_CATEGORIES)]
     spent = one_off.groupby("year")["scenario_gbp"].sum()
     b = evaluation.buildings
     sold = b.loc[(b["decision"] == "dispose") & (b["capital_receipt_gbp"] > 0)]

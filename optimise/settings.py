@@ -7,9 +7,12 @@ these models; the optimiser takes them as they are.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+if TYPE_CHECKING:
+    from estate.space_types import BuildingSpace, ServiceSpace
 
 Mode = Literal["drive", "walk"]
 
@@ -35,23 +38,116 @@ class _Settings(BaseModel):
 
 
 class AccessStandard(_Settings):
-    """How far the public may be from a public-facing service type.
+    """How near the public must stay to a public-facing service type.
 
-    Give ``min_share`` (share of weighted population within ``max_minutes``) or
-    ``max_loss`` (allowed drop from today's share); with neither, nobody may lose
-    access (``max_loss = 0``).
+    A zone is *within* the standard when it is within ``drive`` minutes by car or
+    ``walk`` minutes on foot of a building holding the type.  Give ``min_share`` (share
+    of need-weighted population within) or ``max_loss`` (allowed drop from today's
+    share); with neither, nobody may lose access (``max_loss = 0``).
+    ``max_increase_minutes`` is the per-zone rule: no zone's minutes to its nearest
+    service of the type may rise by more than this, by each of ``modes`` (where the
+    standard gives minutes for a mode, the rule protects the zones within them today:
+    those who walk to it now keep a walk, those two hours away on foot are not held to
+    their walking time).  The older
+    form ``{max_minutes: M, mode: drive}`` still reads, as ``{drive: M}``.
     """
 
-    max_minutes: float = Field(gt=0, le=MAX_MINUTES, description="travel time standard, minutes")
-    mode: Mode = "drive"
-    min_share: float | None = Field(default=None, ge=0, le=1)
-    max_loss: float | None = Field(default=None, ge=0, le=1)
+    drive: float | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_MINUTES,
+        description="minutes by car: a zone this near is within the standard",
+    )
+    walk: float | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_MINUTES,
+        description="minutes on foot: a zone this near is within the standard",
+    )
+    min_share: float | None = Field(
+        default=None, ge=0, le=1, description="share of need-weighted population within"
+    )
+    max_loss: float | None = Field(
+        default=None, ge=0, le=1, description="allowed drop from today's share within"
+    )
+    max_increase_minutes: float | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_MINUTES,
+        description="no zone's minutes to its nearest service of the type may rise by more "
+        "than this (by each of modes; for a mode given minutes above, the zones within them)",
+    )
+    modes: tuple[Mode, ...] | None = Field(
+        default=None,
+        description="modes max_increase_minutes is measured by [null: those given minutes "
+        "above, else drive]",
+    )
+    max_minutes: float | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_MINUTES,
+        exclude=True,
+        description="older form: minutes by `mode`",
+    )
+    mode: Mode | None = Field(
+        default=None, exclude=True, description="older form: with max_minutes"
+    )
+
+    @model_validator(mode="after")
+    def _older_form(self) -> AccessStandard:
+        """``{max_minutes: M, mode: m}`` (mode defaults to drive) -> ``{m: M}``, once the
+        fields are checked (so an error names the key the file has).  The model is
+        frozen and ``__init__`` must return ``self``, hence setting fields in place."""
+        if self.max_minutes is None:
+            if self.mode is not None:
+                raise ValueError("mode goes with max_minutes (or give drive: or walk: minutes)")
+            return self
+        mode = self.mode or "drive"
+        if getattr(self, mode) is not None:
+            raise ValueError(f"give max_minutes or {mode}, not both")
+        object.__setattr__(self, mode, self.max_minutes)
+        object.__setattr__(self, "max_minutes", None)
+        object.__setattr__(self, "mode", None)
+        self.__pydantic_fields_set__.add(mode)
+        return self
 
     @model_validator(mode="after")
     def _one_target(self) -> AccessStandard:
         if self.min_share is not None and self.max_loss is not None:
             raise ValueError("give min_share or max_loss, not both")
+        if not self.thresholds() and self.max_increase_minutes is None:
+            raise ValueError("give drive or walk minutes, or max_increase_minutes")
+        if not self.thresholds() and (self.min_share is not None or self.max_loss is not None):
+            raise ValueError("min_share and max_loss need drive or walk minutes")
+        if self.modes is not None and (not self.modes or len(set(self.modes)) < len(self.modes)):
+            raise ValueError("modes: give each of drive, walk at most once")
         return self
+
+    def thresholds(self) -> dict[Mode, float]:
+        """Minutes by mode within which a zone is within the standard (may be empty)."""
+        out: dict[Mode, float] = {}
+        if self.drive is not None:
+            out["drive"] = self.drive
+        if self.walk is not None:
+            out["walk"] = self.walk
+        return out
+
+    @property
+    def has_share_rule(self) -> bool:
+        return bool(self.thresholds())
+
+    def increase_modes(self) -> tuple[Mode, ...]:
+        """The modes the per-zone max-increase rule is measured by."""
+        if self.modes is not None:
+            return tuple(self.modes)
+        return tuple(self.thresholds()) or ("drive",)
+
+    def travel_modes(self) -> tuple[Mode, ...]:
+        """Every mode this standard needs travel times for."""
+        modes = set(self.thresholds())
+        if self.max_increase_minutes is not None:
+            modes |= set(self.increase_modes())
+        return tuple(sorted(modes))
 
     def target_share(self, baseline_share: float) -> float:
         """The share of weighted population that must stay within the standard."""
@@ -59,6 +155,31 @@ class AccessStandard(_Settings):
             return self.min_share
         loss = self.max_loss if self.max_loss is not None else 0.0
         return max(0.0, baseline_share - loss)
+
+    def describe(self) -> str:
+        """The standard in words: ``15 min drive or 20 min walk; 95% of people; ...``."""
+        parts = []
+        reach = " or ".join(f"{m:g} min {mode}" for mode, m in self.thresholds().items())
+        if reach:
+            if self.min_share is not None:
+                parts.append(f"{self.min_share:.0%} of people within {reach}")
+            elif self.max_loss:
+                parts.append(f"within {reach}: share may fall by {self.max_loss:.1%} at most")
+            else:
+                parts.append(f"within {reach}: nobody loses it")
+        if self.max_increase_minutes is not None:
+            by = "/".join(self.increase_modes())
+            if self.max_increase_minutes == 0:
+                parts.append(f"no zone further from it than today ({by})")
+            else:
+                parts.append(f"no zone more than {self.max_increase_minutes:g} min further ({by})")
+        return "; ".join(parts)
+
+
+def default_standard(modes: tuple[Mode, ...]) -> AccessStandard:
+    """The standard of a public-facing type the scenario names no standard for: no zone
+    loses access (its minutes to the nearest service may not rise at all), by ``modes``."""
+    return AccessStandard(max_increase_minutes=0.0, modes=tuple(sorted(set(modes))))
 
 
 class FinanceSettings(_Settings):
@@ -217,3 +338,105 @@ class SolverSettings(_Settings):
         description="kill a solver this long after its own time limit",
     )
     random_seed: int = Field(default=0, ge=0, le=MAX_SEED)
+
+
+SpaceTypeName = Literal[
+    "office", "public_counter", "clinical", "library", "community", "operational", "residential"
+]
+
+
+class ConversionRule(_Settings):
+    """Space of type ``to`` fitted out of the building's ``source`` space."""
+
+    to: SpaceTypeName
+    source: SpaceTypeName
+    cost_per_m2: float = Field(
+        ge=0, le=MAX_GBP_PER_UNIT, description="GBP per m2 fitted out, before optimism bias"
+    )
+    lead_years: int = Field(ge=0, le=10, description="years of works before it can be used")
+
+
+class BuildingTypeSpace(_Settings):
+    """One building type's space, replacing the defaults of estate.space_types."""
+
+    provides: dict[SpaceTypeName, float] | None = Field(
+        default=None, description="share of gia_m2 of each space type [null: the default]"
+    )
+    conversions: tuple[ConversionRule, ...] | None = Field(
+        default=None, description="space that may be fitted out [null: the default]"
+    )
+    occupancy_cost_per_m2: float | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_GBP_PER_UNIT,
+        description="GBP a year per occupied m2 [null: the default]",
+    )
+
+    @model_validator(mode="after")
+    def _shares(self) -> BuildingTypeSpace:
+        shares = self.provides or {}
+        if any(not 0 <= v <= 1 for v in shares.values()) or sum(shares.values()) > 1 + 1e-9:
+            raise ValueError("provides: shares of gia_m2 between 0 and 1, adding up to 1 at most")
+        return self
+
+
+class ServiceTypeSpace(_Settings):
+    """One service type's need, replacing the defaults of estate.space_types."""
+
+    space_type: SpaceTypeName | None = Field(default=None, description="[null: the default]")
+    m2_per_desk: float | None = Field(default=None, gt=0, le=1e4, description="[null: the default]")
+
+
+class SpaceSettings(_Settings):
+    """Overrides of the default space table (estate.space_types; docs/model.md), per type."""
+
+    building_types: dict[str, BuildingTypeSpace] = Field(
+        default_factory=dict, description="by building_type"
+    )
+    service_types: dict[str, ServiceTypeSpace] = Field(
+        default_factory=dict, description="by service_type"
+    )
+
+    @model_validator(mode="after")
+    def _known(self) -> SpaceSettings:
+        from estate.building_types import TYPE_NAMES
+
+        unknown = sorted(set(self.building_types) - set(TYPE_NAMES))
+        if unknown:
+            raise ValueError(f"unknown building types {unknown}; known: {', '.join(TYPE_NAMES)}")
+        return self
+
+    def building(self, name: str) -> BuildingSpace:
+        """The space of building type ``name`` (a known type) with this scenario's overrides."""
+        from estate.space_types import BUILDING_SPACE, BuildingSpace, Conversion
+
+        base = BUILDING_SPACE[name]
+        mine = self.building_types.get(name)
+        if mine is None:
+            return base
+        conversions = base.conversions
+        if mine.conversions is not None:
+            conversions = tuple(
+                Conversion(c.to, c.source, c.cost_per_m2, c.lead_years) for c in mine.conversions
+            )
+        return BuildingSpace(
+            {str(k): v for k, v in mine.provides.items()}
+            if mine.provides is not None
+            else base.provides,
+            conversions,
+            base.occupancy_cost_per_m2
+            if mine.occupancy_cost_per_m2 is None
+            else mine.occupancy_cost_per_m2,
+        )
+
+    def service(self, service_type: str, public_facing: bool) -> ServiceSpace:
+        """The need of a service of ``service_type`` with this scenario's overrides."""
+        from estate.space_types import DEFAULT_SERVICE_SPACE, SERVICE_SPACE, ServiceSpace
+
+        base = SERVICE_SPACE.get(service_type, DEFAULT_SERVICE_SPACE[bool(public_facing)])
+        mine = self.service_types.get(service_type)
+        if mine is None:
+            return base
+        return ServiceSpace(
+            mine.space_type or base.space_type, mine.m2_per_desk or base.m2_per_desk
+        )

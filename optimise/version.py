@@ -7,4 +7,4 @@ it (``summary.json`` ``versions.model``), and a sweep keys its points by it, so 
 resumed after such a change computes its points again instead of reusing stale ones.
 """
 
-MODEL_VERSION = "2026.1"
+MODEL_VERSION = "2026.2"  # space types, occupancy costs, walk and drive standards (issue 14)

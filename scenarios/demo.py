@@ -55,7 +55,7 @@ class DemoPlace:
     zones: pd.DataFrame
     network: RoadNetwork
     settlements: list[Settlement]
-    access: dict[str, AccessStandard]
+    access: dict[str, AccessStandard | None]
     finance: FinanceSettings = field(default_factory=FinanceSettings)
     policy: PolicySettings = field(default_factory=PolicySettings)
 
@@ -64,12 +64,31 @@ class DemoPlace:
         return synthetic_notice(self.seed)
 
 
-DEMO_ACCESS: dict[str, AccessStandard] = {
-    "library": AccessStandard(max_minutes=10, mode="drive", max_loss=0.0),
-    "gp": AccessStandard(max_minutes=10, mode="drive", max_loss=0.0),
-    "council_front_office": AccessStandard(max_minutes=15, mode="drive", max_loss=0.0),
-    "police_front_counter": AccessStandard(max_minutes=20, mode="drive", min_share=0.9),
-    "jobcentre": AccessStandard(max_minutes=30, mode="drive", min_share=0.95),
+DEMO_ACCESS: dict[str, AccessStandard | None] = {
+    # Nobody loses a library or GP within 10 minutes' drive or 20 minutes' walk; no
+    # community ends up more than 10 minutes further from either by car, and those who
+    # walk to their library today keep one no more than 10 minutes' further walk away.
+    "library": AccessStandard(drive=10, walk=20, max_loss=0.0, max_increase_minutes=10),
+    "gp": AccessStandard(
+        drive=10, walk=20, max_loss=0.0, max_increase_minutes=10, modes=("drive",)
+    ),
+    "council_front_office": AccessStandard(drive=15, max_loss=0.0),
+    "police_front_counter": AccessStandard(drive=20, min_share=0.9),
+    "jobcentre": AccessStandard(drive=30, min_share=0.95),
+    "clinical": None,  # the hospital's wards and clinics cannot move: no standard to keep
+}
+# The demo's building kinds as building types (estate.building_types): the space each
+# provides follows from the type (estate.space_types).
+BUILDING_TYPE = {
+    "office": "office",
+    "library": "library",
+    "depot": "depot",
+    "refuge": "care_home",
+    "hospital": "hospital",
+    "gp": "gp_surgery",
+    "police_station": "police_station",
+    "fire_station": "fire_station",
+    "jobcentre": "jobcentre",
 }
 DEMO_POLICY = PolicySettings(sharing="shared", utilisation=0.95, move_radius_km=15.0)
 
@@ -849,6 +868,7 @@ def _building_row(
         "building_id": b_id,
         "agency": agency,
         "name": name,
+        "building_type": BUILDING_TYPE[kind],
         "address": f"{name}, {place.name}",
         "postcode": "",
         "uprn": "",

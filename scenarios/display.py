@@ -131,19 +131,27 @@ def print_summary(doc: dict[str, Any], console: Console, out_dir: str | None = N
     console.print(agencies)
 
     access = Table(title="Access: share of population within the standard (weighted)")
-    for col in ("Service", "Standard", "Before", "After", "Required", "Mean min before", "after"):
-        access.add_column(col, justify="left" if col == "Service" else "right", overflow="fold")
+    columns = ("Service", "Standard", "Before", "After", "Required", "Worst rise", "Mean min")
+    for col in columns:
+        access.add_column(
+            col, justify="left" if col in ("Service", "Standard") else "right", overflow="fold"
+        )
     for a in doc["access"]:
         access.add_row(
             _m(a["service_type"].replace("_", " ")),
-            f"{a['max_minutes']:g} min {_m(a['mode'])}",
+            _m(a.get("standard") or ""),
             _share(a["share_before"]),
             _share(a["share_after"]),
             _share(a["target_share"]),
-            _minutes(a["mean_minutes_before"]),
-            _minutes(a["mean_minutes_after"]),
+            "—"
+            if a.get("largest_increase_minutes") is None
+            else f"{a['largest_increase_minutes']:+.1f}",
+            f"{_minutes(a['mean_minutes_before'])} → {_minutes(a['mean_minutes_after'])} "
+            f"({_m(a['mode'])})",
         )
     console.print(access)
+    for note in doc.get("notes", []):
+        console.print(f"[yellow]Note: {_m(note)}[/]")
     for mode, info in doc.get("travel_times", {}).items():
         if info["method"] == "estimate":
             console.print(f"[yellow]{_m(mode)}: {_m(info['note'])}[/]")

@@ -174,7 +174,7 @@ def run_inputs(sf: ScenarioFile, place: PlaceData) -> RunInputs:
         name=s.name or sf.path.stem,
         register=place.register,
         zones=place.zones,
-        access=dict(s.access),
+        access=s.standards(),
         network=place.network,
         finance=s.finance,
         policy=s.policy,
@@ -182,6 +182,7 @@ def run_inputs(sf: ScenarioFile, place: PlaceData) -> RunInputs:
         notice=s.notice,
         phasing=s.phasing,
         checks=checks,
+        space=s.space,
     )
 
 

@@ -267,16 +267,24 @@ def _access_layers(folder: RunFolder, chosen: str | None) -> list[Group]:
     rings = dict(zip(zones["zone_id"], zone_cells(zones), strict=True))
     names = dict(zip(zones["zone_id"], zones["name"], strict=True))
     layers = []
-    for service_type, rows in folder.access.groupby("service_type", sort=True):
-        mode = rows["mode"].iloc[0]
+    shown = False
+    for (service_type, mode), rows in folder.access.groupby(["service_type", "mode"], sort=True):
         limit = rows["max_minutes"].iloc[0]
+        rise = rows["max_increase_minutes"].iloc[0] if "max_increase_minutes" in rows else np.nan
+        rule = [f"within {limit:g} min"] if pd.notna(limit) else []
+        if pd.notna(rise):
+            rule.append(f"no zone +{rise:g} min" if rise else "no zone further than today")
+        first = service_type == chosen and not shown
+        shown = shown or first
         group = Group(
-            f"Access change: {service_type} ({mode}, standard {limit:g} min)",
-            show=service_type == chosen,
+            f"Access change: {service_type} ({mode}; {', '.join(rule) or 'no standard'})",
+            show=first,
         )
         for r in rows.itertuples():
             change = r.minutes_after - r.minutes_before
             lost = bool(r.within_before) and not bool(r.within_after)
+            rise = getattr(r, "max_increase_minutes", np.nan)
+            lost = lost or bool(pd.notna(rise) and pd.notna(change) and change > rise + 1e-3)
             style = {
                 "color": "#b2182b" if lost else "#777777",
                 "weight": 3 if lost else 0.6,
@@ -299,9 +307,15 @@ def _zone_popup(r: Any, name: str, lost: bool) -> str:
         f"Nearest {_e(r.service_type)} ({_e(r.mode)}): {_e(_minutes(r.minutes_before))} now, "
         f"{_e(_minutes(r.minutes_after))} after"
         + ("" if pd.isna(change) else f" ({change:+.1f} min)"),
-        f"Standard: {r.max_minutes:g} min — within now: {'yes' if r.within_before else 'no'}, "
-        f"after: {'yes' if r.within_after else 'no'}",
     ]
+    if pd.notna(r.max_minutes):
+        lines.append(
+            f"Standard: {r.max_minutes:g} min — within now: {'yes' if r.within_before else 'no'}, "
+            f"after: {'yes' if r.within_after else 'no'}"
+        )
+    rise = getattr(r, "max_increase_minutes", np.nan)
+    if pd.notna(rise):
+        lines.append(f"Standard: at most {rise:g} min further than today")
     if verdict:
         lines.append(f"<b style='color:#b2182b'>{verdict}</b>")
     return "<br>".join(lines)
@@ -404,6 +418,25 @@ def _building_popup(
         f" (capacity {row.capacity_desks:g})",
     ]
     if row.decision == "dispose":
+        saving = getattr(row, "annual_saving_gbp", np.nan)
+        if pd.notna(saving):
+            lines.append(
+                f"<b>Saves {_money(saving)} a year</b> once gone "
+                f"({_money(row.npv_saving_gbp)} over the appraisal, after moving its services)"
+            )
+        price = getattr(row, "price_of_keeping_gbp", np.nan)
+        if pd.notna(price):
+            low = getattr(row, "price_of_keeping_low_gbp", np.nan)
+            high = getattr(row, "price_of_keeping_high_gbp", np.nan)
+            spread = (
+                f" ({_money(low)} to {_money(high)} within the solvers' gaps)"
+                if pd.notna(low) and pd.notna(high) and high - low >= 0.5
+                else ""
+            )
+            lines.append(f"Price of keeping it: {_money(price)} of NPV saving given up{spread}")
+        change = getattr(row, "access_change", "")
+        if isinstance(change, str) and change:
+            lines.append(f"People it served as their nearest: {_e(change)}")
         if row.capital_receipt_gbp:
             lines.append(
                 f"Net receipt: {_money(row.capital_receipt_gbp)} in year {row.exit_year:g}"
@@ -424,11 +457,25 @@ def _building_popup(
             items = "".join(
                 f"<li>{_e(m['name'])} ({m['desks']:g} desks) "
                 f"{'from' if other == 'from_building' else 'to'} "
-                f"{_e(names.get(m[other], m[other]))}</li>"
+                f"{_e(names.get(m[other], m[other]))}{_when(m)}</li>"
                 for _, m in frame.iterrows()
             )
             lines.append(f"{label}:<ul style='margin:2px 0 2px 16px;padding:0'>{items}</ul>")
     return "<br>".join(lines)
+
+
+def _when(move: pd.Series) -> str:
+    """``, year 2, 348 m2 of library fitted out`` for a move read from moves.csv."""
+    text = ""
+    year = str(move.get("year", "")).strip()
+    if year and year != "1":
+        text += f", year {_e(year)}"
+    fitted = str(move.get("fitted_out_from", "")).strip()
+    if fitted:
+        text += (
+            f", {_e(move.get('floor_m2', ''))} m² of {_e(move.get('space_type', ''))} fitted out"
+        )
+    return text
 
 
 def _moves_layer(folder: RunFolder, colours: dict[str, str]) -> Group:

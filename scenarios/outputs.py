@@ -149,9 +149,19 @@ def summary(inputs: RunInputs, instance: EstateInstance, result: Result) -> dict
             "finance": inputs.finance.model_dump(mode="json"),
             "policy": inputs.policy.model_dump(mode="json"),
             "solver": inputs.solver.model_dump(mode="json"),
-            "access": {k: v.model_dump(mode="json") for k, v in sorted(inputs.access.items())},
+            "access": {
+                k: (v.model_dump(mode="json") if v is not None else "none")
+                for k, v in sorted(inputs.access.items())
+            },
+            "space": inputs.space.model_dump(mode="json"),
             "phasing": inputs.phasing.model_dump(mode="json"),
         },
+        "access_standards": {
+            "defaulted": list(instance.access_defaulted),
+            "none": list(instance.access_none),
+            "modes": list(instance.report_modes),
+        },
+        "notes": list(instance.notes),
         "travel_times": {
             mode: {"method": t.method, "note": t.note}
             for mode, t in sorted(instance.travel.items())
@@ -180,6 +190,13 @@ def summary(inputs: RunInputs, instance: EstateInstance, result: Result) -> dict
         doc.update(totals(evaluation))
         doc["agencies"] = evaluation.agencies.to_dict(orient="records")
         doc["access"] = evaluation.access_summary.to_dict(orient="records")
+        if "price_of_keeping_gbp" in evaluation.buildings.columns:
+            priced = evaluation.buildings.dropna(subset=["price_of_keeping_gbp"])
+            doc["price_of_keeping"] = {
+                "folder": "price_of_keeping",
+                "buildings": len(priced),
+                "statuses": priced["price_of_keeping_status"].value_counts().sort_index().to_dict(),
+            }
     if doc["objective"] is not None:
         doc["objective"] = round(float(doc["objective"]), MONEY_DP)
     if doc["bound"] is not None:
@@ -291,6 +308,7 @@ def scenario_of(inputs: RunInputs, files: InputFiles) -> Scenario:
         policy=inputs.policy,
         solver=inputs.solver,
         phasing=inputs.phasing,
+        space=inputs.space,
     )
 
 

@@ -61,12 +61,20 @@ def plot_frontier(
         zorder=3,
     )
     for xi, yi, label in zip(x, y, text, strict=True):
-        ax.annotate(label, (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=7)
+        # Labels carry settings values (building ids, names): never read "$...$" as maths.
+        ax.annotate(
+            label,
+            (xi, yi),
+            textcoords="offset points",
+            xytext=(4, 4),
+            fontsize=7,
+            parse_math=False,
+        )
     ax.set_xlabel(
         "Population within the base scenario's access standards (mean over service types, %)"
     )
     ax.set_ylabel("NPV saving (£ million)")
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=10, parse_math=False)
     ax.grid(True, alpha=0.3)
     ax.legend(loc="best", fontsize=8)
     written = []

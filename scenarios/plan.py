@@ -70,7 +70,13 @@ def plan_scenario(
         inputs = load_inputs(sf)
         times = travel_times(inputs, progress)
         instance = EstateInstance.build(
-            inputs.register, inputs.zones, times, inputs.access, inputs.finance, inputs.policy
+            inputs.register,
+            inputs.zones,
+            times,
+            inputs.access,
+            inputs.finance,
+            inputs.policy,
+            space=inputs.space,
         )
         progress("building the phased model")
         model = PhasedModel(instance, inputs.phasing)

@@ -49,6 +49,7 @@ import pandas as pd
 from estate.coords import bng_to_lonlat
 from estate.errors import CellIssue, EstateError, InputDataError
 from estate.io import write_csv, write_json, write_text
+from optimise.reasons import services_go_to
 from scenarios.geopackage import write_gpkg
 from scenarios.leakscan import Site, Terms, scan
 from scenarios.runfolder import (
@@ -374,6 +375,17 @@ def redact(folder: RunFolder) -> RunFolder:
     buildings = _buildings(folder, pseudonym, ctx)
     moves, services = _moves_and_services(folder, withheld, ctx)
     hidden_types = withheld_access(folder, withheld)
+    if "services_go_to" in buildings.columns:  # rebuilt from the redacted tables
+        names = dict(zip(buildings["building_id"], buildings["name"], strict=True))
+        buildings["services_go_to"] = [
+            services_go_to(str(bid), moves, names) for bid in buildings["building_id"]
+        ]
+    # Who a building served and how far they go after are travel times in another form:
+    # published only where no service type is withheld, and never for a withheld site.
+    for col in _ACCESS_REASONS:
+        if col in buildings.columns:
+            hide = buildings["withheld"] | bool(hidden_types)
+            buildings[col] = buildings[col].where(~hide, "" if col == "access_change" else np.nan)
     access = _table(folder.access, TABLES["access"], "access.csv", ctx)
     access = access.loc[~access["service_type"].isin(hidden_types)].reset_index(drop=True)
     private_catchments = catchments(folder)
@@ -473,6 +485,8 @@ def _buildings(folder: RunFolder, pseudonym: dict[str, str], ctx: _Context) -> p
         out.loc[sensitive, col] = np.nan
     return out
 
+
+_ACCESS_REASONS = ("people_served", "largest_increase_minutes", "access_change")
 
 # Register columns the map and reports show for public buildings (locations for the map
 # and the GeoPackage, disposal figures and lease dates for the report).

@@ -81,7 +81,24 @@ BUILDING_COLUMNS = {
     "estimated": "Estimated values",
     "redacted": "Redacted",
 }
+DISPOSAL_COLUMNS = {
+    "building_id": "Building",
+    "name": "Name",
+    "agency": "Agency",
+    "annual_saving_gbp": "Saves a year once gone (£)",
+    "npv_saving_gbp": "NPV of giving it up (£)",
+    "capital_receipt_gbp": "Net receipt (£)",
+    "price_of_keeping_gbp": "Price of keeping it (£ NPV given up)",
+    "price_of_keeping_low_gbp": "… at least (solver gaps, £)",
+    "price_of_keeping_high_gbp": "… at most (£)",
+    "exit_year": "Exit year",
+    "services_go_to": "Where its services go",
+    "people_served": "People it served (nearest today)",
+    "largest_increase_minutes": "Largest rise in their minutes",
+    "access_change": "Minutes to the nearest, for the zones it served",
+}
 MOVE_COLUMNS = {
+    "year": "Year",
     "service_id": "Service",
     "name": "Name",
     "agency": "Agency",
@@ -89,16 +106,21 @@ MOVE_COLUMNS = {
     "from_building": "From",
     "to_building": "To",
     "desks": "Desks",
+    "space_type": "Space it needs",
+    "floor_m2": "Floor area (m²)",
+    "fitted_out_from": "Fitted out of",
+    "fit_out_cost": "Fit-out (£)",
     "cost": "One-off cost (£)",
     "redacted": "Redacted",
 }
 ACCESS_COLUMNS = {
     "service_type": "Service type",
-    "mode": "Mode",
-    "max_minutes": "Standard (min)",
+    "standard": "Standard",
     "share_before": "Share within, now",
     "share_after": "Share within, after",
     "target_share": "Share required",
+    "largest_increase_minutes": "Largest rise in minutes to the nearest (zones its rule protects)",
+    "mode": "Mean minutes by",
     "mean_minutes_before": "Mean minutes, now",
     "mean_minutes_after": "Mean minutes, after",
     "buildings_before": "Buildings, now",
@@ -125,10 +147,16 @@ CONVENTIONS = (
     "the present cost of the scenario.",
     "Payback year = first year whose cumulative undiscounted net saving is zero or more.",
     "Annual revenue saving = the yearly running cost of the buildings disposed of, once exited.",
+    "Running costs = a fixed part, saved only when a building goes, plus an occupancy cost "
+    "per m2 its services use (cleaning, energy, soft FM), which moves with them: a host pays "
+    "it for what it takes in.",
     "Capital receipts = disposal value minus disposal cost of freeholds sold, in the exit year "
     "(freehold: after the disposal lag; leasehold: at the first break or the lease end).",
     "One-off costs = moves (per-desk rate or the service's own cost) plus fit-out per desk "
-    "moved in, uplifted by optimism bias, plus dilapidations on lease exits.",
+    "moved in, plus fitting out space a building lacks (£/m2 of the space type), uplifted "
+    "by optimism bias, plus dilapidations on lease exits.",
+    "A service moving into space still to be fitted out moves when the works are done (the "
+    "lead time); its building is held until then.",
     "Attribution: a building's running costs, backlog, receipts and dilapidations fall to the "
     "agency that holds it; the cost of a move falls to the agency whose service moves.",
 )
@@ -146,6 +174,7 @@ class ReportTables:
     moves: pd.DataFrame
     access: pd.DataFrame
     assumptions: pd.DataFrame  # section, item, value, note
+    disposals: pd.DataFrame  # one row a building disposed of, with the reasons
     # Written by `estate share` (sharing.json) and `estate plan` (plan.json), when present.
     sharing: pd.DataFrame | None = None  # per agency, then a "Total" row
     coalitions: pd.DataFrame | None = None
@@ -191,6 +220,12 @@ def report_tables(folder: RunFolder) -> ReportTables:
             folder.buildings.sort_values(["agency", "building_id"]), BUILDING_COLUMNS
         ).assign(**_estimated_described(folder)),
         moves=_pick(folder.moves.sort_values("service_id"), MOVE_COLUMNS),
+        disposals=_pick(
+            folder.buildings.loc[folder.buildings["decision"] == "dispose"].sort_values(
+                ["agency", "building_id"]
+            ),
+            DISPOSAL_COLUMNS,
+        ),
         access=_pick(pd.DataFrame(s.get("access", [])), ACCESS_COLUMNS),
         assumptions=_assumptions(folder),
         **_sharing_tables(folder),
@@ -272,20 +307,11 @@ def _assumptions(folder: RunFolder) -> pd.DataFrame:
         rows.append(("Finance", key, value, notes.get(key, "")))
     for key, value in settings.get("policy", {}).items():
         rows.append(("Policy", key, value, ""))
-    for service_type, standard in settings.get("access", {}).items():
-        target = (
-            f"at least {standard['min_share']:.0%} of people within"
-            if standard.get("min_share") is not None
-            else f"share within may fall by at most {standard.get('max_loss') or 0:.0%}"
+    for a in s.get("access", []):
+        source = {"default": "the default: the scenario names no standard", "none": ""}.get(
+            a.get("source", ""), "the scenario"
         )
-        rows.append(
-            (
-                "Access standard",
-                service_type,
-                f"{standard['max_minutes']:g} min {standard['mode']}",
-                target,
-            )
-        )
+        rows.append(("Access standard", a["service_type"], a.get("standard", ""), source))
     for mode, detail in s.get("travel_times", {}).items():
         rows.append(("Travel times", mode, detail.get("method"), detail.get("note", "")))
     for key, value in settings.get("solver", {}).items():
@@ -671,6 +697,17 @@ def render_report(folder: RunFolder) -> str:
         html_table(t.saving_by_agency_year),
         "<h2>Access to public-facing services</h2>",
         html_table(t.access, ACCESS_COLUMNS),
+        _standards_note(s),
+        "<h2>Disposals: why each building goes</h2>",
+        (
+            html_table(t.disposals, DISPOSAL_COLUMNS)
+            + "<p class='muted'>The saving of giving a building up is its own costs less what "
+            "its services cost where they go (moves, fit-outs, occupancy). The price of keeping "
+            "it is the NPV saving given up if the Board kept it and the rest were planned "
+            "around it (one solve each, within the run's gap).</p>"
+            if len(t.disposals)
+            else "<p>No building is disposed of.</p>"
+        ),
         "<h2>Buildings</h2>",
         html_table(t.buildings, BUILDING_COLUMNS),
         "<h2>Service moves</h2>",
@@ -685,6 +722,27 @@ def render_report(folder: RunFolder) -> str:
         f"<title>{_e(folder.scenario)} — finance report</title><style>{STYLE}</style></head>"
         f"<body>{''.join(body)}</body></html>\n"
     )
+
+
+def _standards_note(s: Mapping[str, Any]) -> str:
+    """Which public-facing types have the default standard, and which have none."""
+    info = s.get("access_standards", {})
+    parts = []
+    if info.get("defaulted"):
+        parts.append(
+            "The scenario names no standard for "
+            + ", ".join(_e(k) for k in info["defaulted"])
+            + ": they have the default, nobody further from their nearest than today (by "
+            + _e("/".join(info.get("modes", [])))
+            + ")."
+        )
+    if info.get("none"):
+        parts.append(
+            "No standard (the scenario says none) for "
+            + ", ".join(_e(k) for k in info["none"])
+            + ": their minutes are shown but nothing holds them."
+        )
+    return "".join(f"<p class='notice'>{text}</p>" for text in parts)
 
 
 def _sharing_html(t: ReportTables) -> list[str]:

@@ -14,7 +14,7 @@ from geodata.network import RoadNetwork
 from geodata.placecheck import PlaceChecks
 from geodata.traveltime import TravelTimes, estimated_travel_times, network_travel_times
 from geodata.zones import points
-from optimise.instance import EstateInstance
+from optimise.instance import EstateInstance, travel_modes
 from optimise.model import EstateModel, Result
 from optimise.settings import (
     AccessStandard,
@@ -23,10 +23,14 @@ from optimise.settings import (
     PhasingSettings,
     PolicySettings,
     SolverSettings,
+    SpaceSettings,
 )
 from scenarios.folders import Staging, destination
 
 Progress = Callable[[str], None]
+# After the main solve, before its folder is written: a table of extra columns for
+# buildings.csv keyed on building_id (the price of keeping each disposal), or None.
+Annotate = Callable[["RunInputs", EstateInstance, Result], pd.DataFrame | None]
 
 
 def _silent(_: str) -> None:
@@ -35,12 +39,16 @@ def _silent(_: str) -> None:
 
 @dataclass(frozen=True)
 class RunInputs:
-    """Everything one run needs.  ``notice`` is shown on every output (e.g. synthetic data)."""
+    """Everything one run needs.  ``notice`` is shown on every output (e.g. synthetic data).
+
+    ``access`` maps a service type to its standard, or to None where the scenario sets
+    none (``access.<type>: none``); a public-facing type it leaves out gets the default.
+    """
 
     name: str
     register: Register
     zones: pd.DataFrame
-    access: Mapping[str, AccessStandard]
+    access: Mapping[str, AccessStandard | None]
     network: RoadNetwork | None = None
     finance: FinanceSettings = field(default_factory=FinanceSettings)
     policy: PolicySettings = field(default_factory=PolicySettings)
@@ -50,6 +58,7 @@ class RunInputs:
     # and summary.json give the same plan again (`estate run` does not use it).
     phasing: PhasingSettings = field(default_factory=PhasingSettings)
     checks: PlaceChecks | None = None  # the points checked against the place
+    space: SpaceSettings = field(default_factory=SpaceSettings)
 
     def with_sharing(self, sharing: str) -> RunInputs:
         """The same run under the other policy (``shared`` or ``siloed``)."""
@@ -71,9 +80,16 @@ class RunOutcome:
     files: tuple[Path, ...] = ()
 
 
-def modes_of(access: Mapping[str, AccessStandard]) -> list[Mode]:
-    """Every travel mode an access standard uses (drive when there are none)."""
-    return sorted({s.mode for s in access.values()}) or ["drive"]
+def modes_of(
+    access: Mapping[str, AccessStandard | None], register: Register | None = None
+) -> list[Mode]:
+    """Every travel mode the run needs: those its standards use, defaults included
+    (drive when there are none)."""
+    public: set[str] = set()
+    if register is not None:
+        services = register.services
+        public = set(services.loc[services["public_facing"], "service_type"])
+    return travel_modes(access, public)
 
 
 def mode_travel_times(
@@ -90,7 +106,7 @@ def mode_travel_times(
 def travel_times(inputs: RunInputs, progress: Progress = _silent) -> Travel:
     """Zone-to-building minutes for every mode an access standard uses."""
     out: Travel = {}
-    for mode in modes_of(inputs.access):
+    for mode in modes_of(inputs.access, inputs.register):
         progress(f"travel times ({mode})")
         out[mode] = mode_travel_times(inputs.register, inputs.zones, inputs.network, mode)
     return out
@@ -101,10 +117,11 @@ def build_instance(inputs: RunInputs, times: Travel) -> EstateInstance:
     return EstateInstance.build(
         inputs.register,
         inputs.zones,
-        {mode: times[mode] for mode in modes_of(inputs.access)},
+        {mode: times[mode] for mode in modes_of(inputs.access, inputs.register)},
         inputs.access,
         inputs.finance,
         inputs.policy,
+        space=inputs.space,
     )
 
 
@@ -120,6 +137,17 @@ def solve_inputs(
     return instance, model.solve(inputs.solver)
 
 
+def with_building_columns(result: Result, table: pd.DataFrame | None) -> Result:
+    """``result`` with ``table``'s columns (keyed on building_id) added to its buildings."""
+    if table is None or result.evaluation is None or table.empty:
+        return result
+    buildings = result.evaluation.buildings
+    extra = table.set_index("building_id")
+    added = buildings.drop(columns=[c for c in extra.columns if c in buildings.columns])
+    added = added.join(extra, on="building_id")
+    return replace(result, evaluation=replace(result.evaluation, buildings=added))
+
+
 def run(
     inputs: RunInputs,
     out_dir: str | Path | Staging | None,
@@ -128,6 +156,7 @@ def run(
     extra: dict[str, Any] | None = None,
     *,
     force: bool = False,
+    annotate: Annotate | None = None,
 ) -> RunOutcome:
     """Solve ``inputs`` and, when ``out_dir`` is given, write the run folder there.
 
@@ -135,16 +164,23 @@ def run(
     (:func:`scenarios.folders.writing_folder`; ``force`` replaces a folder that is
     not a run folder); a :class:`~scenarios.folders.Staging` the caller holds is
     written into as it is.  ``extra`` adds keys to ``summary.json`` (for example the
-    value of sharing).
+    value of sharing); ``annotate`` adds columns to ``buildings.csv`` (the price of
+    keeping).
     """
     from scenarios.outputs import write_run
 
-    if out_dir is None:
+    def solved() -> tuple[EstateInstance, Result]:
         instance, result = solve_inputs(inputs, progress, travel)
+        if annotate is not None:
+            result = with_building_columns(result, annotate(inputs, instance, result))
+        return instance, result
+
+    if out_dir is None:
+        instance, result = solved()
         return RunOutcome(inputs, instance, result, None)
     with destination(out_dir, force=force) as staging:
         assert staging is not None
-        instance, result = solve_inputs(inputs, progress, travel)
+        instance, result = solved()
         progress("writing outputs")
         files = write_run(staging.path, inputs, instance, result, extra=extra)
     return RunOutcome(inputs, instance, result, staging.given, staging.finals(files))
@@ -174,6 +210,7 @@ def run_with_sharing_value(
     progress: Progress = _silent,
     *,
     force: bool = False,
+    annotate: Annotate | None = None,
 ) -> SharingOutcome:
     """Run ``inputs`` and the same scenario under the other policy; the value of sharing
     is the ``shared`` result against the ``siloed`` one.
@@ -190,6 +227,10 @@ def run_with_sharing_value(
         times = travel_times(inputs, progress)
         progress(f"solving the {inputs.policy.sharing} scenario")
         main_instance, main_result = solve_inputs(inputs, _silent, times)
+        if annotate is not None:
+            main_result = with_building_columns(
+                main_result, annotate(inputs, main_instance, main_result)
+            )
         progress(f"solving the {other_policy} scenario")
         other_instance, other_result = solve_inputs(other_inputs, _silent, times)
         docs = {

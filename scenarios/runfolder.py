@@ -43,6 +43,15 @@ BUILDINGS_OUT: dict[str, Kind] = {
     "capital_receipt_gbp": "float",
     "dilapidations_gbp": "float",
     "scenario_present_cost_gbp": "float",
+    "annual_saving_gbp": "float",
+    "npv_saving_gbp": "float",
+    "people_served": "float",
+    "largest_increase_minutes": "float",
+    "price_of_keeping_gbp": "float",
+    "price_of_keeping_low_gbp": "float",
+    "price_of_keeping_high_gbp": "float",
+    "services_go_to": "text",
+    "access_change": "text",
 }
 BUILDINGS_IN: dict[str, Kind] = {
     "building_id": "text",
@@ -98,6 +107,8 @@ ACCESS: dict[str, Kind] = {
     "minutes_after": "float",
     "within_before": "bool",
     "within_after": "bool",
+    "change_minutes": "float",
+    "max_increase_minutes": "float",
 }
 CASH_FLOWS: dict[str, Kind] = {
     "agency": "text",
@@ -131,6 +142,11 @@ OPTIONAL_COLUMNS |= {"lease_end", "lease_break", "gia_m2", "disposal_value", "di
 OPTIONAL_COLUMNS |= {"dilapidations", "must_retain", "listed", "sensitive", "public_facing"}
 OPTIONAL_COLUMNS |= {"estimated"}
 OPTIONAL_COLUMNS |= {"backlog_optimism_bias"}  # run folders written before it was reported
+# Added with space types, per-zone standards and reasons (older run folders lack them).
+OPTIONAL_COLUMNS |= {"change_minutes", "max_increase_minutes", "annual_saving_gbp"}
+OPTIONAL_COLUMNS |= {"price_of_keeping_gbp", "npv_saving_gbp", "people_served"}
+OPTIONAL_COLUMNS |= {"price_of_keeping_low_gbp", "price_of_keeping_high_gbp"}
+OPTIONAL_COLUMNS |= {"largest_increase_minutes", "services_go_to", "access_change"}
 DEFAULTS: dict[Kind, Any] = {"text": "", "float": np.nan, "int": pd.NA, "bool": False}
 TRUE = {"true", "1", "yes", "y", "t"}
 FALSE = {"false", "0", "no", "n", "f", ""}
@@ -407,7 +423,8 @@ def holders_after(folder: RunFolder, service_type: str) -> list[str]:
 
 
 def catchments(folder: RunFolder) -> pd.DataFrame | None:
-    """Each zone's nearest building per service type after the change, with minutes.
+    """Each zone's nearest building per service type after the change, with minutes (by
+    the type's first mode in ``access.csv``: drive where a standard has several).
 
     Travel times are recomputed from the folder the way the run computed them: on the
     road network in ``inputs/`` when the run used one, else the straight-line estimate.
@@ -445,6 +462,7 @@ def catchments(folder: RunFolder) -> pd.DataFrame | None:
             pd.DataFrame(
                 {
                     "service_type": service_type,
+                    "mode": mode,
                     "zone_id": origins["id"].to_numpy(),
                     "building_id": np.asarray(holders, dtype=object)[nearest],
                     "minutes": np.where(np.isfinite(minutes), minutes, np.nan),
@@ -452,5 +470,5 @@ def catchments(folder: RunFolder) -> pd.DataFrame | None:
             )
         )
     if not parts:
-        return pd.DataFrame(columns=["service_type", "zone_id", "building_id", "minutes"])
+        return pd.DataFrame(columns=["service_type", "mode", "zone_id", "building_id", "minutes"])
     return pd.concat(parts, ignore_index=True)

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from estate import safeyaml
 from estate.errors import SettingsError
-from optimise.settings import PhasingSettings
+from optimise.settings import PhasingSettings, SpaceSettings
 from scenarios.schema import Scenario
 
 Key = tuple[str | int, ...]
@@ -237,6 +237,8 @@ class ScenarioFile:
         settings = self.scenario.model_dump(mode="json", exclude={"name", "notice", "inputs"})
         if self.scenario.phasing == PhasingSettings():
             del settings["phasing"]  # as before phasing existed: earlier sweeps still resume
+        if self.scenario.space == SpaceSettings():
+            del settings["space"]  # likewise before space types could be overridden
         files = {k: cache[p] for k, p in sorted(paths.items())}
         text = json.dumps({"settings": settings, "files": files}, sort_keys=True)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from optimise.settings import (
     AccessStandard,
@@ -24,6 +24,7 @@ from optimise.settings import (
     PhasingSettings,
     PolicySettings,
     SolverSettings,
+    SpaceSettings,
 )
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "docs" / "scenario.schema.json"
@@ -103,14 +104,28 @@ class Scenario(_Model):
     name: str = Field(default="", description="shown on every output")
     notice: str = Field(default="", description="a warning printed on every output")
     inputs: InputFiles
-    access: dict[str, AccessStandard] = Field(
+    access: dict[str, AccessStandard | None] = Field(
         default_factory=dict,
-        description="access standard per public-facing service_type",
+        description="access standard per public-facing service_type; a type left out gets "
+        "the default (nobody loses access); `none` sets no standard for a type",
     )
     finance: FinanceSettings = Field(default_factory=FinanceSettings)
     policy: PolicySettings = Field(default_factory=PolicySettings)
     solver: SolverSettings = Field(default_factory=SolverSettings)
     phasing: PhasingSettings = Field(default_factory=PhasingSettings)
+    space: SpaceSettings = Field(default_factory=SpaceSettings)
+
+    @field_validator("access", mode="before")
+    @classmethod
+    def _none(cls, value: Any) -> Any:
+        """``access.<type>: none`` (or null) means the type has no standard."""
+        if isinstance(value, dict):
+            return {k: (None if v == "none" else v) for k, v in value.items()}
+        return value
+
+    def standards(self) -> dict[str, AccessStandard | None]:
+        """The access section: a standard, or None for a type the scenario exempts."""
+        return dict(self.access)
 
 
 SECTIONS: dict[str, type[BaseModel]] = {
@@ -118,12 +133,16 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "policy": PolicySettings,
     "solver": SolverSettings,
     "phasing": PhasingSettings,
+    "space": SpaceSettings,
 }
 
 
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of a scenario file."""
     schema = Scenario.model_json_schema()
+    # ``access.<type>: none`` is read as null (no standard for the type)
+    per_type = schema["properties"]["access"]["additionalProperties"]
+    per_type["anyOf"].append({"const": "none", "type": "string"})
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "public-estate scenario"
     return schema

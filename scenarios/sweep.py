@@ -17,7 +17,7 @@ and ``sweep.json`` (how it ran: which points were computed or reused, seconds, w
 
 Access is measured for every point against one yardstick, the access standards of
 the base scenario (``access_share``: the mean over service types of the need-weighted
-population share within the base ``max_minutes`` after the point's decision), so a
+population share within the base standards' minutes after the point's decision), so a
 point that relaxes a standard shows the access it trades for its saving.
 """
 
@@ -283,7 +283,8 @@ def run_sweep(
 
     ``points`` is the grid if the caller has expanded it already (:func:`grid`).
     Without ``presentation`` the points' folders hold the tables only (no map, report
-    or GeoPackage): for sweeps of many points whose folders nobody opens one by one.
+    or GeoPackage) and no Pareto plot is drawn: for sweeps of many points whose folders
+    nobody opens one by one (coalitions, the price of keeping).
     One sweep writes ``out_dir`` at a time; each point's folder is swapped in whole as
     it finishes, and the results, frontier and ``sweep.json`` replace the previous
     ones together (:func:`scenarios.folders.writing_folder`; ``force`` replaces a
@@ -297,7 +298,7 @@ def run_sweep(
             base, axes, staging.target, scheduler, workers, serial, progress, points, presentation
         )
         result.seconds = time.perf_counter() - start
-        written = _write_outputs(result, base, axes, staging.path)
+        written = _write_outputs(result, base, axes, staging.path, presentation)
         result.files = list(staging.finals(written))
     return result
 
@@ -356,7 +357,11 @@ def _sweep(
         else:
             n = None if scheduler else min(workers or default_workers(), len(jobs))
             result.execution = run_dask(jobs, places, on_done, scheduler, n)
-    standards = {k: v.max_minutes for k, v in base.scenario.access.items()}
+    standards = {
+        k: {str(m): x for m, x in v.thresholds().items()}
+        for k, v in base.scenario.standards().items()
+        if v and v.thresholds()
+    }
     result.results = results_table(points, axes, out, result.failed, standards)
     return result
 
@@ -393,7 +398,7 @@ def _jobs(
                 name,
                 sf,
                 pid,
-                tuple(modes_of(sf.scenario.access)),
+                tuple(modes_of(sf.scenario.standards(), places[pid].register)),
                 presentation,
             )
         )
@@ -421,22 +426,29 @@ def point_row(doc: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def reference_access(access_csv: Path, standards: dict[str, float]) -> dict[str, float]:
-    """Share of (need-weighted) population within each reference standard after the
-    point's decision, from its ``access.csv``: one yardstick for every point, so a point
-    that relaxes a standard shows the access it gives up."""
+def reference_access(access_csv: Path, standards: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Share of (need-weighted) population within each reference standard (minutes by
+    mode; within any of them counts) after the point's decision, from its ``access.csv``:
+    one yardstick for every point, so a point that relaxes a standard shows the access
+    it gives up."""
     if not access_csv.is_file():
         return {}
     table = unprotect_frame(pd.read_csv(access_csv))
     out = {}
-    for service_type, max_minutes in sorted(standards.items()):
+    for service_type, thresholds in sorted(standards.items()):
         rows = table.loc[table["service_type"] == service_type]
         if rows.empty:
             continue
-        minutes = rows["minutes_after"].to_numpy(dtype=float)
-        need = rows["weight"] if "weight" in rows.columns else 1.0
-        weight = (rows["population"] * need).to_numpy(dtype=float)
-        within = reachable(np.where(np.isnan(minutes), np.inf, minutes), max_minutes)
+        zones = rows.drop_duplicates("zone_id").set_index("zone_id")
+        need = zones["weight"] if "weight" in zones.columns else 1.0
+        weight = (zones["population"] * need).to_numpy(dtype=float)
+        within = np.zeros(len(zones), dtype=bool)
+        for mode, max_minutes in thresholds.items():
+            by_mode = rows.loc[rows["mode"] == mode].set_index("zone_id")
+            if by_mode.empty:
+                continue
+            minutes = by_mode["minutes_after"].reindex(zones.index).to_numpy(dtype=float)
+            within |= reachable(np.where(np.isnan(minutes), np.inf, minutes), max_minutes)
         total = weight.sum()
         out[service_type] = round(float(weight[within].sum() / total), 6) if total > 0 else 1.0
     return out
@@ -447,10 +459,10 @@ def results_table(
     axes: Sequence[Axis],
     out: Path,
     failed: dict[str, str],
-    standards: dict[str, float],
+    standards: dict[str, dict[str, float]],
 ) -> pd.DataFrame:
     """One row a point in grid order, with access against the reference ``standards``
-    (service type -> max minutes) and the Pareto flag."""
+    (service type -> minutes by mode) and the Pareto flag."""
     rows = []
     for point in points:
         row: dict[str, Any] = {"point": point.key}
@@ -489,14 +501,18 @@ def results_table(
 
 
 def _write_outputs(
-    result: SweepResult, base: ScenarioFile, axes: Sequence[Axis], out: Path
+    result: SweepResult,
+    base: ScenarioFile,
+    axes: Sequence[Axis],
+    out: Path,
+    presentation: bool = True,
 ) -> list[Path]:
     """``results.csv``, the frontier and ``sweep.json``, into ``out``."""
     outcomes = result.outcomes
     files = [write_csv(out / "results.csv", result.results)]
     labels = [p.label for p in result.points]
     title = f"{base.scenario.name or base.path.stem}: {len(result.points)} points"
-    if result.results[SAVING].notna().any():
+    if presentation and result.results[SAVING].notna().any():
         files += plot_frontier(
             result.results, labels, title, [out / "pareto.svg", out / "pareto.png"]
         )

@@ -55,6 +55,20 @@ KINDS: dict[str, tuple[str, float, str, float, float, bool, float]] = {
     "fire_office": ("fire", 0.03, "", 11, 200, True, 0.3),
     "jobcentre": ("dwp", 0.11, "jobcentre", 14, 240, True, 0.9),
 }
+# Each kind's building type (estate.building_types): the space it provides follows.
+BUILDING_TYPE: dict[str, str] = {
+    "council_office": "office",
+    "library": "library",
+    "depot": "depot",
+    "gp_surgery": "gp_surgery",
+    "nhs_office": "office",
+    "clinic": "health_centre",
+    "police_station": "police_station",
+    "police_office": "office",
+    "fire_station": "fire_station",
+    "fire_office": "office",
+    "jobcentre": "jobcentre",
+}
 
 
 @dataclass(frozen=True)
@@ -230,6 +244,7 @@ def _building(
         "building_id": b_id,
         "agency": agency,
         "name": f"{kind.replace('_', ' ').title()} {b_id}",
+        "building_type": BUILDING_TYPE[kind],
         "lat": round(float(lat), 6),
         "lon": round(float(lon), 6),
         "easting": round(float(xy[0]), 1),

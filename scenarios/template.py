@@ -16,16 +16,32 @@ import yaml
 from pydantic import BaseModel
 
 from estate.io import write_csv, write_text
+from optimise.settings import SpaceSettings
 from scenarios.schema import SECTIONS, InputFiles, NetworkTables, Scenario, schema_text
 
 COMMENT_COLUMN = 34
 SCHEMA_FILE = "scenario.schema.json"
 ACCESS_EXAMPLE = """\
-  # One entry per public-facing service_type of services.csv, for example:
-  # library:
-  #   max_minutes: 15        # travel time standard, minutes
-  #   mode: drive            # drive | walk
-  #   max_loss: 0.0          # nobody loses access (or give min_share: 0.95)
+  # One entry per public-facing service_type of services.csv.  A type left out gets the
+  # default standard: nobody loses access (no zone's minutes to its nearest service of
+  # the type may rise), and the run warns.  For example:
+  # gp:
+  #   drive: 15                # within 15 minutes by car ...
+  #   walk: 20                 # ... or 20 minutes on foot
+  #   min_share: 0.95          # of 95% of people (or max_loss: 0.0: nobody loses it)
+  #   max_increase_minutes: 10 # and no zone more than 10 minutes further than today
+  # library: {max_increase_minutes: 0, modes: [drive, walk]}
+  # museum: none               # no standard for this type
+"""
+SPACE_EXAMPLE = """\
+  # The space each building type provides, what may be fitted out, occupancy costs, and
+  # what each service type needs (defaults: docs/model.md), for example:
+  # building_types:
+  #   office:
+  #     occupancy_cost_per_m2: 50
+  #     conversions: [{to: clinical, source: office, cost_per_m2: 2000, lead_years: 2}]
+  # service_types:
+  #   gp: {m2_per_desk: 30}
 """
 NETWORK_EXAMPLE = """\
   # A road network: an OpenStreetMap or graphml file, for example
@@ -60,8 +76,11 @@ def _doc(model: type[BaseModel]) -> str:
 
 def _fields(model: BaseModel, indent: int) -> list[str]:
     out = []
+    dumped = model.model_dump(mode="json")
     for name, info in type(model).model_fields.items():
         value = getattr(model, name)
+        if info.exclude and value is None:
+            continue  # an older form read in and converted, never written
         if isinstance(value, BaseModel):
             out.append(_line(indent, name, None, info.description or _doc(type(value))))
             out += _fields(value, indent + 2)
@@ -73,7 +92,27 @@ def _fields(model: BaseModel, indent: int) -> list[str]:
         default = None if info.is_required() else info.get_default(call_default_factory=True)
         if not info.is_required() and value != default:
             comment = f"{comment} [default: {scalar(default)}]".strip()
-        out.append(_line(indent, name, scalar(value), comment))
+        shown = dumped[name] if _holds_models(value) else value
+        out.append(_line(indent, name, scalar(shown), comment))
+    return out
+
+
+def _holds_models(value: Any) -> bool:
+    """A dict, list or tuple with settings models inside (written as plain data)."""
+    items = value.values() if isinstance(value, dict) else value
+    return isinstance(value, dict | list | tuple) and any(
+        isinstance(v, BaseModel) or _holds_models(v) for v in items
+    )
+
+
+def _set_fields(model: BaseModel, indent: int) -> list[str]:
+    """The fields of ``model`` that hold a value (an access standard's unset options
+    stay out, so the file reads like the standard it states)."""
+    out = []
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        if value is not None:
+            out.append(_line(indent, name, scalar(value), info.description or ""))
     return out
 
 
@@ -105,9 +144,12 @@ def render_scenario(scenario: Scenario, header: str = "", schema_hint: bool = Fa
     lines.append("")
     if scenario.access:
         lines.append(_line(0, "access", None, "access standard per public-facing service_type"))
-        for service_type, standard in sorted(scenario.access.items()):
-            lines.append(_line(2, service_type, None, ""))
-            lines += _fields(standard, 4)
+        for service_type, standard in sorted(scenario.standards().items()):
+            if standard is None:
+                lines.append(_line(2, service_type, "none", "no standard for this type"))
+                continue
+            lines.append(_line(2, service_type, None, standard.describe()))
+            lines += _set_fields(standard, 4)
     else:
         lines.append(_line(0, "access", "{}", "access standard per public-facing service_type"))
         lines.append(ACCESS_EXAMPLE.rstrip("\n"))
@@ -115,6 +157,8 @@ def render_scenario(scenario: Scenario, header: str = "", schema_hint: bool = Fa
         lines.append("")
         lines.append(_line(0, section, None, _doc(model)))
         lines += _fields(getattr(scenario, section), 2)
+        if section == "space" and scenario.space == SpaceSettings():
+            lines.append(SPACE_EXAMPLE.rstrip("\n"))
     return "\n".join(lines) + "\n"
 
 
@@ -231,9 +275,9 @@ def init_from_register(
     found = read_zones(zones, population, zone_name_prefix)
     public = sorted(set(loaded.services.loc[loaded.services["public_facing"], "service_type"]))
     defaults = service_rules().access
-    access = {
+    access: dict[str, AccessStandard | None] = {
         t: AccessStandard.model_validate(
-            defaults.get(t, {"max_minutes": 30, "mode": "drive", "max_loss": 0.0})
+            defaults.get(t, {"drive": 30, "max_loss": 0.0, "max_increase_minutes": 15})
         )
         for t in public
     }

@@ -32,6 +32,7 @@ from scenarios.report import (
     BUILDING_COLUMNS,
     CASH_COLUMNS,
     COALITION_COLUMNS,
+    DISPOSAL_COLUMNS,
     MOVE_COLUMNS,
     PLAN_ACTION_COLUMNS,
     PLAN_YEAR_COLUMNS,
@@ -129,6 +130,10 @@ def build_workbook(folder: RunFolder, tables: ReportTables | None = None) -> Wor
     moves = wb.create_sheet("moves")
     _table(moves, t.moves, MOVE_COLUMNS)
     moves.freeze_panes = "B2"
+
+    disposals = wb.create_sheet("disposals")
+    _table(disposals, t.disposals, DISPOSAL_COLUMNS)
+    disposals.freeze_panes = "C2"
 
     cash = wb.create_sheet("cash flow by year")
     _cell(

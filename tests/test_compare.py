@@ -22,7 +22,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     init_folder(folder / "scenario", demo_seed=2026)
     out = folder / "shared"
     args = ["run", str(folder / "scenario" / "scenario.yaml"), "--out", str(out), "--quiet"]
-    result = CliRunner().invoke(main, [*args, "--set", "policy.k_nearest=5"])
+    result = CliRunner().invoke(
+        main, [*args, "--set", "policy.k_nearest=5", "--no-price-of-keeping"]
+    )
     assert result.exit_code == 0, result.output
     return out, out / "siloed"
 

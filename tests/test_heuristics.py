@@ -15,10 +15,10 @@ from tests.test_bruteforce import random_instance
 EXACT = SolverSettings(mip_rel_gap=0.0, time_limit_seconds=30, strategy="exact")
 
 
-def _estates_with_a_feasible_baseline(count: int) -> list[EstateModel]:
+def _estates_with_a_feasible_baseline(count: int, rich: bool = False) -> list[EstateModel]:
     found = []
     for seed in range(200):
-        model = EstateModel(random_instance(np.random.default_rng(seed), easy=True))
+        model = EstateModel(random_instance(np.random.default_rng(seed), easy=True, rich=rich))
         if model.baseline_start() is not None:
             found.append(model)
         if len(found) == count:
@@ -26,7 +26,10 @@ def _estates_with_a_feasible_baseline(count: int) -> list[EstateModel]:
     return found
 
 
-@pytest.mark.parametrize("model", _estates_with_a_feasible_baseline(12))
+@pytest.mark.parametrize(
+    "model",
+    _estates_with_a_feasible_baseline(12) + _estates_with_a_feasible_baseline(12, rich=True),
+)
 def test_greedy_and_windows_give_feasible_plans_between_baseline_and_optimum(
     model: EstateModel,
 ) -> None:

@@ -132,7 +132,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         result = CliRunner().invoke(main, list(args))
         assert result.exit_code == 0, (args, result.output)
 
-    invoke("run", str(scenario), "--out", str(run), "--quiet")
+    invoke("run", str(scenario), "--out", str(run), "--quiet", "--no-price-of-keeping")
     invoke("map", str(run), "--offline", "--quiet")
     invoke("report", str(run), "--quiet")
     invoke("publish", str(run), "--offline", "--quiet")
@@ -267,7 +267,8 @@ def test_a_template_in_a_name_is_text_on_the_terminal(tmp_path: Path) -> None:
     """The terminal summary prints names through rich: markup in a name stays text."""
     root = tmp_path / "place"
     scenario, _ = _hostile_place(root)
-    result = CliRunner().invoke(main, ["run", str(scenario), "--out", str(tmp_path / "r")])
+    args = ["run", str(scenario), "--out", str(tmp_path / "r"), "--no-price-of-keeping"]
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert "{{7*7}}" in result.output
     assert "[/]" in result.output  # rich markup in a name is printed as text

@@ -21,11 +21,20 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from optimise import EstateModel, FinanceSettings, SolverSettings, SolveStatus
+from optimise import (
+    AccessStandard,
+    EstateModel,
+    FinanceSettings,
+    PolicySettings,
+    SolverSettings,
+    SolveStatus,
+)
 from optimise.finance import (
     DILAPIDATIONS,
     building_cash_flows,
     discount_factors,
+    exit_year_after,
+    lease_event_years,
     move_costs,
     years_until,
 )
@@ -293,7 +302,7 @@ def check_output(
                 assert int(row.exit_year) in events, f"{row.building_id} exits between events"
     if phasing.annual_budget is None:
         return
-    one_off = cash_flows.loc[cash_flows["category"].isin(["moves", "dilapidations"])]
+    one_off = cash_flows.loc[cash_flows["category"].isin(["moves", "dilapidations", "conversions"])]
     spent = one_off.groupby("year")["scenario_gbp"].sum()
     years = range(1, int(cash_flows["year"].max()) + 1)
     paid = np.array([float(spent.get(y, 0.0)) for y in years])
@@ -344,3 +353,310 @@ def test_plan_command_writes_a_plan_that_keeps_to_its_rules(
     years = doc["years"]
     assert isinstance(years, list) and years
     assert all(y["spent"] <= y["available"] + 0.01 for y in years)
+
+
+# --- brute force with space types, fit-outs and access in every year -------------------
+
+
+def rich_case(seed: int):  # type: ignore[no-untyped-def]
+    """A random tiny estate with building types and floor areas (fit-outs with a lead
+    time, occupancy costs), a public library service with an access standard (or the
+    default), and random phasing settings."""
+    rng = np.random.default_rng(seed)
+    n_b, n_s, n_z = int(rng.integers(2, 4)), int(rng.integers(2, 4)), int(rng.integers(1, 3))
+    kinds = ("office", "library", "gp_surgery", "")
+    buildings = []
+    for i in range(n_b):
+        row = building(
+            f"B{i}",
+            capacity_desks=int(rng.integers(4, 12)),
+            running_cost=int(rng.integers(1, 12)) * 10_000,
+            backlog_cost=int(rng.integers(0, 10)) * 1_000,
+            building_type=kinds[int(rng.integers(0, len(kinds)))],
+            gia_m2=int(rng.integers(10, 40)) * 10,
+        )
+        if rng.random() < 0.3:
+            row["tenure"] = "leasehold"
+            row["lease_end"] = on(int(rng.integers(2, 9)))
+            row["dilapidations"] = int(rng.integers(0, 4)) * 1_000
+        else:
+            row["disposal_value"] = int(rng.integers(0, 30)) * 1_000
+        buildings.append(row)
+    services = []
+    for j in range(n_s):
+        public = rng.random() < 0.6
+        services.append(
+            service(
+                f"S{j}",
+                f"B{int(rng.integers(0, n_b))}",
+                desks=int(rng.integers(1, 4)),
+                service_type="library" if public else "back_office",
+                public_facing=public,
+            )
+        )
+    minutes = rng.integers(1, 25, size=(n_z, n_b)).astype(float)
+    access: dict[str, AccessStandard | None] = {}
+    form = int(rng.integers(0, 4)) if any(x["public_facing"] for x in services) else 0
+    if form == 1:
+        access["library"] = AccessStandard(max_minutes=12, max_loss=0.0)
+    elif form == 2:
+        access["library"] = AccessStandard(max_minutes=12, min_share=0.5)
+    elif form == 3:
+        access["library"] = AccessStandard(max_increase_minutes=6.0)
+    finance = FinanceSettings(
+        horizon_years=8,
+        discount_rate=float(rng.choice([0.0, 0.035])),
+        optimism_bias=float(rng.choice([0.0, 0.2])),
+        move_cost_per_desk=1_000.0,
+        fit_out_per_desk=float(rng.choice([0.0, 500.0])),
+        disposal_lag_years=int(rng.integers(1, 3)),
+    )
+    budget = None if rng.random() < 0.4 else float(rng.integers(0, 8)) * 10_000
+    phasing = PhasingSettings(
+        years=int(rng.integers(2, 4)), annual_budget=budget, carry_forward=bool(rng.random() < 0.4)
+    )
+    population = rng.integers(10, 1000, size=n_z).astype(float)
+    return instance(buildings, services, minutes, population, access, finance), phasing
+
+
+def brute_force_rich_plan(inst, phasing: PhasingSettings) -> float:  # type: ignore[no-untyped-def]
+    """Least present cost over every end state and every vacate year that keeps the
+    phasing rules: fit-outs done before a service's old home closes, the pot each year,
+    and every access standard in every year (own implementation)."""
+    from tests.test_bruteforce import _access_ok, _space, candidates, forced
+
+    b, s, finance = inst.buildings, inst.services, inst.finance
+    n_b, horizon = len(b), finance.horizon_years
+    years = phasing.years or horizon
+    d = discount_factors(finance)
+    area, ruled, fits, need, floor, rate, fixed, _ = _space(inst)
+    must = forced(inst)
+    options = candidates(inst, area, ruled, fits, need, floor, must)
+    ids = list(b["building_id"])
+    home = [ids.index(h) for h in s["building_id"]]
+    desks = s["desks"].to_numpy(float)
+    cap = b["capacity_desks"].to_numpy(float)
+    one_off = move_costs(s, finance)
+    weight = inst.zone_weight()
+    events = [
+        lease_event_years(t, x, y, finance)
+        for t, x, y in zip(b["tenure"], b["lease_break"], b["lease_end"], strict=True)
+    ]
+    allowance = np.array([phasing.budget_in(y) for y in range(1, horizon + 1)])
+    best = np.inf
+    for keep in itertools.product([False, True], repeat=n_b):
+        if not all(keep[i] for i in must):
+            continue
+        gone = [i for i in range(n_b) if not keep[i]]
+        for choice in itertools.product(*[[o for o in opts if keep[o[0]]] for opts in options]):
+            assign = [c[0] for c in choice]
+            load = np.bincount(assign, weights=desks, minlength=n_b)
+            if any(load[i] > cap[i] + 1e-9 for i in range(n_b) if keep[i]):
+                continue
+            m2 = np.zeros_like(area)
+            for j, (i, _, fit) in enumerate(choice):
+                m2[i, fit[0] if fit else need[j]] += floor[j]
+            if any((m2[i] > area[i] + 1e-6).any() for i in range(n_b) if keep[i] and ruled[i]):
+                continue
+            if any(c[1] > 0 and keep[home[j]] for j, c in enumerate(choice)):
+                continue
+            if not _access_ok(inst, assign, home, weight):
+                continue
+            conversion = [
+                floor[j] * c[2][1] * (1 + finance.optimism_bias) if c[2] else 0.0
+                for j, c in enumerate(choice)
+            ]
+            for when in itertools.product(range(1, years + 1), repeat=len(gone)):
+                vacate = dict(zip(gone, when, strict=True))
+                move = [
+                    vacate.get(home[j], 1) if assign[j] != home[j] else 1 for j in range(len(s))
+                ]
+                if any(move[j] < 1 + c[1] for j, c in enumerate(choice) if assign[j] != home[j]):
+                    continue  # the new home's fit-out is not done when the old one closes
+                if any(
+                    not _access_ok(
+                        inst,
+                        [assign[j] if move[j] <= y else home[j] for j in range(len(s))],
+                        home,
+                        weight,
+                    )
+                    for y in range(1, years)
+                ):
+                    continue
+                exits = np.array(
+                    [exit_year_after(events[i], vacate.get(i, 1), finance) for i in range(n_b)]
+                )
+                flows = building_cash_flows(b, finance, exits, fixed)
+                cost = sum(
+                    (flows.keep[i] if keep[i] else flows.dispose[i]).sum(axis=0) @ d
+                    for i in range(n_b)
+                )
+                spend = np.zeros(horizon + 1)
+                for i in gone:
+                    spend += flows.dispose[i, DILAPIDATIONS]
+                for j in range(len(s)):
+                    spend[1] += conversion[j]
+                    cost += conversion[j] * d[1]
+                    if assign[j] != home[j]:
+                        spend[move[j]] += one_off[j]
+                        cost += one_off[j] * d[move[j]]
+                    for year in range(1, horizon + 1):
+                        where = home[j] if year < move[j] else assign[j]
+                        cost += rate[where] * floor[j] * d[year]
+                if phasing.annual_budget is not None:
+                    paid = spend[1:]
+                    if phasing.carry_forward:
+                        paid, room = np.cumsum(paid), np.cumsum(allowance)
+                    else:
+                        room = allowance
+                    if (paid > room + 1e-6).any():
+                        continue
+                best = min(best, float(cost))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_phased_plan_with_space_and_access_matches_brute_force(seed: int) -> None:
+    inst, phasing = rich_case(seed)
+    expected = brute_force_rich_plan(inst, phasing)
+    phased = PhasedModel(inst, phasing).solve(EXACT)
+    if not np.isfinite(expected):
+        assert phased.status is SolveStatus.INFEASIBLE
+        return
+    assert phased.status is SolveStatus.OPTIMAL
+    assert phased.evaluation is not None
+    assert phased.evaluation.present_cost == pytest.approx(expected, rel=1e-9, abs=1e-3)
+
+
+def _two_libraries():  # type: ignore[no-untyped-def]
+    """Two libraries, each in a building costing 20,000 a year; each may move only into
+    its own agency's cheap hub (siloed).  Zone Z1 is 5 minutes from A and from the nhs
+    hub Y, Z2 from B and from the council hub X: after the change X and Y serve them
+    crosswise, so whichever library moves first leaves a zone without one until the
+    other has moved too."""
+    buildings = [
+        building("A", agency="council", running_cost=20_000),
+        building("B", agency="nhs", running_cost=20_000),
+        building("X", agency="council", running_cost=100),
+        building("Y", agency="nhs", running_cost=100),
+    ]
+    services = [
+        service("LA", "A", agency="council", service_type="library", public_facing=True),
+        service("LB", "B", agency="nhs", service_type="library", public_facing=True),
+    ]
+    minutes = [[5, 30, 30, 5], [30, 5, 5, 30]]
+    access = {"library": AccessStandard(drive=10, max_loss=0.0)}
+    policy = PolicySettings(sharing="siloed")
+    return instance(buildings, services, minutes, [100, 100], access, policy=policy)
+
+
+def test_a_library_never_closes_before_its_replacement_opens() -> None:
+    """The pot gets 1,000 a year (one move) and carries it forward.  Moving one library
+    in year 1 and the other in year 2 would leave a zone without a library within 10
+    minutes for year 1, so both move in year 2 (both buildings held a year longer, to
+    their sale at the end of year 2): saving 2 x 8 x 20,000 - 2 x 1,000 (moves) =
+    318,000, against 9 x 20,000 + 8 x 20,000 - 2,000 = 338,000 if access in year 1 did
+    not count."""
+    inst = _two_libraries()
+    phasing = PhasingSettings(annual_budget=1_000, carry_forward=True)
+    plan = PhasedModel(inst, phasing).solve(EXACT)
+    assert plan.status is SolveStatus.OPTIMAL and plan.evaluation is not None
+    b = plan.evaluation.buildings.set_index("building_id")
+    assert list(b.loc[["A", "B"], "vacate_year"]) == [2, 2]
+    assert plan.evaluation.npv_saving == pytest.approx(
+        2 * 9 * 20_000 - 20_000 * 2 - 2_000, abs=0.01
+    )
+    assert "access kept in every year" in plan.result.detail
+
+
+def test_without_the_yearly_rows_the_plan_would_break_access_in_year_1(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same estate with the yearly access rows switched off: the plan staggers the
+    moves and a zone goes without a library in year 1, which the plan's own check
+    refuses to return."""
+    import optimise.phasing as phasing_module
+    from estate.errors import SolverError
+
+    monkeypatch.setattr(phasing_module, "breached_pairs", lambda *args: [])
+    inst = _two_libraries()
+    with pytest.raises(SolverError, match="year 1: access to library"):
+        PhasedModel(inst, PhasingSettings(annual_budget=1_000, carry_forward=True)).solve(EXACT)
+
+
+@pytest.fixture(scope="module")
+def demo_plan_300k(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+    """The demo's plan with a 300,000 pot a year: before plans kept access in every year,
+    a library closed in year 3 before its replacement opened (8,813 people outside)."""
+    from scenarios.template import init_folder
+
+    folder = tmp_path_factory.mktemp("plan-demo-300k")
+    init_folder(folder, demo_seed=2026)
+    out = folder / "plan"
+    args = ["plan", str(folder / "scenario.yaml"), "--out", str(out), "--json"]
+    result = CliRunner().invoke(main, [*args, "--set", "phasing.annual_budget=300000"])
+    assert result.exit_code == 0, result.output
+    return out, json.loads(result.stdout)
+
+
+def test_every_access_standard_holds_in_every_year_of_the_demo_plan(
+    demo_plan_300k: tuple[Path, dict[str, object]],
+) -> None:
+    """From the plan's own outputs (plan.csv, inputs/, scenario.yaml) and travel times
+    recomputed from its inputs: in every year of the budgeted plan, where each service is
+    that year keeps every standard (a type without one in the scenario: nobody further
+    from it than today, by the scenario's modes)."""
+    from scenarios.inputs import load_inputs
+    from scenarios.run import mode_travel_times
+    from scenarios.scenario import load_scenario
+
+    out, doc = demo_plan_300k
+    inputs = load_inputs(load_scenario(out / "scenario.yaml"))
+    services = inputs.register.services
+    zones = inputs.zones
+    weight = (zones["population"] * zones["weight"]).to_numpy(float)
+    given = dict(inputs.access)
+    modes = sorted({m for v in given.values() if v for m in v.travel_modes()}) or ["drive"]
+    public = set(services.loc[services["public_facing"], "service_type"])
+    standards = {k: v for k, v in given.items() if v is not None}
+    for k in public - set(given):
+        standards[k] = AccessStandard(max_increase_minutes=0.0, modes=tuple(modes))
+    times = {
+        m: mode_travel_times(inputs.register, zones, inputs.network, m).frame()
+        for m in ("drive", "walk")
+    }
+    plan = pd.read_csv(out / "plan.csv", dtype={"service_id": str}, keep_default_na=False)
+    moved = plan.loc[plan["action"] == "move"].set_index("service_id")
+    assert plan["year"].max() > 1, "the budget spreads the plan over several years"
+    home = services.set_index("service_id")["building_id"]
+
+    def hosts(k: str, year: int) -> list[str]:
+        mine = services.loc[services["service_type"] == k, "service_id"]
+        where = [
+            moved.at[s, "to_building"]
+            if s in moved.index and moved.at[s, "year"] <= year
+            else home[s]
+            for s in mine
+        ]
+        return sorted(set(where))
+
+    checked = 0
+    for year in range(1, int(doc["plan_years"]) + 1):
+        for k, standard in standards.items():
+            before, after = hosts(k, 0), hosts(k, year)
+            if standard.thresholds():
+                within = {y: np.zeros(len(zones), bool) for y in ("before", "after")}
+                for mode, limit in standard.thresholds().items():
+                    within["before"] |= (times[mode][before].min(axis=1) <= limit + 1e-9).to_numpy()
+                    within["after"] |= (times[mode][after].min(axis=1) <= limit + 1e-9).to_numpy()
+                share = {y: weight[w].sum() / weight.sum() for y, w in within.items()}
+                assert share["after"] >= standard.target_share(share["before"]) - 1e-6, (k, year)
+            if standard.max_increase_minutes is not None:
+                for mode in standard.increase_modes():
+                    was = times[mode][before].min(axis=1).to_numpy()
+                    now = times[mode][after].min(axis=1).to_numpy()
+                    guard = (weight > 0) & (was <= standard.thresholds().get(mode, np.inf))
+                    rise = now - was
+                    assert (rise[guard] <= standard.max_increase_minutes + 1e-6).all(), (k, year)
+            checked += 1
+    assert checked >= 2 * len(standards)

@@ -131,8 +131,11 @@ def test_catchments_reproduce_the_runs_access_minutes(demo_run: Path) -> None:
     folder = load_run(demo_run)
     table = catchments(folder)
     assert table is not None
-    joined = table.merge(folder.access, on=["service_type", "zone_id"], validate="one_to_one")
-    assert len(joined) == len(folder.access)
+    keys = ["service_type", "mode", "zone_id"]
+    joined = table.merge(folder.access, on=keys, validate="one_to_one")
+    shown = folder.access.merge(table[["service_type", "mode"]].drop_duplicates())
+    assert len(joined) == len(shown) == len(table)
+    assert set(table["service_type"]) == set(folder.access["service_type"])
     assert (joined["minutes"] - joined["minutes_after"]).abs().max() < 0.001
 
 
@@ -163,6 +166,7 @@ def test_workbook_totals_equal_the_summary_and_agencies_add_up(demo_run: Path) -
         "agencies",
         "buildings",
         "moves",
+        "disposals",
         "cash flow by year",
         "access",
         "assumptions",
@@ -202,7 +206,10 @@ def test_workbook_cash_flow_discounts_to_the_npv(demo_run: Path) -> None:
     ]
     assert [r[0] for r in years] == list(range(1, doc["settings"]["finance"]["horizon_years"] + 1))
     pv = sum(r[col["Present value of saving (£)"]] for r in years)
-    assert pv == pytest.approx(doc["npv_saving"], abs=0.05)
+    # Cash flows are written to the penny (occupancy costs and fit-outs are not whole
+    # pounds), so the sum over every agency, category and year may be pennies out.
+    cells = 8 * len(doc["agencies"]) * len(years)
+    assert pv == pytest.approx(doc["npv_saving"], abs=0.005 * cells**0.5 * 3)
     assumptions = {
         r[1]: r[2]
         for r in load_workbook(demo_run / "report.xlsx")["assumptions"].iter_rows(values_only=True)

@@ -16,7 +16,7 @@ from scenarios.scenario import ScenarioFile, load_scenario
 from scenarios.template import init_folder
 
 # Five candidate buildings a service keeps the demo place's solves well under a second.
-FAST = ["--set", "policy.k_nearest=5"]
+FAST = ["--set", "policy.k_nearest=5", "--no-price-of-keeping"]
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +168,8 @@ def test_a_scenario_on_an_openstreetmap_file(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     out = tmp_path / "run"
-    result = CliRunner().invoke(main, ["run", str(scenario), "--out", str(out), "--quiet"])
+    args = ["run", str(scenario), "--out", str(out), "--quiet", "--no-price-of-keeping"]
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     doc = json.loads((out / "summary.json").read_text())
     assert doc["travel_times"]["drive"]["method"] != "estimate"

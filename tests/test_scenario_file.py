@@ -64,7 +64,7 @@ def test_the_demo_scenario_loads_and_round_trips(demo_folder: Path) -> None:
     sf = load_scenario(demo_folder / "scenario.yaml")
     s = sf.scenario
     assert s.policy.sharing == "shared"
-    assert s.access["library"].max_minutes == 10
+    assert s.access["library"].drive == 10
     assert s.solver.mip_rel_gap == 0.005
     assert s.inputs.network is not None
     again = write(demo_folder / "again.yaml", render_scenario(s))

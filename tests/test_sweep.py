@@ -25,7 +25,7 @@ from scenarios.scenario import load_scenario
 from scenarios.sweep import parse_axis, point_key, point_versions, split_values
 from scenarios.template import init_folder, render_scenario
 
-GRID = ["--set", "access.library.max_minutes=10,15,20"]
+GRID = ["--set", "access.library.drive=10,15,20"]
 TIMING = ("build_seconds", "solve_seconds")
 
 
@@ -90,7 +90,8 @@ def test_a_point_equals_the_same_scenario_run_alone(
     row = results.iloc[-1]
     out = tmp_path / "alone"
     args = ["run", str(base), "--out", str(out), "--no-sharing-value", "--quiet"]
-    args += ["--set", f"access.library.max_minutes={row['access.library.max_minutes']}"]
+    args.append("--no-price-of-keeping")  # a sweep point prices no keeping either
+    args += ["--set", f"access.library.drive={row['access.library.drive']}"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     point = local / "points" / str(row["point"])
@@ -116,7 +117,7 @@ def test_a_second_invocation_recomputes_nothing(
     assert after == before
     assert (local / "results.csv").read_bytes() == results
     # A widened grid computes only its new points.
-    sweep(str(base), "--set", "access.library.max_minutes=10,15,20,25", "--serial",
+    sweep(str(base), "--set", "access.library.drive=10,15,20,25", "--serial",
           "--out", str(local))  # fmt: skip
     run = json.loads((local / "sweep.json").read_text())
     assert (run["computed"], run["cached"]) == (1, 3)
