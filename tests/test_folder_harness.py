@@ -121,7 +121,16 @@ def place(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def run_args(scenario: Path, rate: str) -> list[str]:
     setting = f"finance.discount_rate={rate}"
-    return ["run", str(scenario), "--out", "out", "--quiet", "--set", setting]
+    return [
+        "run",
+        str(scenario),
+        "--out",
+        "out",
+        "--quiet",
+        "--no-price-of-keeping",
+        "--set",
+        setting,
+    ]
 
 
 def contents(folder: Path) -> dict[str, Any]:

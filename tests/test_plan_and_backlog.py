@@ -81,6 +81,7 @@ def test_a_run_folder_keeps_the_phasing_of_its_scenario(place: Path, tmp_path: P
     out = tmp_path / "run"
     estate(
         "run", str(place), "--out", str(out), "--quiet", "--no-sharing-value",
+        "--no-price-of-keeping",
         "--set", "phasing={annual_budget: [5000, 2e4], carry_forward: true}",
     )  # fmt: skip
     phasing = load_scenario(out / "scenario.yaml").scenario.phasing
@@ -94,7 +95,9 @@ def test_the_backlog_avoided_is_the_backlog_and_the_bias_is_its_own_line(
     place: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "run"
-    terminal = estate("run", str(place), "--out", str(out), "--no-sharing-value")
+    terminal = estate(
+        "run", str(place), "--out", str(out), "--no-sharing-value", "--no-price-of-keeping"
+    )
     buildings = pd.read_csv(out / "buildings.csv")
     disposed = buildings.loc[buildings["decision"] == "dispose"]
     assert set(disposed["building_id"]) == {"A", "C"}
