@@ -49,6 +49,21 @@ def _m(value: Any) -> str:
     return escape(str(value))
 
 
+def short_standard(row: dict[str, Any]) -> str:
+    """A standard in a few words for the terminal: ``15 drive/20 walk, +10 max``.
+
+    ``standard`` in summary.json says it in full ("within 15 min drive or 20 min walk:
+    nobody loses it; no zone more than 10 min further (drive/walk)").
+    """
+    text = str(row.get("standard") or "")
+    if row.get("source") == "none" or text.startswith("none"):
+        return "none"
+    within = text.split(":", 1)[0].removeprefix("within ").replace(" min ", " ")
+    within = within.replace(" or ", "/")
+    rise = row.get("max_increase_minutes")
+    return within + ("" if rise is None else f", +{float(rise):g} max")
+
+
 def _share(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
 
@@ -130,8 +145,12 @@ def print_summary(doc: dict[str, Any], console: Console, out_dir: str | None = N
         )
     console.print(agencies)
 
-    access = Table(title="Access: share of population within the standard (weighted)")
-    columns = ("Service", "Standard", "Before", "After", "Required", "Worst rise", "Mean min")
+    access = Table(
+        title="Access: share of population within the standard (weighted)",
+        caption="Worst rise: most minutes any zone's nearest moves further; "
+        "mean: minutes to the nearest by car, before → after",
+    )
+    columns = ("Service", "Standard", "Before", "After", "Required", "Worst rise", "Mean")
     for col in columns:
         access.add_column(
             col, justify="left" if col in ("Service", "Standard") else "right", overflow="fold"
@@ -139,15 +158,14 @@ def print_summary(doc: dict[str, Any], console: Console, out_dir: str | None = N
     for a in doc["access"]:
         access.add_row(
             _m(a["service_type"].replace("_", " ")),
-            _m(a.get("standard") or ""),
+            _m(short_standard(a)),
             _share(a["share_before"]),
             _share(a["share_after"]),
             _share(a["target_share"]),
             "—"
             if a.get("largest_increase_minutes") is None
             else f"{a['largest_increase_minutes']:+.1f}",
-            f"{_minutes(a['mean_minutes_before'])} → {_minutes(a['mean_minutes_after'])} "
-            f"({_m(a['mode'])})",
+            f"{_minutes(a['mean_minutes_before'])}→{_minutes(a['mean_minutes_after'])}",
         )
     console.print(access)
     for note in doc.get("notes", []):
