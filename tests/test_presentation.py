@@ -377,9 +377,13 @@ def test_published_outputs_say_what_was_withheld_and_keep_the_money(published_ru
 
     layer = gpd.read_file(out / "results.gpkg", layer="buildings")
     assert len(layer) == 44 - 3
-    # Nothing says where the withheld sites are, not even roughly: no layer, no zone.
+    # Nothing says where the withheld sites are, not even roughly: no layer, no zone,
+    # no catchment line to one.
     layers = sorted(pyogrio.list_layers(out / "results.gpkg")[:, 0])
-    assert layers == ["buildings", "moves", "zones"]
+    assert layers == ["buildings", "catchments", "layer_styles", "moves", "zone_fields", "zones"]
+    lines = gpd.read_file(out / "results.gpkg", layer="catchments")
+    assert set(lines["building_id"]) <= set(layer["building_id"])
+    assert not set(lines["service_type"]) & set(doc["redaction"]["access_withheld"])
     assert set(doc["redaction"]) == {
         "withheld_sites",
         "access_withheld",
