@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -86,6 +87,30 @@ class RoadNetwork:
                 )
         if problems:
             raise InputDataError(problems, "the road network is incomplete")
+
+    @classmethod
+    def from_file(cls, path: str | Path, use_cache: bool = False) -> RoadNetwork:
+        """Read an OpenStreetMap file (``.osm.pbf``, ``.osm``) or osmnx ``.graphml``.
+
+        With ``use_cache`` the parsed tables are kept on disk, keyed by the file's bytes
+        (:func:`geodata.osm.read_network`).
+        """
+        from geodata.osm import read_network
+
+        return read_network(path, use_cache=use_cache)
+
+    @classmethod
+    def from_osmnx(cls, graph: Any, name: str = "osmnx graph") -> RoadNetwork:
+        """A graph osmnx made (``ox.graph_from_place``, ``graph_from_xml``, ...), as it is
+        in memory: projected or not (its ``crs``), simplified or not.
+
+        Tags are read as for a file: ``maxspeed`` (lists of merged ways too),
+        ``highway``, ``access``; edge ``length`` in metres.  ``name`` names the graph in
+        errors and notes.
+        """
+        from geodata.osm import graph_network
+
+        return graph_network(graph, name, f"from an osmnx graph in memory ({name})")
 
     def content_hash(self) -> str:
         """SHA-256 of the node and edge tables: equal tables, equal hash (cache keys)."""

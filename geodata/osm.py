@@ -268,6 +268,17 @@ def read_graphml(path: str | Path) -> RoadNetwork:
             [CellIssue(str(path), None, "", "", f"not a readable graphml file: {exc}")],
             "the road network cannot be read",
         ) from exc
+    return graph_network(graph, path.name, f"read from graphml {path.name}")
+
+
+def graph_network(graph: Any, name: str, how: str = "") -> RoadNetwork:
+    """A networkx graph in osmnx's layout as a :class:`RoadNetwork`.
+
+    Nodes carry ``x``/``y`` in the graph's ``crs`` (WGS84 when absent); edges carry the
+    way's tags (``highway``, ``maxspeed``, ``access``, ...), ``length`` in metres and
+    ``osmid``, as text (graphml files) or as Python values (a graph in memory: numbers,
+    booleans, lists of merged ways' values).  ``name`` names the graph in errors.
+    """
     keys = list(graph.nodes)
     numeric = [_node_key(str(k)) for k in keys]
     if all(n is not None for n in numeric):
@@ -281,10 +292,7 @@ def read_graphml(path: str | Path) -> RoadNetwork:
     bad = [k for k, a, b in zip(keys, x, y, strict=True) if not (np.isfinite(a) and np.isfinite(b))]
     if bad:
         raise InputDataError(
-            [
-                CellIssue(str(path), None, "x/y", str(k), "node without numeric x and y")
-                for k in bad
-            ],
+            [CellIssue(name, None, "x/y", str(k), "node without numeric x and y") for k in bad],
             "the road network has nodes without coordinates",
         )
     crs_text = str(graph.graph.get("crs", "epsg:4326"))
@@ -292,7 +300,7 @@ def read_graphml(path: str | Path) -> RoadNetwork:
         transformer = Transformer.from_crs(CRS.from_user_input(crs_text), BNG, always_xy=True)
     except Exception as exc:  # pyproj raises its own CRSError; name it in our terms
         raise InputDataError(
-            [CellIssue(str(path), None, "crs", crs_text, f"unknown coordinate system: {exc}")],
+            [CellIssue(name, None, "crs", crs_text, f"unknown coordinate system: {exc}")],
             "the road network cannot be read",
         ) from exc
     bx, by = transformer.transform(x, y)
@@ -304,7 +312,7 @@ def read_graphml(path: str | Path) -> RoadNetwork:
     lengths: list[float] = []
     for u_key, v_key, attrs in graph.edges(data=True):
         u, v = index[u_key], index[v_key]
-        tags = {k: val for k, val in attrs.items() if isinstance(val, str)}
+        tags = {k: text for k, val in attrs.items() if (text := _tag_text(val)) is not None}
         tags["highway"] = osmtags.first(attrs.get("highway", ""))
         length = _float(attrs.get("length", ""))
         if not math.isfinite(length):
@@ -316,12 +324,29 @@ def read_graphml(path: str | Path) -> RoadNetwork:
         lengths.extend([length] * (len(ways.u) - before))
     if not ways.u:
         raise InputDataError(
-            [CellIssue(str(path), None, "highway", "", "no usable road edges in the graph")],
+            [CellIssue(name, None, "highway", "", "no usable road edges in the graph")],
             "the road network is empty",
         )
-    network = ways.network(nodes, path.name, [f"read from graphml {path.name} ({crs_text})"])
+    network = ways.network(nodes, name, [f"{how or name} ({crs_text})"])
     network.edges["length_m"] = np.asarray(lengths, dtype=float)
     return network
+
+
+def _tag_text(value: object) -> str | None:
+    """A tag's value as OpenStreetMap writes it: text as it is, a list of merged ways'
+    values joined by ``;``, ``yes``/``no`` for a boolean; ``None`` for no value."""
+    if isinstance(value, str):
+        return value
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple | set):
+        parts = [t for v in value if (t := _tag_text(v))]
+        return ";".join(parts) if parts else None
+    if isinstance(value, int | float | np.integer | np.floating):
+        return str(value)
+    return None  # geometry and other objects are not tags
 
 
 def _int_or_zero(value: object) -> int:
