@@ -13,14 +13,13 @@ have no geometry.
 from __future__ import annotations
 
 import errno
-import sqlite3
-from contextlib import closing
+import re
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
-from pyogrio.errors import DataSourceError
+from pyogrio.errors import DataLayerError, DataSourceError
 
 from estate.io import atomic_write
 from scenarios.gpkgstyle import Style, building_styles, catchment_style, move_style, zone_style
@@ -30,24 +29,10 @@ from scenarios.runfolder import RunFolder
 __all__ = ["CRS", "layer_styles", "write_gpkg"]
 
 GPKG_VERSION = "1.3"
+# How SQLite (under GDAL) says a write was refused: a full disk, a file size limit.
+_IO_FAILURE = re.compile(r"disk I/O error|disk is full|too large|No space", re.IGNORECASE)
 STYLE_NAME_CHARS = 30  # styleName TEXT(30)
 GEOMETRY_COLUMN = "geom"  # GDAL's name for a GeoPackage's geometry column
-# The table QGIS creates when it saves a style into a GeoPackage, column for column.
-LAYER_STYLES_SQL = """CREATE TABLE layer_styles (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  f_table_catalog TEXT(256),
-  f_table_schema TEXT(256),
-  f_table_name TEXT(256),
-  f_geometry_column TEXT(256),
-  styleName TEXT(30),
-  styleQML TEXT,
-  styleSLD TEXT,
-  useAsDefault BOOLEAN,
-  description TEXT,
-  owner TEXT(30),
-  ui TEXT(30),
-  update_time DATETIME DEFAULT CURRENT_TIMESTAMP
-)"""
 
 
 def layer_styles(folder: RunFolder, layers: RunLayers) -> list[Style]:
@@ -115,12 +100,14 @@ def write_gpkg(folder: RunFolder, path: str | Path) -> Path:
     if len(layers.catchments):
         frames["catchments"] = layers.catchments
     frames["zone_fields"] = layers.fields_table()
-    styles = layer_styles(folder, layers)
     stamp = str(folder.finance.get("base_date") or "2000-01-01")
+    frames["layer_styles"] = styles_table(layer_styles(folder, layers), stamp)
 
     def _write(tmp: Path) -> None:
         tmp.unlink(missing_ok=True)
         for name, frame in frames.items():
+            # layer_styles keys its rows by ``id``, as QGIS's own table does.
+            options = {"FID": "id"} if name == "layer_styles" else None
             try:
                 # Through Arrow, dates are GeoPackage dates; version 1.3 is read by every
                 # GDAL since 2.2 without a warning.
@@ -131,32 +118,47 @@ def write_gpkg(folder: RunFolder, path: str | Path) -> Path:
                     driver="GPKG",
                     use_arrow=True,
                     dataset_options={"VERSION": GPKG_VERSION},
+                    layer_options=options,
                 )
-            except DataSourceError as exc:
+            except (DataSourceError, DataLayerError) as exc:
                 # GDAL reports a full disk as a failed write, not as an OSError.
+                if isinstance(exc, DataLayerError) and not _IO_FAILURE.search(str(exc)):
+                    raise
                 message = f"GDAL could not write the GeoPackage ({exc})"
                 raise OSError(errno.EIO, message, str(tmp)) from exc
-        _write_styles(tmp, styles, stamp)
 
     return atomic_write(path, _write)
 
 
-def _write_styles(path: Path, styles: list[Style], stamp: str) -> None:
-    """Add QGIS's ``layer_styles`` table, registered as a GeoPackage attributes table."""
-    with closing(sqlite3.connect(path)) as db, db:
-        db.execute(LAYER_STYLES_SQL)
-        db.executemany(
-            "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
-            "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
-            "owner, ui, update_time) VALUES ('', '', ?, ?, ?, ?, '', ?, ?, '', NULL, ?)",
-            [
-                (s.layer, GEOMETRY_COLUMN, s.name, s.qml, int(s.default), s.description, stamp)
-                for s in styles
-            ],
-        )
-        db.execute(
-            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, "
-            "last_change) VALUES ('layer_styles', 'attributes', 'layer_styles', "
-            "'QGIS styles of the layers', ?)",
-            (f"{stamp}T00:00:00.000Z",),
-        )
+def styles_table(styles: list[Style], stamp: str) -> pd.DataFrame:
+    """QGIS's ``layer_styles`` table, column for column (it reads it by these names)."""
+    return pd.DataFrame(
+        {
+            "f_table_catalog": "",
+            "f_table_schema": "",
+            "f_table_name": [s.layer for s in styles],
+            "f_geometry_column": GEOMETRY_COLUMN,
+            "styleName": [s.name for s in styles],
+            "styleQML": [s.qml for s in styles],
+            "styleSLD": "",
+            "useAsDefault": [s.default for s in styles],
+            "description": [s.description for s in styles],
+            "owner": "",
+            "ui": "",
+            "update_time": pd.Timestamp(stamp),
+        },
+        columns=[
+            "f_table_catalog",
+            "f_table_schema",
+            "f_table_name",
+            "f_geometry_column",
+            "styleName",
+            "styleQML",
+            "styleSLD",
+            "useAsDefault",
+            "description",
+            "owner",
+            "ui",
+            "update_time",
+        ],
+    )
