@@ -176,7 +176,7 @@ DRAW_JS = """(function (map, data) {
     return L.divIcon({html: svg, iconSize: [size, size], iconAnchor: [size / 2, size / 2],
                       className: "estate-arrow"});
   }
-  function draw(it) {
+  function draw(it, group) {
     var layer;
     if (it.kind === "circle") { layer = L.circleMarker(it.at, styleOf(it)); }
     else if (it.kind === "polyline") { layer = L.polyline(pointsOf(it), styleOf(it)); }
@@ -186,7 +186,7 @@ DRAW_JS = """(function (map, data) {
     else { return null; }
     if (it.popup) { layer.bindPopup(it.popup, {maxWidth: 360}); }
     if (it.tooltip) { layer.bindTooltip(it.tooltip, {sticky: true}); }
-    if (it.spread) { spread.push({layer: layer, at: L.latLng(it.at)}); }
+    if (it.spread) { spread.push({layer: layer, at: L.latLng(it.at), group: group}); }
     return layer;
   }
   map.options.zoomSnap = 0.25;
@@ -199,7 +199,10 @@ DRAW_JS = """(function (map, data) {
   var active = null;
   data.groups.forEach(function (g) {
     var group = L.featureGroup();
-    g.items.forEach(function (it) { var layer = draw(it); if (layer) { group.addLayer(layer); } });
+    g.items.forEach(function (it) {
+      var layer = draw(it, group);
+      if (layer) { group.addLayer(layer); }
+    });
     made[g.id] = group;
     if (g.choice) {
       if (g.show && active === null) { group.addTo(map); active = g.name; }
@@ -237,57 +240,53 @@ DRAW_JS = """(function (map, data) {
       if (!want && map.hasLayer(layer)) { map.removeLayer(layer); }
     });
   }
-  // Markers that would overlap on screen are set apart around their centre, each on a
-  // thin line from its true place, so every building can be seen and clicked.
+  // Markers that would overlap on screen: a few are set apart around their centre, each
+  // on a thin line from its true place; more than SPREAD_MAX that zooming in would part
+  // become one numbered circle (click it to zoom in).  Laid out again at every zoom.
+  var SPREAD_MAX = 24;
   var legs = L.layerGroup().addTo(map);
+  map.createPane("estateClusters").style.zIndex = 650;  // above markers and arrows
+  var bubbles = L.layerGroup().addTo(map);
+  var circles = [];  // what is drawn: {p: layer point, r: pixels}, for the fit
   function radius(m) { return (m.layer.options.radius || 6) + (m.layer.options.weight || 1) / 2; }
-  function setApart() {
+  function bubbleRadius(n) { return Math.min(40, 10 + 2 * Math.sqrt(n)); }
+  function arrange() {
     legs.clearLayers();
-    var shown = spread.filter(function (m) { return map.hasLayer(m.layer); });
+    bubbles.clearLayers();
+    circles = [];
+    var shown = spread.filter(function (m) { return map.hasLayer(m.group); });
     var home = shown.map(function (m) { return map.latLngToLayerPoint(m.at); });
     var at = home.slice();
+    var rad = shown.map(radius);
+    var bubbled = shown.map(function () { return false; });
     var parent = shown.map(function (_, i) { return i; });
     function root(i) {
       while (parent[i] !== i) { parent[i] = parent[parent[i]]; i = parent[i]; }
       return i;
     }
-    // Join markers that overlap where they are drawn, lay each group out around the
-    // centre of its true places, and again while groups laid out overlap another.
-    for (var pass = 0; pass < 8; pass++) {
-      var joined = false, cell = 24, grid = {};
-      at.forEach(function (p, i) {
-        var key = Math.floor(p.x / cell) + ":" + Math.floor(p.y / cell);
-        (grid[key] = grid[key] || []).push(i);
-      });
-      at.forEach(function (p, i) {
-        var gx = Math.floor(p.x / cell), gy = Math.floor(p.y / cell);
-        for (var dx = -1; dx <= 1; dx++) { for (var dy = -1; dy <= 1; dy++) {
-          (grid[(gx + dx) + ":" + (gy + dy)] || []).forEach(function (j) {
-            if (j > i && root(i) !== root(j) &&
-                p.distanceTo(at[j]) < radius(shown[i]) + radius(shown[j]) + 1) {
-              parent[root(j)] = root(i); joined = true;
-            }
-          });
-        } }
-      });
-      if (!joined) { break; }
-      var clusters = {};
-      shown.forEach(function (_, i) { (clusters[root(i)] = clusters[root(i)] || []).push(i); });
-      Object.keys(clusters).forEach(function (key) { layOut(clusters[key]); });
-    }
     function layOut(members) {
-      if (members.length === 1) { at[members[0]] = home[members[0]]; return; }
-      var cx = 0, cy = 0, widest = 0;
+      var cx = 0, cy = 0, widest = 0, x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
       members.forEach(function (i) {
         cx += home[i].x; cy += home[i].y; widest = Math.max(widest, radius(shown[i]));
+        x0 = Math.min(x0, home[i].x); x1 = Math.max(x1, home[i].x);
+        y0 = Math.min(y0, home[i].y); y1 = Math.max(y1, home[i].y);
       });
-      cx /= members.length; cy /= members.length;
+      var n = members.length;
+      cx /= n; cy /= n;
+      var step = 2 * widest + 2;
+      if (n > SPREAD_MAX && Math.max(x1 - x0, y1 - y0) > step) {
+        members.forEach(function (i) {
+          at[i] = L.point(cx, cy); rad[i] = bubbleRadius(n); bubbled[i] = true;
+        });
+        return;
+      }
+      members.forEach(function (i) { rad[i] = radius(shown[i]); bubbled[i] = false; });
+      if (n === 1) { at[members[0]] = home[members[0]]; return; }
       members.sort(function (a, b) {  // round the circle in the order they lie around it
         return Math.atan2(home[a].y - cy, home[a].x - cx) -
           Math.atan2(home[b].y - cy, home[b].x - cx) || a - b;
       });
-      var step = 2 * widest + 2, n = members.length;
-      // A circle for a few (neighbours a marker's width apart), a spiral for many.
+      // A circle for a few (neighbours a marker's width apart), a spiral for more.
       var ring = Math.max(step, step / (2 * Math.sin(Math.PI / n)));
       var angle = 0, r = step;
       members.forEach(function (i, k) {
@@ -300,12 +299,64 @@ DRAW_JS = """(function (map, data) {
         }
       });
     }
+    // Join what overlaps where it is drawn, lay each group out, and again while a group
+    // laid out overlaps another.
+    for (var pass = 0; pass < 8; pass++) {
+      var joined = false, cell = 2 * Math.max.apply(null, rad.concat([12])) + 1, grid = {};
+      at.forEach(function (p, i) {
+        var key = Math.floor(p.x / cell) + ":" + Math.floor(p.y / cell);
+        (grid[key] = grid[key] || []).push(i);
+      });
+      at.forEach(function (p, i) {
+        var gx = Math.floor(p.x / cell), gy = Math.floor(p.y / cell);
+        for (var dx = -1; dx <= 1; dx++) { for (var dy = -1; dy <= 1; dy++) {
+          (grid[(gx + dx) + ":" + (gy + dy)] || []).forEach(function (j) {
+            if (j > i && root(i) !== root(j) && p.distanceTo(at[j]) < rad[i] + rad[j] + 1) {
+              parent[root(j)] = root(i); joined = true;
+            }
+          });
+        } }
+      });
+      if (!joined) { break; }
+      var groups = {};
+      shown.forEach(function (_, i) { (groups[root(i)] = groups[root(i)] || []).push(i); });
+      Object.keys(groups).forEach(function (key) { layOut(groups[key]); });
+    }
+    var counted = {};
     shown.forEach(function (m, i) {
+      if (bubbled[i]) {
+        if (m.group.hasLayer(m.layer)) { m.group.removeLayer(m.layer); }
+        (counted[root(i)] = counted[root(i)] || []).push(i);
+        return;
+      }
+      if (!m.group.hasLayer(m.layer)) { m.group.addLayer(m.layer); }
+      circles.push({p: at[i], r: rad[i]});
       if (at[i] === home[i]) { m.layer.setLatLng(m.at); return; }
       var shownAt = map.layerPointToLatLng(at[i]);
       m.layer.setLatLng(shownAt);
       legs.addLayer(L.polyline([m.at, shownAt], {color: "#444444", weight: 1,
         opacity: 0.7, interactive: false, className: "estate-leg"}));
+    });
+    Object.keys(counted).forEach(function (key) {
+      var members = counted[key], first = members[0], n = members.length;
+      var where = map.layerPointToLatLng(at[first]);
+      var bounds = L.latLngBounds(members.map(function (i) { return shown[i].at; }));
+      var bubble = L.circleMarker(where, {radius: rad[first], color: "#ffffff", weight: 2,
+        fillColor: "#333333", fillOpacity: 0.85, className: "estate-cluster",
+        pane: "estateClusters"});
+      bubble.bindTooltip(n + " buildings here: click or zoom in to see each", {sticky: true});
+      bubble.on("click", function () {
+        var pad = room();
+        map.fitBounds(bounds, {paddingTopLeft: [pad.left, pad.top],
+          paddingBottomRight: [pad.right, pad.bottom]});
+      });
+      var count = L.marker(where, {interactive: false, keyboard: false,
+        pane: "estateClusters", icon: L.divIcon({
+        html: String(n), className: "estate-cluster-count", iconSize: [40, 16],
+        iconAnchor: [20, 8]})});
+      bubbles.addLayer(bubble);
+      bubbles.addLayer(count);
+      circles.push({p: at[first], r: rad[first]});
     });
   }
   // Room the panels take on each side, in pixels, so the data are fitted beside them.
@@ -323,21 +374,20 @@ DRAW_JS = """(function (map, data) {
   }
   function outside(pad) {
     var size = map.getSize();
-    return spread.some(function (m) {
-      if (!map.hasLayer(m.layer)) { return false; }
-      var p = map.latLngToContainerPoint(m.layer.getLatLng()), r = radius(m);
-      return p.x - r < pad.left || p.y - r < pad.top ||
-        p.x + r > size.x - pad.right || p.y + r > size.y - pad.bottom;
+    return circles.some(function (c) {
+      var p = map.layerPointToContainerPoint(c.p);
+      return p.x - c.r < pad.left || p.y - c.r < pad.top ||
+        p.x + c.r > size.x - pad.right || p.y + c.r > size.y - pad.bottom;
     });
   }
   function fit() {
     var pad = room();
     map.fitBounds(data.bounds, {paddingTopLeft: [pad.left, pad.top],
       paddingBottomRight: [pad.right, pad.bottom], animate: false});
-    setApart();
-    for (var tries = 0; tries < 12 && outside(pad); tries++) {
+    arrange();
+    for (var tries = 0; tries < 8 && outside(pad); tries++) {
       map.setZoom(map.getZoom() - map.options.zoomSnap, {animate: false});
-      setApart();
+      arrange();
     }
   }
   if (data.panels) {
@@ -353,8 +403,8 @@ DRAW_JS = """(function (map, data) {
     new Panels({position: "topleft"}).addTo(map);
   }
   if (data.combos.length) { map.on("overlayadd overlayremove", sync); sync(); }
-  map.on("zoomend overlayadd overlayremove", setApart);
-  if (data.bounds) { fit(); } else { setApart(); }
+  map.on("zoomend overlayadd overlayremove", arrange);
+  if (data.bounds) { fit(); } else { arrange(); }
   map.estateLayers = made;
   map.estateFit = fit;
 })"""
@@ -368,6 +418,8 @@ PANEL_CSS = (
     "font:12px/1.35 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.2)}"
     ".estate-panel table{border-collapse:collapse}"
     ".estate-layers-heading{font-weight:bold;margin:2px 0 4px}"
+    ".estate-cluster-count{color:#fff;font:bold 11px/16px sans-serif;text-align:center;"
+    "pointer-events:none}"
     ".leaflet-control-layers-expanded{max-height:70vh;overflow-y:auto}"
     "</style>"
 )

@@ -116,6 +116,7 @@ ROAD_STYLE: dict[str, tuple[str, float]] = {
 }
 MINOR_ROAD = ("#bdbdbd", 1.0)
 BACKGROUND = "#f2efe9"
+MOVES_SHOWN_MAX = 200  # more moves than this: their layer starts off
 
 
 def agency_colours(agencies: list[str]) -> dict[str, str]:
@@ -445,7 +446,8 @@ def _building_popup(
 def _moves_layer(folder: RunFolder, colours: dict[str, str]) -> Group:
     b = folder.buildings.set_index("building_id")
     withheld = set(folder.buildings.loc[_withheld(folder.buildings), "building_id"])
-    group = Group("Service moves (arrows)")
+    # Hundreds of arrows hide the buildings: then they start off, a tick away.
+    group = Group("Service moves (arrows)", show=len(folder.moves) <= MOVES_SHOWN_MAX)
     for m in folder.moves.sort_values("service_id").itertuples():
         if m.from_building in withheld or m.to_building in withheld:
             continue
@@ -549,8 +551,9 @@ def _legend(colours: dict[str, str], folder: RunFolder, active: str) -> str:
     return (
         "<div id='estate-legend' class='estate-panel'>"
         f"<b>Agency</b>{agencies}<b>Decision</b> (in the agency's colour){decisions}"
-        "<div>▶ service move (overlapping buildings are set apart, a thin line to where "
-        "each is)</div>"
+        "<div>▶ service move</div><div>Buildings that would overlap are set apart, each on "
+        "a thin line to where it is; many in one place are one numbered circle (click to "
+        "zoom in).</div>"
         f"<b>Zones: <span id='estate-active-choice'>{_e(active)}</span></b>"
         "<div style='display:grid;grid-template-columns:1fr 1fr;column-gap:8px'>"
         f"{access}<div><span style='{box};background:{UNREACHABLE_COLOUR}'></span>"

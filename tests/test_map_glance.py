@@ -9,6 +9,7 @@ under a panel (the map is fitted beside them).
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -154,3 +155,27 @@ def test_choosing_an_access_layer_replaces_the_shown_one_and_the_legend_says_so(
         assert browser.evaluate(zones) == 0
         assert browser.evaluate(legend) == "None (buildings only)"
         assert browser.evaluate("document.querySelectorAll('path.estate-building').length") == 44
+
+
+@needs_chromium
+def test_zoomed_out_many_buildings_in_one_place_are_one_numbered_circle(demo_run: Path) -> None:
+    assert CHROMIUM is not None
+    with Chromium(CHROMIUM) as browser:
+        report = browser.open((demo_run / "map.html").as_uri(), viewport=LAPTOP)
+        assert report.errors == []
+        map_js = "Object.values(window).find(v => v instanceof L.Map)"
+        browser.evaluate(f"void {map_js}.setZoom({map_js}.getZoom() - 4, {{animate: false}})")
+        counts = browser.evaluate(
+            "Array.from(document.querySelectorAll('.estate-cluster-count'))"
+            ".map(e => Number(e.textContent))"
+        )
+        shown = browser.evaluate("document.querySelectorAll('path.estate-building').length")
+        assert counts and min(counts) > 24, counts
+        assert sum(counts) + shown == 44  # every building shown, or counted in a circle
+        zoom = browser.evaluate(f"{map_js}.getZoom()")
+        browser.evaluate(
+            "document.querySelector('path.estate-cluster')"
+            ".dispatchEvent(new MouseEvent('click', {bubbles: true}))"
+        )
+        time.sleep(0.6)  # the zoom animates
+        assert browser.evaluate(f"{map_js}.getZoom()") > zoom
