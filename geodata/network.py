@@ -89,15 +89,16 @@ class RoadNetwork:
             raise InputDataError(problems, "the road network is incomplete")
 
     @classmethod
-    def from_file(cls, path: str | Path, use_cache: bool = False) -> RoadNetwork:
+    def from_file(cls, path: str | Path) -> RoadNetwork:
         """Read an OpenStreetMap file (``.osm.pbf``, ``.osm``) or osmnx ``.graphml``.
 
-        With ``use_cache`` the parsed tables are kept on disk, keyed by the file's bytes
-        (:func:`geodata.osm.read_network`).
+        :func:`geodata.osm.read_network` reads the same files and can keep the parsed
+        tables on disk, keyed by the file's bytes (``use_cache``).
         """
-        from geodata.osm import read_network
+        from geodata.osmparse import file_tables
 
-        return read_network(path, use_cache=use_cache)
+        tables = file_tables(path)
+        return cls(tables.nodes, tables.edges, name=tables.name, notes=tables.notes)
 
     @classmethod
     def from_osmnx(cls, graph: Any, name: str = "osmnx graph") -> RoadNetwork:
@@ -108,9 +109,10 @@ class RoadNetwork:
         ``highway``, ``access``; edge ``length`` in metres.  ``name`` names the graph in
         errors and notes.
         """
-        from geodata.osm import graph_network
+        from geodata.osmparse import graph_tables
 
-        return graph_network(graph, name, f"from an osmnx graph in memory ({name})")
+        tables = graph_tables(graph, name, f"from an osmnx graph in memory ({name})")
+        return cls(tables.nodes, tables.edges, name=tables.name, notes=tables.notes)
 
     def content_hash(self) -> str:
         """SHA-256 of the node and edge tables: equal tables, equal hash (cache keys)."""
