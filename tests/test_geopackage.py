@@ -17,19 +17,14 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
-from click.testing import CliRunner
-
-from cli import main
 
 LAYERS = ["buildings", "zones", "moves", "catchments", "zone_fields", "layer_styles"]
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    run = tmp_path_factory.mktemp("gpkg") / "run"
-    result = CliRunner().invoke(main, ["demo", "--out", str(run), "--quiet"])
-    assert result.exit_code == 0, result.output
-    return run
+def demo_run(demo_folder: Path) -> Path:
+    """The session's demo run folder (tests/conftest.py), read only."""
+    return demo_folder
 
 
 def _types(path: Path, layer: str) -> dict[str, str]:

@@ -14,9 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from cli import main
 from tests.browser import Chromium, find_chromium
 from tests.mapdata import items, map_data
 
@@ -41,11 +39,9 @@ BOXES_JS = """(sel => Array.from(document.querySelectorAll(sel)).map(el => {
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    run = tmp_path_factory.mktemp("glance") / "run"
-    result = CliRunner().invoke(main, ["demo", "--out", str(run), "--quiet"])
-    assert result.exit_code == 0, result.output
-    return run
+def demo_run(demo_folder: Path) -> Path:
+    """The session's demo run folder (tests/conftest.py), read only."""
+    return demo_folder
 
 
 def _overlap(a: list[float], b: list[float]) -> bool:

@@ -11,21 +11,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from cli import main
 from tests.xlsxcalc import Evaluator
 
 PENNY = 0.01
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    run = tmp_path_factory.mktemp("workbook") / "run"
-    result = CliRunner().invoke(main, ["demo", "--out", str(run), "--quiet"])
-    assert result.exit_code == 0, result.output
-    return run
+def demo_run(demo_folder: Path) -> Path:
+    """The session's demo run folder (tests/conftest.py), read only."""
+    return demo_folder
 
 
 def _formulas(path: Path) -> dict[tuple[str, str], str]:
