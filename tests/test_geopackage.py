@@ -210,3 +210,70 @@ def test_ogrinfo_reads_every_layer(demo_run: Path) -> None:
     assert "ERROR" not in result.stderr and "Warning" not in result.stderr, result.stderr
     for i, name in enumerate(LAYERS, start=1):
         assert f"{i}: {name}" in result.stdout
+
+
+QGIS_CHECK = """
+import os, sys
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from qgis.core import QgsApplication, QgsVectorLayer
+app = QgsApplication([], False)
+app.initQgis()
+for name in ("buildings", "zones", "moves", "catchments"):
+    layer = QgsVectorLayer(sys.argv[1] + "|layername=" + name, name, "ogr")
+    message, ok = layer.loadDefaultStyle()
+    renderer = layer.renderer()
+    # Keep the categories and rules alive while their symbols are read (Qt owns them).
+    if hasattr(renderer, "categories"):
+        owners = renderer.categories()
+        symbols = [c.symbol() for c in owners]
+    elif hasattr(renderer, "rootRule"):
+        owners = renderer.rootRule().children()
+        symbols = [r.symbol() for r in owners]
+    else:
+        owners = []
+        symbols = [renderer.symbol()]
+    fields = sorted({
+        symbol.symbolLayer(i).dataDefinedProperties().property(k).field()
+        for symbol in symbols for i in range(symbol.symbolLayerCount())
+        for k in symbol.symbolLayer(i).dataDefinedProperties().propertyKeys()
+    })
+    layers = min(symbol.symbolLayerCount() for symbol in symbols)
+    print(name, ok, type(renderer).__name__, len(symbols), layers, ",".join(fields))
+sys.stdout.flush()
+os._exit(0)  # QGIS's own teardown can crash a headless process; all is printed
+"""
+
+
+def _system_qgis() -> str | None:
+    """A Python with QGIS's bindings (Debian's python3-qgis), if one is installed."""
+    for python in ("/usr/bin/python3", shutil.which("python3") or ""):
+        if python and Path(python).is_file():
+            found = subprocess.run(
+                [python, "-c", "import qgis.core"], capture_output=True, check=False
+            )
+            if found.returncode == 0:
+                return python
+    return None
+
+
+@pytest.mark.skipif(_system_qgis() is None, reason="QGIS's Python bindings are not installed")
+def test_qgis_opens_every_layer_with_its_style(demo_run: Path) -> None:
+    """QGIS itself (headless) reads layer_styles: each layer's default style loads."""
+    python = _system_qgis()
+    assert python is not None
+    result = subprocess.run(
+        [python, "-c", QGIS_CHECK, str(demo_run / "results.gpkg")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line}
+    assert lines["buildings"][1:4] == ["True", "QgsCategorizedSymbolRenderer", "3"]
+    assert lines["zones"][1:4] == ["True", "QgsRuleBasedRenderer", "9"]
+    assert lines["moves"][1:3] == ["True", "QgsSingleSymbolRenderer"]
+    assert lines["catchments"][1:3] == ["True", "QgsSingleSymbolRenderer"]
+    for name in ("buildings", "moves", "catchments"):
+        assert int(lines[name][4]) >= 1, name  # every symbol has its layers
+        assert lines[name][5] == "agency_colour", lines[name]  # data-defined colours
