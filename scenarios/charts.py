@@ -9,6 +9,8 @@ import html
 import math
 from collections.abc import Sequence
 
+from estate.money import gbp_short
+
 POSITIVE = "#2b8a3e"
 NEGATIVE = "#c92a2a"
 LINE = "#1f4e79"
@@ -16,17 +18,7 @@ GRID = "#dddddd"
 FONT = "font-family:Arial,Helvetica,sans-serif;font-size:11px"
 
 
-def money_short(value: float) -> str:
-    """£1.2m, £350k, -£20k."""
-    sign = "-" if value < 0 else ""
-    v = abs(value)
-    if v >= 1e6:
-        text = f"{v / 1e6:.1f}m"
-    elif v >= 1e3:
-        text = f"{v / 1e3:.0f}k"
-    else:
-        text = f"{v:.0f}"
-    return f"{sign}£{text}"
+money_short = gbp_short  # £1.2m, £350k, -£20k: the one money format, short (estate.money)
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:

@@ -23,25 +23,14 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from estate.money import gbp
+
 if TYPE_CHECKING:
     from scenarios.compare import Comparison
     from scenarios.sweep import SweepResult
 
 
-def _gbp(value: float | None) -> str:
-    return "—" if value is None else f"£{value:,.0f}"
-
-
-def _gbp_short(value: float | None) -> str:
-    """Compact money for narrow tables (exact figures are in agencies.csv)."""
-    if value is None:
-        return "—"
-    sign, size = ("-" if value < 0 else ""), abs(value)
-    if size >= 1e6:
-        return f"{sign}£{size / 1e6:,.2f}m"
-    if size >= 1e3:
-        return f"{sign}£{size / 1e3:,.0f}k"
-    return f"{sign}£{size:,.0f}"
+_gbp = gbp  # one money format everywhere: -£43,478 (estate.money)
 
 
 def _m(value: Any) -> str:
@@ -130,16 +119,16 @@ def print_summary(doc: dict[str, Any], console: Console, out_dir: str | None = N
         headline.add_row(name, value)
     console.print(headline)
 
-    agencies = Table(title="By agency (exact figures in agencies.csv)")
+    agencies = Table(title="By agency")
     for col in ("Agency", "NPV saving", "Revenue/yr", "Receipts", "One-off", "Disposed", "Payback"):
         agencies.add_column(col, justify="left" if col == "Agency" else "right")
     for a in doc["agencies"]:
         agencies.add_row(
             _m(a["agency"]),
-            _gbp_short(a["npv_saving"]),
-            _gbp_short(a["annual_revenue_saving"]),
-            _gbp_short(a["capital_receipts"]),
-            _gbp_short(a["one_off_costs"]),
+            _gbp(a["npv_saving"]),
+            _gbp(a["annual_revenue_saving"]),
+            _gbp(a["capital_receipts"]),
+            _gbp(a["one_off_costs"]),
             f"{a['buildings_disposed']}/{a['buildings_before']}",
             "—" if a["payback_year"] is None else str(a["payback_year"]),
         )
@@ -359,7 +348,7 @@ def print_share(doc: dict[str, Any], console: Console, out_dir: str | None = Non
         else f"exact over {len(doc['coalitions'])} coalitions"
     )
     table = Table(
-        title=f"Who pays, who gains: £{doc['grand_coalition_saving']:,.0f} shared ({how})"
+        title=f"Who pays, who gains: {_gbp(doc['grand_coalition_saving'])} shared ({how})"
     )
     columns = ["Agency", "Money lands", "Fair share (Shapley)", "Transfer", "± solver gaps"]
     if sampled:

@@ -266,6 +266,15 @@ def load_run(path: str | Path) -> RunFolder:
     )
 
 
+def read_summary(root: str | Path) -> dict[str, Any]:
+    """A run folder's ``summary.json`` alone (a run with no decision has nothing else)."""
+    issues: list[CellIssue] = []
+    doc = _read_summary(Path(root) / "summary.json", issues)
+    if doc is None:
+        raise InputDataError(issues, f"cannot read the run folder {root}")
+    return doc
+
+
 def _read_summary(path: Path, issues: list[CellIssue]) -> dict[str, Any] | None:
     if not path.is_file():
         issues.append(CellIssue(str(path), None, "", "", "missing: not a run folder?"))

@@ -124,7 +124,7 @@ def test_the_backlog_avoided_is_the_backlog_and_the_bias_is_its_own_line(
     report = (out / "report.html").read_text()
     assert "Backlog avoided<b class='n'>£14,000</b>" in report
     assert "Optimism bias on the backlog avoided<b class='n'>£2,800</b>" in report
-    workbook = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
+    workbook = openpyxl.load_workbook(out / "report.xlsx", read_only=True, data_only=True)
     try:
         rows = {r[0]: r[1] for r in workbook["summary"].iter_rows(values_only=True) if r}
     finally:
