@@ -54,20 +54,25 @@ def layer_styles(folder: RunFolder, layers: RunLayers) -> list[Style]:
     rings = {"retain": RETAIN_RING, "host": HOST_RING, "dispose": "#777777"}
     styles = building_styles(DECISION_STYLE, DECISION_LABEL, colours, rings)
     chosen = pick_service_type(folder, None)
-    types = sorted({f.service_type for f in layers.zone_fields})
+    pairs = sorted({(f.service_type, f.mode) for f in layers.zone_fields})
+    several = {t for t, _ in pairs if sum(1 for u, _ in pairs if u == t) > 1}
     names: set[str] = set()
-    for service_type in types:
-        change = layers.field(service_type, "change")
-        lost = layers.field(service_type, "lost")
+    default_done = False
+    for service_type, mode in pairs:
+        change = layers.field(service_type, "change", mode)
+        lost = layers.field(service_type, "lost", mode)
         assert change is not None and lost is not None
         qml = zone_style(change, lost, ACCESS_BINS, UNREACHABLE_COLOUR, "#b2182b", 0.45)
+        label = f"access: {service_type}" + (f" ({mode})" if service_type in several else "")
+        default = service_type == chosen and not default_done
+        default_done = default_done or default
         styles.append(
             Style(
                 "zones",
-                _style_name(f"access: {service_type}", names),
+                _style_name(label, names),
                 qml,
-                service_type == chosen,
-                f"minutes to the nearest {service_type} after minus before ({change})",
+                default,
+                f"minutes to the nearest {service_type} by {mode}, after minus before ({change})",
             )
         )
     if len(layers.moves):

@@ -104,13 +104,16 @@ class RunLayers:
             columns=["field", "service_type", "measure", "meaning", "mode", "standard_minutes"],
         )
 
-    def field(self, service_type: str, measure: str) -> str | None:
-        """The zones layer's field holding ``measure`` of ``service_type``, if any."""
+    def field(self, service_type: str, measure: str, mode: str | None = None) -> str | None:
+        """The zones layer's field holding ``measure`` of ``service_type`` (by ``mode``;
+        None: its first mode), if any."""
         return next(
             (
                 f.field
                 for f in self.zone_fields
-                if f.service_type == service_type and f.measure == measure
+                if f.service_type == service_type
+                and f.measure == measure
+                and (mode is None or f.mode == mode)
             ),
             None,
         )
@@ -191,8 +194,11 @@ def zone_layer(folder: RunFolder) -> tuple[gpd.GeoDataFrame, tuple[ZoneField, ..
     access = folder.access
     fields: list[ZoneField] = []
     taken: set[str] = set(table.columns)
-    for service_type, rows in access.groupby("service_type", sort=True):
-        slug = _slug(str(service_type), taken)
+    modes = access.groupby("service_type")["mode"].nunique()
+    for (service_type, mode), rows in access.groupby(["service_type", "mode"], sort=True):
+        # One set of fields a service type by each mode its standard names (drive, walk).
+        label = f"{service_type} {mode}" if modes[service_type] > 1 else str(service_type)
+        slug = _slug(label, taken)
         by_zone = rows.set_index("zone_id")
         before = table["zone_id"].map(by_zone["minutes_before"])
         after = table["zone_id"].map(by_zone["minutes_after"])
@@ -204,12 +210,11 @@ def zone_layer(folder: RunFolder) -> tuple[gpd.GeoDataFrame, tuple[ZoneField, ..
             "change": (after - before).astype(float),
             "lost": within_before.astype(bool) & ~within_after.astype(bool),
         }
-        mode = str(rows["mode"].iloc[0])
         limit = float(rows["max_minutes"].iloc[0])
         for measure in MEASURES:
             name = f"{slug}_{measure}"
             table[name] = values[measure].to_numpy()
-            fields.append(ZoneField(name, str(service_type), measure, mode, limit))
+            fields.append(ZoneField(name, str(service_type), measure, str(mode), limit))
     return (
         gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(zone_polygons(zones), crs=CRS), crs=CRS),
         tuple(fields),
@@ -219,7 +224,15 @@ def zone_layer(folder: RunFolder) -> tuple[gpd.GeoDataFrame, tuple[ZoneField, ..
 def catchment_layer(folder: RunFolder) -> gpd.GeoDataFrame:
     """Each zone joined to its nearest service of each type after the change."""
     table = folder.catchments if folder.catchments is not None else catchments(folder)
-    columns = ["service_type", "zone_id", "building_id", "agency", "minutes", "agency_colour"]
+    columns = [
+        "service_type",
+        "mode",
+        "zone_id",
+        "building_id",
+        "agency",
+        "minutes",
+        "agency_colour",
+    ]
     b = folder.buildings.loc[~_withheld(folder.buildings)].set_index("building_id")
     if table is None or not len(table):
         return gpd.GeoDataFrame(
@@ -234,6 +247,7 @@ def catchment_layer(folder: RunFolder) -> gpd.GeoDataFrame:
     out = pd.DataFrame(
         {
             "service_type": rows["service_type"].astype(str),
+            "mode": rows["mode"].astype(str) if "mode" in rows else "drive",
             "zone_id": rows["zone_id"].astype(str),
             "building_id": rows["building_id"].astype(str),
             "agency": agency.astype(str),

@@ -119,11 +119,16 @@ def test_the_run_gives_geodataframes_in_british_national_grid(notebook: dict[str
     assert len(zones) == 80 and (zones.geometry.geom_type == "Polygon").all()
     fields = run.zone_fields
     gp_after = fields.loc[
-        (fields["service_type"] == "gp") & (fields["measure"] == "after"), "field"
+        (fields["service_type"] == "gp")
+        & (fields["mode"] == "drive")
+        & (fields["measure"] == "after"),
+        "field",
     ].item()
-    access = run.access.query("service_type == 'gp'").set_index("zone_id")["minutes_after"]
+    access = run.access.query("service_type == 'gp' and mode == 'drive'")
+    access = access.set_index("zone_id")["minutes_after"]
     np.testing.assert_allclose(zones.set_index("zone_id").loc[access.index, gp_after], access)
-    assert len(run.catchments) == len(run.access)
+    # A catchment a zone by service type (by its first mode: access.csv has one a mode).
+    assert len(run.catchments) == len(run.access.drop_duplicates(["service_type", "zone_id"]))
     # The travel times are the matrix the notebook computed: zones x buildings.
     drive = notebook["times"]["drive"].frame()
     assert drive.shape == (80, 44)

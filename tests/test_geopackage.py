@@ -84,8 +84,9 @@ def test_zones_are_the_maps_cells_with_minutes_per_service_type(demo_run: Path) 
         for cell, (x, y) in zip(zones.geometry, points, strict=True)
     )
     fields = pyogrio.read_dataframe(gpkg, layer="zone_fields")
-    for service_type, rows in access.groupby("service_type"):
-        named = fields.loc[fields["service_type"] == service_type].set_index("measure")["field"]
+    for (service_type, mode), rows in access.groupby(["service_type", "mode"]):
+        mine = (fields["service_type"] == service_type) & (fields["mode"] == mode)
+        named = fields.loc[mine].set_index("measure")["field"]
         assert sorted(named.index) == ["after", "before", "change", "lost"]
         joined = zones.merge(rows, on="zone_id", validate="one_to_one")
         assert len(joined) == 80
@@ -101,8 +102,10 @@ def test_zones_are_the_maps_cells_with_minutes_per_service_type(demo_run: Path) 
 def test_catchment_lines_join_each_zone_to_its_nearest_service(demo_run: Path) -> None:
     lines = pyogrio.read_dataframe(demo_run / "results.gpkg", layer="catchments")
     access = pd.read_csv(demo_run / "access.csv", dtype={"zone_id": str})
-    joined = lines.merge(access, on=["service_type", "zone_id"], validate="one_to_one")
-    assert len(joined) == len(access)
+    # One line a zone and service type, by the type's first mode (drive where there are two).
+    keys = ["service_type", "mode", "zone_id"]
+    joined = lines.merge(access, on=keys, validate="one_to_one")
+    assert len(joined) == len(lines) == len(access.drop_duplicates(["service_type", "zone_id"]))
     assert (joined["minutes"] - joined["minutes_after"]).abs().max() < 0.001
     buildings = pd.read_csv(demo_run / "inputs/buildings.csv", dtype={"building_id": str})
     ends = buildings.set_index("building_id").loc[lines["building_id"], ["easting", "northing"]]
@@ -193,7 +196,7 @@ def test_hostile_service_types_become_safe_field_names(demo_run: Path, tmp_path:
     fields = pyogrio.read_dataframe(path, layer="zone_fields")
     assert set(fields["service_type"]) == set(renamed.values())
     assert fields["field"].str.fullmatch(r"[a-z0-9_]+").all()
-    assert "gp_walk_in_b_before" in set(fields["field"])
+    assert "gp_walk_in_b_drive_before" in set(fields["field"])  # gp: by drive and walk
     zones = pyogrio.read_dataframe(path, layer="zones")
     assert set(fields["field"]) <= set(zones.columns)
 
