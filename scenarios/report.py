@@ -286,7 +286,8 @@ def _saving_by_agency_year(folder: RunFolder) -> pd.DataFrame:
         index="year", columns="agency", values="saving_gbp", aggfunc="sum", fill_value=0.0
     )
     table["Total"] = table.sum(axis=1)
-    return table.reset_index().rename_axis(columns=None).round(2)
+    # Not rounded to pence: the workbook's NPV per agency is a formula over these cells.
+    return table.reset_index().rename_axis(columns=None).round(6)
 
 
 def _assumptions(folder: RunFolder) -> pd.DataFrame:

@@ -15,7 +15,9 @@ from openpyxl import load_workbook
 
 from tests.xlsxcalc import Evaluator
 
-PENNY = 0.01
+# summary.json's totals add up the agencies' figures, each rounded to the penny, while
+# the workbook computes them as formulas over the cash flows: half a penny an agency.
+PENNY = 0.03
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +127,7 @@ def test_money_and_shares_are_formatted_and_every_table_filtered_and_frozen(
         "agencies",
         "buildings",
         "moves",
+        "disposals",
         "cash flow by year",
         "saving by agency",
         "access",
