@@ -26,7 +26,7 @@ sys.path.insert(0, str(HERE.parents[2]))
 
 from optimise.model import EstateModel  # noqa: E402
 from optimise.solve import read_mps, write_mps  # noqa: E402
-from scenarios.run import demo_inputs, modes_of, travel_times  # noqa: E402
+from scenarios.running.run import demo_inputs, modes_of, travel_times  # noqa: E402
 
 MODEL = HERE / "demo.mps.gz"
 RECORD = HERE / "record.json"

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from estate.io import write_csv, write_text
 from optimise.settings import SpaceSettings
-from scenarios.schema import SECTIONS, InputFiles, NetworkTables, Scenario, schema_text
+from scenarios.scenario.schema import SECTIONS, InputFiles, NetworkTables, Scenario, schema_text
 
 COMMENT_COLUMN = 34
 SCHEMA_FILE = "scenario.schema.json"
@@ -197,8 +197,8 @@ def init_folder(
             if (folder / name).exists():
                 raise FileExistsError(folder / name)
     if demo_seed is not None:
-        from scenarios.outputs import write_scenario_folder
-        from scenarios.run import demo_inputs
+        from scenarios.outputs.writer import write_scenario_folder
+        from scenarios.running.run import demo_inputs
 
         files = write_scenario_folder(folder, demo_inputs(demo_seed))
         return [*files, write_text(folder / SCHEMA_FILE, schema_text())]

@@ -25,7 +25,7 @@ from optimise.settings import (
     SolverSettings,
     SpaceSettings,
 )
-from scenarios.folders import Staging, destination
+from scenarios.outputs.folders import Staging, destination
 
 Progress = Callable[[str], None]
 # After the main solve, before its folder is written: a table of extra columns for
@@ -161,13 +161,13 @@ def run(
     """Solve ``inputs`` and, when ``out_dir`` is given, write the run folder there.
 
     The folder is written whole or not at all, one command at a time
-    (:func:`scenarios.folders.writing_folder`; ``force`` replaces a folder that is
-    not a run folder); a :class:`~scenarios.folders.Staging` the caller holds is
+    (:func:`scenarios.outputs.folders.writing_folder`; ``force`` replaces a folder that is
+    not a run folder); a :class:`~scenarios.outputs.folders.Staging` the caller holds is
     written into as it is.  ``extra`` adds keys to ``summary.json`` (for example the
     value of sharing); ``annotate`` adds columns to ``buildings.csv`` (the price of
     keeping).
     """
-    from scenarios.outputs import write_run
+    from scenarios.outputs.writer import write_run
 
     def solved() -> tuple[EstateInstance, Result]:
         instance, result = solve_inputs(inputs, progress, travel)
@@ -219,7 +219,7 @@ def run_with_sharing_value(
     ``summary.json`` carries ``value_of_sharing``.  Both are written in one folder swap
     (see :func:`run`).
     """
-    from scenarios.outputs import summary, write_run
+    from scenarios.outputs.writer import summary, write_run
 
     other_policy = OTHER_POLICY[inputs.policy.sharing]
     other_inputs = inputs.with_sharing(other_policy)
@@ -289,7 +289,7 @@ def demo_inputs(
     seed: int, time_limit_seconds: float = 60.0, mip_rel_gap: float = DEMO_GAP
 ) -> RunInputs:
     """The run inputs of the embedded synthetic place."""
-    from scenarios.demo import demo_place
+    from scenarios.places.demo import demo_place
 
     place = demo_place(seed)
     return RunInputs(
@@ -315,7 +315,7 @@ def run_demo(
     force: bool = False,
 ) -> tuple[RunOutcome, dict[str, object]]:
     """Generate the demo place, run it, and return the outcome and its summary."""
-    from scenarios.outputs import summary
+    from scenarios.outputs.writer import summary
 
     with destination(out_dir, force=force) as staging:
         progress("generating the demo place")

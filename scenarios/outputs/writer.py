@@ -23,8 +23,8 @@ from optimise.instance import EstateInstance
 from optimise.model import Result
 from optimise.solve import SolveStatus
 from optimise.version import MODEL_VERSION
-from scenarios.run import RunInputs
-from scenarios.schema import InputFiles, Scenario
+from scenarios.running.run import RunInputs
+from scenarios.scenario.schema import InputFiles, Scenario
 
 CASH_FLOW_DP = 4  # cash_flows.csv (see write_run)
 SUMMARY_MONEY_KEYS = (
@@ -237,7 +237,7 @@ def write_run(
     Without ``presentation`` the GeoPackage, map and reports are left out (``estate map``
     and ``estate report`` draw them later from the folder alone).
     """
-    from scenarios.presentation import write_presentation
+    from scenarios.outputs.presentation import write_presentation
 
     out_dir.mkdir(parents=True, exist_ok=True)
     doc = summary(inputs, instance, result)
@@ -290,7 +290,7 @@ def _write_inputs(folder: Path, inputs: RunInputs) -> list[Path]:
 
 def copied_input_files(inputs: RunInputs, folder: str = "inputs") -> InputFiles:
     """Where :func:`write_run` copies the inputs, relative to the run folder."""
-    from scenarios.template import network_tables
+    from scenarios.scenario.template import network_tables
 
     return InputFiles(
         buildings=f"{folder}/buildings.csv",
@@ -324,7 +324,7 @@ def write_scenario_folder(folder: Path, inputs: RunInputs) -> list[Path]:
 
 
 def write_scenario(path: Path, inputs: RunInputs, files: InputFiles) -> Path:
-    from scenarios.template import render_scenario
+    from scenarios.scenario.template import render_scenario
 
     header = (
         "The scenario of this run, written with its results.  Run it again with:\n"
