@@ -27,7 +27,7 @@ from optimise.settings import (
     SpaceSettings,
 )
 
-SCHEMA_PATH = Path(__file__).resolve().parents[1] / "docs" / "scenario.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "scenario.schema.json"
 
 
 class _Model(BaseModel):
