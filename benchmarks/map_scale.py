@@ -36,7 +36,7 @@ def make_run(folder: Path, time_limit: float, seed: int) -> dict[str, object]:
     from optimise.settings import SolverSettings
     from scenarios.api import run_scenario
     from scenarios.places.synthetic import synthetic_estate
-    from scenarios.running.run import RunInputs
+    from scenarios.scenario.runinputs import RunInputs
 
     began = time.perf_counter()
     estate = synthetic_estate("county", seed)

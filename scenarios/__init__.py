@@ -25,8 +25,8 @@ if TYPE_CHECKING:
         SolverSettings,
     )
     from scenarios.api import MapView, ReportView, Run, read_zones, run_scenario, travel_times
-    from scenarios.running.run import RunInputs
     from scenarios.scenario.file import load_scenario
+    from scenarios.scenario.runinputs import RunInputs
     from scenarios.scenario.schema import Scenario
 
 # name -> the module it lives in
@@ -37,7 +37,7 @@ _PUBLIC = {
     "ReportView": "scenarios.api",
     "read_zones": "scenarios.api",
     "travel_times": "scenarios.api",
-    "RunInputs": "scenarios.running.run",
+    "RunInputs": "scenarios.scenario.runinputs",
     "Scenario": "scenarios.scenario.schema",
     "load_scenario": "scenarios.scenario.file",
     "Register": "estate.register",

@@ -52,8 +52,9 @@ from geodata.network import RoadNetwork
 from optimise.settings import AccessStandard, Mode
 from scenarios.outputs.layers import RunLayers, run_layers
 from scenarios.outputs.runfolder import RunFolder, load_run
-from scenarios.running.run import RunInputs, Travel, mode_travel_times
+from scenarios.running.run import Travel, mode_travel_times
 from scenarios.scenario.file import ScenarioFile, load_scenario
+from scenarios.scenario.runinputs import RunInputs
 from scenarios.scenario.schema import Scenario
 
 __all__ = [
@@ -110,7 +111,7 @@ def travel_times(
     ``modes`` are modes, or a scenario's access standards (every mode they name, the
     default standards of the register's public-facing types included).
     ``TravelTimes.frame()`` is the matrix as a DataFrame (zones x buildings)."""
-    from scenarios.running.run import modes_of
+    from scenarios.scenario.runinputs import modes_of
 
     wanted = modes_of(modes, register) if isinstance(modes, Mapping) else list(modes)
     return {mode: mode_travel_times(register, zones, network, mode) for mode in wanted}
@@ -277,7 +278,7 @@ def run_demo(
     progress: Progress | None = None,
 ) -> Run:
     """Generate the synthetic place "Demo Vale" from ``seed`` and run it (``estate demo``)."""
-    from scenarios.running.run import DEMO_GAP, demo_inputs
+    from scenarios.scenario.runinputs import DEMO_GAP, demo_inputs
 
     report = progress or _quiet
     report("generating the demo place")

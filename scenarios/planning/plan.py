@@ -28,8 +28,9 @@ from estate.io import write_csv, write_json, write_text
 from optimise.instance import EstateInstance
 from optimise.phasing import PhasedModel, PhasedResult
 from scenarios.outputs.report import agency_cash_flows, agency_chart
-from scenarios.running.run import RunInputs, travel_times
+from scenarios.running.run import travel_times
 from scenarios.scenario.file import ScenarioFile
+from scenarios.scenario.runinputs import RunInputs
 
 PLAN_JSON = "plan.json"
 PLAN_CSV = "plan.csv"

@@ -30,8 +30,8 @@ from estate.register import Register, RegisterAccount, account_register
 from geodata.network import RoadNetwork
 from geodata.placecheck import check_place
 from geodata.zones import ZonesAccount, account_zones
-from scenarios.running.run import RunInputs, modes_of
 from scenarios.scenario.file import Key, ScenarioFile, ScenarioIssue, key_of
+from scenarios.scenario.runinputs import RunInputs, modes_of
 
 NODE_COLUMNS = {"node_id": "int", "x": "float", "y": "float"}
 EDGE_COLUMNS = {

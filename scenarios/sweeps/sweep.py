@@ -40,9 +40,9 @@ from estate.io import write_csv, write_json
 from estate.textsafe import unprotect_frame
 from optimise.formulation import reachable
 from optimise.solve import SolveStatus
-from scenarios.running.run import modes_of
 from scenarios.scenario.file import ScenarioError, ScenarioFile, ScenarioIssue, parse_key
 from scenarios.scenario.inputs import PlaceData, load_place
+from scenarios.scenario.runinputs import modes_of
 from scenarios.sweeps.parallel import (
     Execution,
     PointJob,
