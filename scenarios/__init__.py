@@ -1,4 +1,4 @@
-"""Scenarios: runs, outputs, maps and comparisons; and the Python API.
+"""Scenarios: runs, their outputs, sweeps, sharing and plans; and the Python API.
 
     from scenarios import run_scenario, Run
 
