@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 import estate.io as estate_io
 from cli import main
-from scenarios import folders
+from scenarios.outputs import folders
 from scenarios.outputs.folders import FolderBusyError, folder_lock, writing_folder
 from tests.tiny_places import write_line_road, write_line_zones, write_tiny_register
 
