@@ -15,9 +15,7 @@ from geodata.traveltime import TravelTimes, estimated_travel_times, network_trav
 from geodata.zones import points
 from optimise.instance import EstateInstance
 from optimise.model import EstateModel, Result
-from optimise.settings import (
-    Mode,
-)
+from optimise.settings import Mode
 from scenarios.outputs.folders import Staging, destination
 from scenarios.scenario.runinputs import DEMO_GAP, RunInputs, demo_inputs, modes_of
 
