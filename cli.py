@@ -170,7 +170,7 @@ def demo(
     and report.xlsx.
     """
     from scenarios.api import run_demo
-    from scenarios.demo import DEFAULT_SEED
+    from scenarios.places.demo import DEFAULT_SEED
 
     console = Console(stderr=as_json, quiet=quiet)
     with console.status("Generating Demo Vale") as status:
@@ -201,11 +201,11 @@ def _print_run(doc: dict[str, Any], console: Console, out_dir: str, as_json: boo
 
 def _into_run_folder(run_dir: str, write: Callable[[Any], Any], skip: tuple[str, ...] = ()) -> Any:
     """Add files to a run folder whole: ``write(folder)`` writes into a copy of it that
-    replaces it on success (see scenarios/folders.py); returns what ``write`` returned,
+    replaces it on success (see scenarios/outputs/folders.py); returns what ``write`` returned,
     with the paths it wrote as they are after the swap."""
     from dataclasses import replace
 
-    from scenarios.folders import writing_folder
+    from scenarios.outputs.folders import writing_folder
 
     with writing_folder(run_dir, kind=None, update=True, skip=skip) as staging:
         written = write(staging.path)
@@ -288,7 +288,7 @@ def map_command(
     access; with --offline it makes no network request at all.  RUN_DIR is replaced
     whole by a copy with the new file, so a failure leaves it as it was.
     """
-    from scenarios.presentation import write_map_files
+    from scenarios.outputs.presentation import write_map_files
 
     console = Console(quiet=quiet or as_json)
     basemap: Literal["roads", "tiles"] = "roads" if offline else "tiles"
@@ -319,7 +319,7 @@ def report(run_dir: str, publish: bool, out_dir: str | None, quiet: bool, as_jso
     RUN_DIR is replaced whole by a copy with both files, so a failure leaves it as it
     was.
     """
-    from scenarios.presentation import write_report_files
+    from scenarios.outputs.presentation import write_report_files
 
     console = Console(quiet=quiet or as_json)
     if out_dir is not None:
@@ -351,7 +351,7 @@ def publish(
     The new published/ replaces the old one whole, with nothing of an earlier
     publication.
     """
-    from scenarios.presentation import write_published
+    from scenarios.outputs.presentation import write_published
 
     console = Console(quiet=quiet or as_json)
     basemap: Literal["roads", "tiles"] = "roads" if offline else "tiles"
@@ -596,8 +596,8 @@ def _validate_scenario(
     quiet: bool,
 ) -> None:
     from estate.io import write_csv
-    from scenarios.preflight import preflight
-    from scenarios.scenario import load_scenario
+    from scenarios.running.preflight import preflight
+    from scenarios.scenario.file import load_scenario
 
     loaded = load_scenario(path, _overrides(sets))
     console = Console(stderr=True, quiet=quiet or as_json)
@@ -1057,7 +1057,7 @@ def access(
     """
     from geodata.access_report import AccessInputs, run_access
     from geodata.inputs import load_network, load_register, load_zones
-    from scenarios.access_map import write_access_map
+    from scenarios.outputs.access_map import write_access_map
 
     if (zones_path is None) == (synthetic_zones is None):
         raise click.UsageError("give exactly one of --zones and --synthetic-zones")
@@ -1228,8 +1228,8 @@ def init(
     `estate run` reads them) with a default access standard for every public-facing
     service type present, stated in the file as an assumption to review.
     """
-    from scenarios.demo import DEFAULT_SEED
-    from scenarios.template import init_folder, init_from_register
+    from scenarios.places.demo import DEFAULT_SEED
+    from scenarios.scenario.template import init_folder, init_from_register
 
     if seed is not None and not demo:
         raise click.UsageError("--seed goes with --demo")
@@ -1320,7 +1320,7 @@ def run_command(
     """
     from scenarios.api import run_scenario
     from scenarios.display import stage_progress
-    from scenarios.scenario import load_scenario
+    from scenarios.scenario.file import load_scenario
 
     _check_cluster(scheduler, workers, serial)
     loaded = load_scenario(scenario, _overrides(_solver_sets(sets, time_limit, gap)))
@@ -1360,8 +1360,8 @@ def compare(run_dirs: tuple[str, ...], out_dir: str | None, quiet: bool, as_json
     """
     from pathlib import Path
 
-    from scenarios.compare import compare_runs, write_comparison
     from scenarios.display import print_comparison
+    from scenarios.sweeps.compare import compare_runs, write_comparison
 
     comparison = compare_runs(run_dirs)
     out_dir = out_dir or str(Path(run_dirs[0]).parent / "comparison")
@@ -1417,8 +1417,8 @@ def sweep(
     stopped; a failing point is reported and the others go on (exit code 1).
     """
     from scenarios.display import print_sweep, sweep_progress
-    from scenarios.scenario import load_scenario
-    from scenarios.sweep import grid, parse_axis, run_sweep
+    from scenarios.scenario.file import load_scenario
+    from scenarios.sweeps.sweep import grid, parse_axis, run_sweep
 
     _check_cluster(scheduler, workers, serial)
     try:
@@ -1516,8 +1516,8 @@ def share(
     a "Who pays, who gains" section in report.html and report.xlsx.
     """
     from scenarios.display import print_share, sweep_progress
-    from scenarios.scenario import load_scenario
-    from scenarios.share import ShareOptions, share_scenario
+    from scenarios.scenario.file import load_scenario
+    from scenarios.sharing.share import ShareOptions, share_scenario
 
     _check_cluster(scheduler, workers, serial)
     loaded = load_scenario(scenario, _overrides(_solver_sets(sets, time_limit, None)))
@@ -1569,8 +1569,8 @@ def plan(
     per agency); report.html and report.xlsx gain a "Year-by-year plan" section.
     """
     from scenarios.display import print_plan, stage_progress
-    from scenarios.plan import plan_scenario
-    from scenarios.scenario import load_scenario
+    from scenarios.planning.plan import plan_scenario
+    from scenarios.scenario.file import load_scenario
 
     loaded = load_scenario(scenario, _overrides(_solver_sets(sets, time_limit, gap)))
     out = out_dir or _default_out(scenario, "plan-")

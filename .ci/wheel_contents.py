@@ -2,10 +2,11 @@
 
 Usage: python .ci/wheel_contents.py dist/public_estate-*.whl
 
-Every file under a package's data folders in the source tree (estate/data/*.yaml), a
-py.typed marker in every package, the command's module (cli.py) and the LICENSE must be
-in the wheel; the Leaflet assets come from the XStatic-Leaflet dependency, which must be
-declared.
+Every module of every package and sub-package in the source tree (a sub-package that
+package discovery missed would fail only when imported), every file under a package's
+data folders (estate/data/*.yaml), a py.typed marker in every package, the command's
+module (cli.py) and the LICENSE must be in the wheel; the Leaflet assets come from the
+XStatic-Leaflet dependency, which must be declared.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ def main(wheel: str) -> int:
         metadata = next(zf.read(n).decode() for n in names if n.endswith(".dist-info/METADATA"))
     wanted = {"cli.py"} | {f"{p}/py.typed" for p in PACKAGES}
     for package in PACKAGES:
+        wanted |= {
+            f.relative_to(ROOT).as_posix()
+            for f in (ROOT / package).rglob("*.py")
+            if "__pycache__" not in f.parts
+        }
         for data in (ROOT / package).rglob("data"):
             if data.is_dir():
                 wanted |= {
@@ -41,7 +47,7 @@ def main(wheel: str) -> int:
     if missing:
         print("CI: the wheel lacks " + ", ".join(missing), file=sys.stderr)
         return 1
-    print(f"CI: the wheel ships {len(wanted)} data files and markers, LICENSE and cli.py")
+    print(f"CI: the wheel ships all {len(wanted)} modules, data files and markers, and LICENSE")
     return 0
 
 

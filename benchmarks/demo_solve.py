@@ -20,14 +20,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args(argv)
-    import scenarios.run
-    from scenarios.run import run_demo
+    import scenarios.running.run
+    from scenarios.running.run import run_demo
 
     for _ in range(args.repeat):
         wall, cpu = time.perf_counter(), time.process_time()
         _, doc = run_demo(None, args.seed)
         record = {
-            "code": os.path.dirname(os.path.dirname(scenarios.run.__file__)),
+            "code": os.path.dirname(os.path.dirname(scenarios.running.run.__file__)),
             "status": doc["status"],
             "gap": doc["gap"],
             "solve_seconds": doc["solve_seconds"],

@@ -20,7 +20,7 @@ import time
 
 from optimise import EstateInstance, EstateModel, SolverSettings
 from optimise.solve import to_pulp
-from scenarios.synthetic import synthetic_estate
+from scenarios.places.synthetic import synthetic_estate
 
 
 def one(size: str, time_limit: float, seed: int, pulp_build: bool) -> dict[str, object]:

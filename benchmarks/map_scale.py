@@ -35,8 +35,8 @@ def make_run(folder: Path, time_limit: float, seed: int) -> dict[str, object]:
     """The county estate's run folder, solved with a short time limit."""
     from optimise.settings import SolverSettings
     from scenarios.api import run_scenario
-    from scenarios.run import RunInputs
-    from scenarios.synthetic import synthetic_estate
+    from scenarios.places.synthetic import synthetic_estate
+    from scenarios.scenario.runinputs import RunInputs
 
     began = time.perf_counter()
     estate = synthetic_estate("county", seed)

@@ -41,8 +41,8 @@ TIME_LIMIT = "600"
 
 
 def one(base: Path, out: Path, workers: int) -> dict[str, Any]:
-    from scenarios.scenario import load_scenario
-    from scenarios.sweep import Axis, run_sweep
+    from scenarios.scenario.file import load_scenario
+    from scenarios.sweeps.sweep import Axis, run_sweep
 
     axes = [Axis(k, v) for k, v in GRID.items()]
     scenario = load_scenario(base, {"solver.time_limit_seconds": TIME_LIMIT})
@@ -70,7 +70,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--keep", type=Path, help="keep the sweep folders here")
     args = parser.parse_args()
-    from scenarios.template import init_folder
+    from scenarios.scenario.template import init_folder
 
     with tempfile.TemporaryDirectory(prefix="estate-bench-") as tmp:
         folder = args.keep or Path(tmp)

@@ -27,6 +27,7 @@ from estate.colocate import COLOCATION_COLUMNS, colocation_groups, find_colocati
 from estate.coords import parse_coordinate_cell
 from estate.errors import CellIssue, EstateError, SettingsError, UnreadableError
 from estate.formats import PROFILES, Profile, detect_profile
+from estate.grid import Grid
 from estate.mapping import (
     COORDINATES,
     GEO_X,
@@ -41,7 +42,7 @@ from estate.mapping import (
 )
 from estate.points import resolve_points
 from estate.postcodes import normalise_postcode, postcode_problem
-from estate.readers import Grid, read_grid, to_text
+from estate.readers import read_grid, to_text
 from estate.schema import ASSETS, BUILDINGS, SERVICES, TableSpec
 from estate.uses import classify_use
 from estate.validate import (

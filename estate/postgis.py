@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from estate.errors import CellIssue, UnreadableError
-from estate.readers import Grid, frame_cells
+from estate.grid import Grid, frame_cells
 
 
 def split_url(source: str) -> tuple[str, str | None]:

@@ -9,7 +9,7 @@ A report folder holds:
   threshold and the population-weighted mean minutes to the nearest building;
 - ``nearest.csv``: per zone and service type, minutes to the nearest building;
 - ``access.json``: what was computed, from what, and the coverage, for scripts;
-- ``map.html`` (drawn by :mod:`scenarios.access_map`): zones coloured by minutes to the
+- ``map.html`` (drawn by :mod:`scenarios.outputs.access_map`): zones coloured by minutes to the
   nearest building of each type.
 
 CSV, JSON and parquet outputs are identical for identical inputs; files are written
@@ -196,7 +196,7 @@ def run_access(
     inputs: AccessInputs, out_dir: str | Path, progress: Progress = _silent
 ) -> AccessReport:
     """Compute the access report and write its tables (the map is drawn by
-    :func:`scenarios.access_map.write_access_map`)."""
+    :func:`scenarios.outputs.access_map.write_access_map`)."""
     report = compute_access(inputs, progress)
     progress("writing the report")
     return write_access(report, out_dir)

@@ -1,4 +1,4 @@
-"""Scenarios: runs, outputs, maps and comparisons; and the Python API.
+"""Scenarios: runs, their outputs, sweeps, sharing and plans; and the Python API.
 
     from scenarios import run_scenario, Run
 
@@ -25,9 +25,9 @@ if TYPE_CHECKING:
         SolverSettings,
     )
     from scenarios.api import MapView, ReportView, Run, read_zones, run_scenario, travel_times
-    from scenarios.run import RunInputs
-    from scenarios.scenario import load_scenario
-    from scenarios.schema import Scenario
+    from scenarios.scenario.file import load_scenario
+    from scenarios.scenario.runinputs import RunInputs
+    from scenarios.scenario.schema import Scenario
 
 # name -> the module it lives in
 _PUBLIC = {
@@ -37,9 +37,9 @@ _PUBLIC = {
     "ReportView": "scenarios.api",
     "read_zones": "scenarios.api",
     "travel_times": "scenarios.api",
-    "RunInputs": "scenarios.run",
-    "Scenario": "scenarios.schema",
-    "load_scenario": "scenarios.scenario",
+    "RunInputs": "scenarios.scenario.runinputs",
+    "Scenario": "scenarios.scenario.schema",
+    "load_scenario": "scenarios.scenario.file",
     "Register": "estate.register",
     "RoadNetwork": "geodata.network",
     "TravelTimes": "geodata.traveltime",

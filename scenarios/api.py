@@ -50,11 +50,12 @@ from estate.money import gbp
 from estate.register import Register
 from geodata.network import RoadNetwork
 from optimise.settings import AccessStandard, Mode
-from scenarios.layers import RunLayers, run_layers
-from scenarios.run import RunInputs, Travel, mode_travel_times
-from scenarios.runfolder import RunFolder, load_run
-from scenarios.scenario import ScenarioFile, load_scenario
-from scenarios.schema import Scenario
+from scenarios.outputs.layers import RunLayers, run_layers
+from scenarios.outputs.runfolder import RunFolder, load_run
+from scenarios.running.run import Travel, mode_travel_times
+from scenarios.scenario.file import ScenarioFile, load_scenario
+from scenarios.scenario.runinputs import RunInputs
+from scenarios.scenario.schema import Scenario
 
 __all__ = [
     "MapView",
@@ -110,7 +111,7 @@ def travel_times(
     ``modes`` are modes, or a scenario's access standards (every mode they name, the
     default standards of the register's public-facing types included).
     ``TravelTimes.frame()`` is the matrix as a DataFrame (zones x buildings)."""
-    from scenarios.run import modes_of
+    from scenarios.scenario.runinputs import modes_of
 
     wanted = modes_of(modes, register) if isinstance(modes, Mapping) else list(modes)
     return {mode: mode_travel_times(register, zones, network, mode) for mode in wanted}
@@ -174,7 +175,7 @@ def run_scenario(
 ) -> Run:
     """Run a scenario and return the :class:`Run`.
 
-    ``scenario`` is a scenario file (its path), a :class:`~scenarios.schema.Scenario`
+    ``scenario`` is a scenario file (its path), a :class:`~scenarios.scenario.schema.Scenario`
     (input paths relative to the current folder), or :class:`RunInputs` with the data
     in memory.  ``overrides`` set any setting by its key, ``solver__time_limit_seconds=30``
     or ``**{"access.library.drive": 15}``, or by a short name: ``time_limit``,
@@ -192,10 +193,10 @@ def run_scenario(
     the buildings table; None: when the plan disposes of 50 buildings or fewer.  It
     needs a scenario file (not :class:`RunInputs` alone).
     """
-    from scenarios.folders import writing_folder
-    from scenarios.inputs import load_inputs
-    from scenarios.keeping import keeping_annotator
-    from scenarios.run import run, run_with_sharing_value
+    from scenarios.outputs.folders import writing_folder
+    from scenarios.planning.keeping import keeping_annotator
+    from scenarios.running.run import run, run_with_sharing_value
+    from scenarios.scenario.inputs import load_inputs
 
     report = progress or _quiet
     if sharing_value and travel is not None:
@@ -256,7 +257,7 @@ def default_out(scenario: str | Path, prefix: str = "") -> Path:
     scenario file (``<name>`` its stem, or its folder's name for ``scenario.yaml``).
     The ``scenario.yaml`` a run folder holds gives a folder beside that run folder,
     ``<prefix><name>``, or ``<name>-rerun`` where that would be the run folder itself."""
-    from scenarios.folders import folder_kind
+    from scenarios.outputs.folders import folder_kind
 
     given = Path(scenario)
     folder = given.parent
@@ -277,7 +278,7 @@ def run_demo(
     progress: Progress | None = None,
 ) -> Run:
     """Generate the synthetic place "Demo Vale" from ``seed`` and run it (``estate demo``)."""
-    from scenarios.run import DEMO_GAP, demo_inputs
+    from scenarios.scenario.runinputs import DEMO_GAP, demo_inputs
 
     report = progress or _quiet
     report("generating the demo place")
@@ -317,7 +318,7 @@ class Run:
         A run that found no decision (``status`` infeasible or no_solution) has its
         ``summary`` (with the ``diagnosis``) and no tables.
         """
-        from scenarios.runfolder import read_summary
+        from scenarios.outputs.runfolder import read_summary
 
         root = Path(path)
         summary = read_summary(root)
@@ -408,7 +409,7 @@ class Run:
     ) -> MapView:
         """The decision map, as ``map.html`` draws it: ``basemap="roads"`` (the run's
         own roads, no network request) or ``"tiles"`` (OpenStreetMap, online)."""
-        from scenarios.maps import BASEMAPS, render_map
+        from scenarios.outputs.maps import BASEMAPS, render_map
 
         if basemap not in BASEMAPS:
             raise SettingsError(f"basemap {basemap!r}: choose one of {', '.join(BASEMAPS)}")
@@ -422,8 +423,8 @@ class Run:
     def write(self, out: str | Path, force: bool = False) -> Path:
         """Write the run folder to ``out`` whole (as ``estate run`` writes one: every
         table, ``inputs/``, ``scenario.yaml``, the GeoPackage, map and reports)."""
-        from scenarios.folders import writing_folder
-        from scenarios.presentation import write_presentation
+        from scenarios.outputs.folders import writing_folder
+        from scenarios.outputs.presentation import write_presentation
 
         with writing_folder(out, force=force) as staging:
             shutil.copytree(self.path, staging.path, dirs_exist_ok=True)
@@ -502,14 +503,14 @@ class ReportView:
 
     @cached_property
     def tables(self) -> Any:
-        """:class:`scenarios.report.ReportTables`: headline, agencies, cash_by_year, ..."""
-        from scenarios.report import report_tables
+        """:class:`scenarios.outputs.report.ReportTables`: headline, agencies, cash_by_year, ..."""
+        from scenarios.outputs.report import report_tables
 
         return report_tables(self.folder)
 
     @cached_property
     def html(self) -> str:
-        from scenarios.report import render_report
+        from scenarios.outputs.report import render_report
 
         return render_report(self.folder)
 
@@ -519,7 +520,7 @@ class ReportView:
     def save(self, folder: str | Path) -> list[Path]:
         """Write ``report.html`` and ``report.xlsx`` into ``folder``."""
         from estate.io import write_text
-        from scenarios.workbook import write_workbook
+        from scenarios.outputs.workbook import write_workbook
 
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)

@@ -26,8 +26,8 @@ from rich.text import Text
 from estate.money import gbp
 
 if TYPE_CHECKING:
-    from scenarios.compare import Comparison
-    from scenarios.sweep import SweepResult
+    from scenarios.sweeps.compare import Comparison
+    from scenarios.sweeps.sweep import SweepResult
 
 
 _gbp = gbp  # one money format everywhere: -£43,478 (estate.money)
@@ -258,7 +258,7 @@ def print_sharing_value(value: dict[str, Any], console: Console) -> None:
 
 def print_comparison(comparison: Comparison, console: Console) -> None:
     """The figures side by side, then the buildings whose decision differs."""
-    from scenarios.compare import formatted
+    from scenarios.sweeps.compare import formatted
 
     labels = list(comparison.runs)
     for notice in comparison.notices:

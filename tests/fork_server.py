@@ -31,12 +31,6 @@ from typing import Any
 def _warm() -> None:
     """Import what ``estate run`` imports, without running anything."""
     import cli  # noqa: F401
-    import scenarios.display
-    import scenarios.inputs
-    import scenarios.outputs
-    import scenarios.presentation
-    import scenarios.run
-    import scenarios.scenario  # noqa: F401
     from geodata import osm  # noqa: F401
 
 

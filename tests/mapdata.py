@@ -7,7 +7,7 @@ from typing import Any
 
 
 def map_data(page: str) -> dict[str, Any]:
-    """The JSON value passed to the map's drawing script (``scenarios.mappage.DRAW_JS``)."""
+    """The JSON value passed to the map's drawing script (``scenarios.outputs.mappage.DRAW_JS``)."""
     call = page.index("})(map_")
     start = page.index(", {", call) + 2
     value, _ = json.JSONDecoder().raw_decode(page[start:])

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from scenarios.compare import NO_DECISION, compare_runs
-from scenarios.template import init_folder
+from scenarios.scenario.template import init_folder
+from scenarios.sweeps.compare import NO_DECISION, compare_runs
 
 
 @pytest.fixture(scope="module")

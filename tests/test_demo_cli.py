@@ -109,7 +109,7 @@ def test_the_scenario_it_wrote_runs_again_to_identical_files(
 
 
 def test_other_seed_gives_another_place(tmp_path: Path) -> None:
-    from scenarios.demo import demo_place
+    from scenarios.places.demo import demo_place
 
     one, two = demo_place(1), demo_place(2)
     assert not one.register.buildings[["easting"]].equals(two.register.buildings[["easting"]])

@@ -166,10 +166,10 @@ def gp_within_one_minute() -> EstateModel:
     from tempfile import TemporaryDirectory
 
     from optimise import EstateInstance
-    from scenarios.inputs import load_inputs
-    from scenarios.run import travel_times
-    from scenarios.scenario import load_scenario
-    from scenarios.template import init_folder
+    from scenarios.running.run import travel_times
+    from scenarios.scenario.file import load_scenario
+    from scenarios.scenario.inputs import load_inputs
+    from scenarios.scenario.template import init_folder
 
     sets = {
         "access.gp.drive": "1",

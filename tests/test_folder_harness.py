@@ -281,7 +281,7 @@ def test_a_disk_that_refuses_a_write_is_one_line_and_changes_nothing(
     # as a full disk would (ENOSPC), after the smaller files were written.
     old = reference(server, place, "0.035", tmp_path / "old")
     silo = tmp_path / "old" / "out" / "siloed"
-    # The map is written first and the GeoPackage last (scenarios.presentation).
+    # The map is written first and the GeoPackage last (scenarios.outputs.presentation).
     assert (silo / "results.gpkg").stat().st_size > 200_000 > (silo / "map.html").stat().st_size
     assert (silo / "map.html").stat().st_size > 160_000
     assert all(

@@ -120,7 +120,7 @@ def _qml(text: str) -> ET.Element:
 
 
 def test_every_layer_opens_styled(demo_run: Path) -> None:
-    from scenarios.maps import ACCESS_BINS, agency_colours
+    from scenarios.outputs.maps import ACCESS_BINS, agency_colours
 
     gpkg = demo_run / "results.gpkg"
     styles = _styles(gpkg)
@@ -182,8 +182,8 @@ def re_fields(expression: str) -> list[str]:
 
 
 def test_hostile_service_types_become_safe_field_names(demo_run: Path, tmp_path: Path) -> None:
-    from scenarios.geopackage import write_gpkg
-    from scenarios.runfolder import load_run
+    from scenarios.outputs.geopackage import write_gpkg
+    from scenarios.outputs.runfolder import load_run
 
     folder = load_run(demo_run)
     renamed = {t: f'{t}"; DROP TABLE zones; --' for t in folder.access["service_type"].unique()}

@@ -227,7 +227,7 @@ def test_no_payload_runs_in_the_browser_and_every_marker_draws(
 
 
 # The only formulas a workbook may hold: the code's own sums, sum-products, differences
-# and products of cell references (written independently of scenarios.workbook).
+# and products of cell references (written independently of scenarios.outputs.workbook).
 _REF = r"(?:'(?:cash flow by year|saving by agency|agencies)'!)?\$?[A-Z]{1,3}\$?[0-9]+"
 _SPAN = rf"{_REF}:\$?[A-Z]{{1,3}}\$?[0-9]+"
 CODE_FORMULA = re.compile(

@@ -50,7 +50,7 @@ def _overlap(a: list[float], b: list[float]) -> bool:
 
 
 def test_disposed_buildings_keep_their_agency_colour(demo_run: Path) -> None:
-    from scenarios.maps import agency_colours
+    from scenarios.outputs.maps import agency_colours
 
     page = (demo_run / "map.html").read_text(encoding="utf-8")
     data = map_data(page)

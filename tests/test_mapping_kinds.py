@@ -19,7 +19,7 @@ def test_register_desks_is_capacity() -> None:
 def test_demo_services_file_loads_as_services(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from estate.io import write_csv
     from estate.load import load_files
-    from scenarios.demo import demo_place
+    from scenarios.places.demo import demo_place
 
     services = demo_place(1).register.services.drop(columns=["source_file", "source_row"])
     path = tmp_path / "services.csv"

@@ -317,7 +317,7 @@ def check_output(
 
 @pytest.fixture(scope="module")
 def demo_plan(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
-    from scenarios.template import init_folder
+    from scenarios.scenario.template import init_folder
 
     folder = tmp_path_factory.mktemp("plan-demo")
     init_folder(folder, demo_seed=2026)
@@ -332,7 +332,7 @@ def demo_plan(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
 def test_plan_command_writes_a_plan_that_keeps_to_its_rules(
     demo_plan: tuple[Path, dict[str, object]],
 ) -> None:
-    from scenarios.scenario import load_scenario
+    from scenarios.scenario.file import load_scenario
 
     out, doc = demo_plan
     assert doc["status"] in ("optimal", "feasible")
@@ -343,7 +343,7 @@ def test_plan_command_writes_a_plan_that_keeps_to_its_rules(
     buildings = pd.read_csv(out / "buildings.csv")
     cash = pd.read_csv(out / "cash_flows.csv")
     sf = load_scenario(out / "scenario.yaml")
-    from scenarios.inputs import load_inputs
+    from scenarios.scenario.inputs import load_inputs
 
     inputs = load_inputs(sf)
     register = inputs.register.buildings
@@ -588,7 +588,7 @@ def test_without_the_yearly_rows_the_plan_would_break_access_in_year_1(
 def demo_plan_300k(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
     """The demo's plan with a 300,000 pot a year: before plans kept access in every year,
     a library closed in year 3 before its replacement opened (8,813 people outside)."""
-    from scenarios.template import init_folder
+    from scenarios.scenario.template import init_folder
 
     folder = tmp_path_factory.mktemp("plan-demo-300k")
     init_folder(folder, demo_seed=2026)
@@ -606,9 +606,9 @@ def test_every_access_standard_holds_in_every_year_of_the_demo_plan(
     recomputed from its inputs: in every year of the budgeted plan, where each service is
     that year keeps every standard (a type without one in the scenario: nobody further
     from it than today, by the scenario's modes)."""
-    from scenarios.inputs import load_inputs
-    from scenarios.run import mode_travel_times
-    from scenarios.scenario import load_scenario
+    from scenarios.running.run import mode_travel_times
+    from scenarios.scenario.file import load_scenario
+    from scenarios.scenario.inputs import load_inputs
 
     out, doc = demo_plan_300k
     inputs = load_inputs(load_scenario(out / "scenario.yaml"))

@@ -119,7 +119,7 @@ def test_zones_with_no_people_stop_access_and_one_empty_zone_is_said(tmp_path: P
 @pytest.fixture(scope="module")
 def far_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo place with one more building 10 km east of its road network."""
-    from scenarios.template import init_folder
+    from scenarios.scenario.template import init_folder
 
     folder = tmp_path_factory.mktemp("far-demo")
     init_folder(folder, demo_seed=2026)

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from scenarios.scenario import load_scenario
+from scenarios.scenario.file import load_scenario
 from tests.tiny_places import write_line_road, write_line_zones, write_tiny_register
 
 BACKLOG = {"A": 10_000.0, "B": 0.0, "C": 4_000.0}

@@ -127,7 +127,7 @@ def test_service_type_must_be_one_with_a_standard(demo_run: Path, tmp_path: Path
 
 
 def test_catchments_reproduce_the_runs_access_minutes(demo_run: Path) -> None:
-    from scenarios.runfolder import catchments, load_run
+    from scenarios.outputs.runfolder import catchments, load_run
 
     folder = load_run(demo_run)
     table = catchments(folder)
@@ -421,8 +421,8 @@ def test_map_and_report_publish_flags_write_beside_the_private_files(
 def test_the_leak_check_refuses_a_file_that_names_a_site(
     published_run: Path, tmp_path: Path
 ) -> None:
-    from scenarios.publish import PublishError, check_published
-    from scenarios.runfolder import load_run
+    from scenarios.outputs.publish import PublishError, check_published
+    from scenarios.outputs.runfolder import load_run
 
     private = load_run(published_run)
     site = _sensitive_sites(published_run).iloc[0]

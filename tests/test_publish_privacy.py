@@ -28,7 +28,7 @@ from click.testing import CliRunner
 
 from cli import main
 from estate.io import read_csv_text
-from scenarios.runfolder import load_run
+from scenarios.outputs.runfolder import load_run
 from tests.triangulate import triangulate
 
 REFUGE_NAME = "Women's Refuge (address withheld)"
@@ -220,7 +220,7 @@ def test_all_digit_ids_are_replaced_and_found(numbered: Path, tmp_path: Path) ->
     moves = pd.read_csv(out / "moves.csv", dtype=str)
     assert not {"1", "6"} & (set(moves["from_building"]) | set(moves["to_building"]))
     # The scan finds an all-digit id where it stands as a value, and only there.
-    from scenarios.publish import PublishError, check_published
+    from scenarios.outputs.publish import PublishError, check_published
 
     private = load_run(numbered)
     planted = {
@@ -262,7 +262,7 @@ def test_all_digit_ids_are_replaced_and_found(numbered: Path, tmp_path: Path) ->
 
 
 def test_ids_are_whole_tokens(three: Path, tmp_path: Path) -> None:
-    from scenarios.publish import PublishError, check_published
+    from scenarios.outputs.publish import PublishError, check_published
 
     private = load_run(three)
     for text in ("B0061 XB006 B006-A B006_2 b006x", "https://x/B006.5"):
@@ -295,7 +295,7 @@ def test_names_are_whole_phrases(three: Path, tmp_path: Path) -> None:
     page = (run / "published" / "map.html").read_text()
     assert "Elmford" in page and "Bridge House (ICB offices)" in page
 
-    from scenarios.publish import PublishError, check_published
+    from scenarios.outputs.publish import PublishError, check_published
 
     private = load_run(run)
     for text in ("The refuge is at Ford.", "bridge  house refuge"):
@@ -309,7 +309,7 @@ def test_public_places_beside_a_site_are_not_leaks(three: Path, tmp_path: Path) 
     """A refuge 4 m from a road node: the offline map draws the node (public roads), which
     is no leak; the refuge's own coordinates still are."""
     from estate.coords import bng_to_lonlat
-    from scenarios.publish import PublishError, check_published
+    from scenarios.outputs.publish import PublishError, check_published
 
     run = copy_run(three, tmp_path)
     shutil.rmtree(run / "published")
@@ -355,9 +355,9 @@ def test_fields_not_on_the_allow_list_are_left_out(named: Path, tmp_path: Path) 
 
 def test_every_setting_is_classified_for_publishing() -> None:
     """A new setting is left out of published copies until someone says how to publish
-    it: this fails until scenarios.publish.SETTINGS names it."""
+    it: this fails until scenarios.outputs.publish.SETTINGS names it."""
     from optimise import settings
-    from scenarios.publish import SETTINGS, Each
+    from scenarios.outputs.publish import SETTINGS, Each
 
     models = {
         "finance": settings.FinanceSettings,
@@ -375,8 +375,8 @@ def test_every_setting_is_classified_for_publishing() -> None:
 
 def test_every_summary_key_is_classified_for_publishing(three: Path) -> None:
     """A new key in summary.json is left out of published copies until someone says how
-    to publish it: this fails until scenarios.publish.SUMMARY names it."""
-    from scenarios.publish import SUMMARY
+    to publish it: this fails until scenarios.outputs.publish.SUMMARY names it."""
+    from scenarios.outputs.publish import SUMMARY
 
     doc = json.loads((three / "summary.json").read_text())
     unclassified = sorted(set(doc) - set(SUMMARY))
@@ -504,8 +504,8 @@ def test_a_refused_publish_leaves_no_half_written_copy(
 ) -> None:
     """If a leak got past the construction, the scan refuses: nothing is published, and
     a copy left by an earlier run is removed rather than left to contradict this one."""
-    import scenarios.presentation as presentation
-    from scenarios.publish import PublishError
+    import scenarios.outputs.presentation as presentation
+    from scenarios.outputs.publish import PublishError
 
     run = copy_run(three, tmp_path)
     real_redact = presentation.redact

@@ -141,7 +141,7 @@ def test_a_price_is_never_negative_and_its_range_covers_the_gaps() -> None:
     """The run found 100 (its bound allows 110); kept, a re-solve found 105 (bound 108).
     The run could have kept the building, so its saving is at least 105: the price is 0,
     and at most 110 - 105 = 5."""
-    from scenarios.keeping import price_range
+    from scenarios.planning.keeping import price_range
 
     assert price_range((100.0, 110.0), (105.0, 108.0)) == (0.0, 0.0, 5.0)
     # Proven optimal both: the price is exact.

@@ -1,5 +1,5 @@
 """Output folders written whole or not at all, one command at a time
-(scenarios/folders.py): the lock, the checks before anything is computed, the swap,
+(scenarios/outputs/folders.py): the lock, the checks before anything is computed, the swap,
 errors of the disk, and the commands that add files to a run folder.
 
 The kill -9 and concurrent-process harnesses are in tests/test_folder_harness.py.
@@ -21,8 +21,8 @@ from click.testing import CliRunner
 
 import estate.io as estate_io
 from cli import main
-from scenarios import folders
-from scenarios.folders import FolderBusyError, folder_lock, writing_folder
+from scenarios.outputs import folders
+from scenarios.outputs.folders import FolderBusyError, folder_lock, writing_folder
 from tests.tiny_places import write_line_road, write_line_zones, write_tiny_register
 
 FAST = ["--quiet", "--no-sharing-value", "--no-price-of-keeping"]
@@ -323,7 +323,7 @@ def test_report_adds_both_files_or_neither(
     def full_disk(*args: object, **kwargs: object) -> Path:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(out / "report.xlsx"))
 
-    monkeypatch.setattr("scenarios.presentation.write_workbook", full_disk)
+    monkeypatch.setattr("scenarios.outputs.presentation.write_workbook", full_disk)
     result = estate("report", str(out), "--quiet")
     assert result.exit_code == 2
     assert "No space left on device" in one_line(result.output)
@@ -351,7 +351,7 @@ def test_publish_replaces_the_published_copy_whole(place: Path, tmp_path: Path) 
 
 
 def test_a_sweep_point_is_replaced_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from scenarios.parallel import PointOutcome, write_point
+    from scenarios.sweeps.parallel import PointOutcome, write_point
 
     folder = tmp_path / "points" / "0123456789abcdef"
     write_point(folder, PointOutcome("k", {"summary.json": b"{}", "a.csv": b"1\n"}, "optimal"))

@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from scenarios.inputs import load_inputs
-from scenarios.run import run
-from scenarios.scenario import ScenarioFile, load_scenario
-from scenarios.template import init_folder
+from scenarios.running.run import run
+from scenarios.scenario.file import ScenarioFile, load_scenario
+from scenarios.scenario.inputs import load_inputs
+from scenarios.scenario.template import init_folder
 
 # Five candidate buildings a service keeps the demo place's solves well under a second.
 FAST = ["--set", "policy.k_nearest=5", "--no-price-of-keeping"]

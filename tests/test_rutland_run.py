@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from cli import main
 from estate.examples import rutland
 from estate.space_types import BUILDING_SPACE
-from scenarios.template import init_folder
+from scenarios.scenario.template import init_folder
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 PBF = DATA / "osm" / "rutland-latest.osm.pbf"

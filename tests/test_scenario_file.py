@@ -12,10 +12,10 @@ from click.testing import CliRunner
 from cli import main
 from estate.errors import InputDataError
 from optimise.settings import FinanceSettings, PolicySettings, SolverSettings
-from scenarios.inputs import load_inputs, read_network
-from scenarios.scenario import ScenarioError, load_scenario
-from scenarios.schema import SCHEMA_PATH, Scenario, schema_text
-from scenarios.template import init_folder, render_scenario
+from scenarios.scenario.file import ScenarioError, load_scenario
+from scenarios.scenario.inputs import load_inputs, read_network
+from scenarios.scenario.schema import SCHEMA_PATH, Scenario, schema_text
+from scenarios.scenario.template import init_folder, render_scenario
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ def scenario_text(folder: Path, extra: str = "", **sections: str) -> str:
 
 def test_the_committed_json_schema_is_current() -> None:
     assert SCHEMA_PATH.read_text(encoding="utf-8") == schema_text(), (
-        "docs/scenario.schema.json is stale: run python -m scenarios.schema --write"
+        "docs/scenario.schema.json is stale: run python -m scenarios.scenario.schema --write"
     )
 
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from cli import main
 from estate import safeyaml
-from scenarios.scenario import ScenarioError, load_scenario
+from scenarios.scenario.file import ScenarioError, load_scenario
 from tests.tiny_places import write_line_road, write_line_zones, write_tiny_register
 
 HEAD = (

@@ -39,8 +39,8 @@ from click.testing import CliRunner
 
 from cli import main
 from estate.errors import SettingsError
-from scenarios.scenario import load_scenario
-from scenarios.shapley import (
+from scenarios.scenario.file import load_scenario
+from scenarios.sharing.shapley import (
     all_coalitions,
     core_check,
     exact_shapley,
@@ -48,7 +48,7 @@ from scenarios.shapley import (
     sample_orders,
     sampled_shapley,
 )
-from scenarios.share import ShareOptions, share_scenario
+from scenarios.sharing.share import ShareOptions, share_scenario
 
 HAND = {"A": 77_000 / 6, "B": 77_000 / 6, "C": 104_000 / 6}
 LANDS = {"A": 0.0, "B": 17_000.0, "C": 26_000.0}

@@ -13,7 +13,7 @@ import pytest
 
 from optimise import EstateModel, SolverSettings, SolveStatus
 from optimise.solve import _run_watched, cbc_path, solve_with_cbc
-from scenarios.synthetic import synthetic_estate
+from scenarios.places.synthetic import synthetic_estate
 from tests.test_bruteforce import random_instance
 
 EXACT = SolverSettings(mip_rel_gap=0.0, time_limit_seconds=30)

@@ -25,8 +25,8 @@ from optimise import EstateModel, PolicySettings, SolverSettings, SolveStatus
 from optimise.formulation import LinearProgram
 from optimise.solve import SolverOutput, read_mps, solve
 from optimise.verify import check_claim, is_feasible, known_plan
-from scenarios.scenario import load_scenario
-from scenarios.template import init_folder, render_scenario
+from scenarios.scenario.file import load_scenario
+from scenarios.scenario.template import init_folder, render_scenario
 from tests.test_bruteforce import brute_force, random_instance
 from tests.toy import building, instance, service
 
@@ -153,8 +153,8 @@ def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def demo_model(demo_folder: Path) -> EstateModel:
-    from scenarios.inputs import load_inputs
-    from scenarios.run import travel_times
+    from scenarios.running.run import travel_times
+    from scenarios.scenario.inputs import load_inputs
 
     inputs = load_inputs(load_scenario(demo_folder / "scenario.yaml"))
     from optimise import EstateInstance

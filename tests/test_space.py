@@ -174,8 +174,8 @@ def test_a_scenarios_space_section_is_written_and_read_back() -> None:
     """A run writes the scenario it ran; overrides of the space table survive the trip."""
     import yaml
 
-    from scenarios.schema import InputFiles, Scenario
-    from scenarios.template import render_scenario
+    from scenarios.scenario.schema import InputFiles, Scenario
+    from scenarios.scenario.template import render_scenario
 
     scenario = Scenario(
         inputs=InputFiles(buildings="b.csv", services="s.csv", zones="z.csv"),
@@ -206,7 +206,7 @@ def test_a_scenarios_space_section_is_written_and_read_back() -> None:
 def test_an_older_scenario_file_reads_as_the_new_form(tmp_path: Path) -> None:
     """Scenario files written before multi-mode standards still load, to the same
     standards; a key they never had (walk) can be added beside them."""
-    from scenarios.scenario import load_scenario
+    from scenarios.scenario.file import load_scenario
 
     for name in ("b.csv", "s.csv", "z.csv"):
         (tmp_path / name).write_text("x\n", encoding="utf-8")

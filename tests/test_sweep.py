@@ -20,10 +20,10 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from scenarios.pareto import frontier
-from scenarios.scenario import load_scenario
-from scenarios.sweep import parse_axis, point_key, point_versions, split_values
-from scenarios.template import init_folder, render_scenario
+from scenarios.scenario.file import load_scenario
+from scenarios.scenario.template import init_folder, render_scenario
+from scenarios.sweeps.pareto import frontier
+from scenarios.sweeps.sweep import parse_axis, point_key, point_versions, split_values
 
 GRID = ["--set", "access.library.drive=10,15,20"]
 TIMING = ("build_seconds", "solve_seconds")

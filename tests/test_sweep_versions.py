@@ -14,8 +14,8 @@ from rich.console import Console
 
 from cli import main
 from scenarios.display import print_sweep
-from scenarios.scenario import load_scenario
-from scenarios.sweep import POINT_JSON, parse_axis, point_versions, run_sweep
+from scenarios.scenario.file import load_scenario
+from scenarios.sweeps.sweep import POINT_JSON, parse_axis, point_versions, run_sweep
 from tests.tiny_places import write_line_road, write_line_zones, write_tiny_register
 
 AXIS = "finance.discount_rate=0.03,0.04"
@@ -86,7 +86,7 @@ def test_a_new_model_version_alone_computes_the_points_again_and_the_summary_say
 ) -> None:
     out = tmp_path / "sweep"
     sweep(place, out)
-    monkeypatch.setattr("scenarios.outputs.MODEL_VERSION", "next")
+    monkeypatch.setattr("scenarios.outputs.writer.MODEL_VERSION", "next")
     base = load_scenario(place)
     result = run_sweep(base, [parse_axis(AXIS)], out, serial=True, presentation=False)
     assert len(result.computed) == 2 and not result.cached

@@ -35,7 +35,7 @@ import pandas as pd
 from geodata.network import RoadNetwork
 from geodata.traveltime import network_travel_times
 from geodata.zones import points
-from scenarios.runfolder import RunFolder, holders_after
+from scenarios.outputs.runfolder import RunFolder, holders_after
 
 TOLERANCE = 1e-6  # shares are published to 6 decimals
 

@@ -26,7 +26,8 @@ sys.path.insert(0, str(HERE.parents[2]))
 
 from optimise.model import EstateModel  # noqa: E402
 from optimise.solve import read_mps, write_mps  # noqa: E402
-from scenarios.run import demo_inputs, modes_of, travel_times  # noqa: E402
+from scenarios.running.run import travel_times  # noqa: E402
+from scenarios.scenario.runinputs import demo_inputs, modes_of  # noqa: E402
 
 MODEL = HERE / "demo.mps.gz"
 RECORD = HERE / "record.json"

@@ -2,7 +2,7 @@
 
 :func:`load_scenario` reads a file with :func:`estate.safeyaml.load` (``yaml.safe_load``
 with limits on size, nesting, aliases and tags), checks it against
-:class:`scenarios.schema.Scenario` and checks that every input file it names exists.
+:class:`scenarios.scenario.schema.Scenario` and checks that every input file it names exists.
 The line of every key is taken from the YAML parser's node tree, so an error can say
 ``line 12, finance.discount_rate: ...``.  Problems raise :class:`ScenarioError`
 (exit code 2 on the command line) before anything is computed or written.
@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from estate import safeyaml
 from estate.errors import SettingsError
 from optimise.settings import PhasingSettings, SpaceSettings
-from scenarios.schema import Scenario
+from scenarios.scenario.schema import Scenario
 
 Key = tuple[str | int, ...]
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -11,21 +11,13 @@ import pandas as pd
 
 from estate.register import Register
 from geodata.network import RoadNetwork
-from geodata.placecheck import PlaceChecks
 from geodata.traveltime import TravelTimes, estimated_travel_times, network_travel_times
 from geodata.zones import points
-from optimise.instance import EstateInstance, travel_modes
+from optimise.instance import EstateInstance
 from optimise.model import EstateModel, Result
-from optimise.settings import (
-    AccessStandard,
-    FinanceSettings,
-    Mode,
-    PhasingSettings,
-    PolicySettings,
-    SolverSettings,
-    SpaceSettings,
-)
-from scenarios.folders import Staging, destination
+from optimise.settings import Mode
+from scenarios.outputs.folders import Staging, destination
+from scenarios.scenario.runinputs import DEMO_GAP, RunInputs, demo_inputs, modes_of
 
 Progress = Callable[[str], None]
 # After the main solve, before its folder is written: a table of extra columns for
@@ -35,35 +27,6 @@ Annotate = Callable[["RunInputs", EstateInstance, Result], pd.DataFrame | None]
 
 def _silent(_: str) -> None:
     return None
-
-
-@dataclass(frozen=True)
-class RunInputs:
-    """Everything one run needs.  ``notice`` is shown on every output (e.g. synthetic data).
-
-    ``access`` maps a service type to its standard, or to None where the scenario sets
-    none (``access.<type>: none``); a public-facing type it leaves out gets the default.
-    """
-
-    name: str
-    register: Register
-    zones: pd.DataFrame
-    access: Mapping[str, AccessStandard | None]
-    network: RoadNetwork | None = None
-    finance: FinanceSettings = field(default_factory=FinanceSettings)
-    policy: PolicySettings = field(default_factory=PolicySettings)
-    solver: SolverSettings = field(default_factory=SolverSettings)
-    notice: str = ""
-    # How `estate plan` phases the change; carried so that a run folder's scenario.yaml
-    # and summary.json give the same plan again (`estate run` does not use it).
-    phasing: PhasingSettings = field(default_factory=PhasingSettings)
-    checks: PlaceChecks | None = None  # the points checked against the place
-    space: SpaceSettings = field(default_factory=SpaceSettings)
-
-    def with_sharing(self, sharing: str) -> RunInputs:
-        """The same run under the other policy (``shared`` or ``siloed``)."""
-        policy = self.policy.model_copy(update={"sharing": sharing})
-        return replace(self, policy=PolicySettings.model_validate(policy.model_dump()))
 
 
 Travel = dict[Mode, TravelTimes]
@@ -78,18 +41,6 @@ class RunOutcome:
     result: Result
     out_dir: Path | None
     files: tuple[Path, ...] = ()
-
-
-def modes_of(
-    access: Mapping[str, AccessStandard | None], register: Register | None = None
-) -> list[Mode]:
-    """Every travel mode the run needs: those its standards use, defaults included
-    (drive when there are none)."""
-    public: set[str] = set()
-    if register is not None:
-        services = register.services
-        public = set(services.loc[services["public_facing"], "service_type"])
-    return travel_modes(access, public)
 
 
 def mode_travel_times(
@@ -161,13 +112,13 @@ def run(
     """Solve ``inputs`` and, when ``out_dir`` is given, write the run folder there.
 
     The folder is written whole or not at all, one command at a time
-    (:func:`scenarios.folders.writing_folder`; ``force`` replaces a folder that is
-    not a run folder); a :class:`~scenarios.folders.Staging` the caller holds is
+    (:func:`scenarios.outputs.folders.writing_folder`; ``force`` replaces a folder that is
+    not a run folder); a :class:`~scenarios.outputs.folders.Staging` the caller holds is
     written into as it is.  ``extra`` adds keys to ``summary.json`` (for example the
     value of sharing); ``annotate`` adds columns to ``buildings.csv`` (the price of
     keeping).
     """
-    from scenarios.outputs import write_run
+    from scenarios.outputs.writer import write_run
 
     def solved() -> tuple[EstateInstance, Result]:
         instance, result = solve_inputs(inputs, progress, travel)
@@ -219,7 +170,7 @@ def run_with_sharing_value(
     ``summary.json`` carries ``value_of_sharing``.  Both are written in one folder swap
     (see :func:`run`).
     """
-    from scenarios.outputs import summary, write_run
+    from scenarios.outputs.writer import summary, write_run
 
     other_policy = OTHER_POLICY[inputs.policy.sharing]
     other_inputs = inputs.with_sharing(other_policy)
@@ -282,29 +233,6 @@ def sharing_value(
     return out
 
 
-DEMO_GAP = 0.005
-
-
-def demo_inputs(
-    seed: int, time_limit_seconds: float = 60.0, mip_rel_gap: float = DEMO_GAP
-) -> RunInputs:
-    """The run inputs of the embedded synthetic place."""
-    from scenarios.demo import demo_place
-
-    place = demo_place(seed)
-    return RunInputs(
-        name=f"{place.name} (synthetic demo, seed {seed})",
-        register=place.register,
-        zones=place.zones,
-        access=place.access,
-        network=place.network,
-        finance=place.finance,
-        policy=place.policy,
-        solver=SolverSettings(time_limit_seconds=time_limit_seconds, mip_rel_gap=mip_rel_gap),
-        notice=place.notice,
-    )
-
-
 def run_demo(
     out_dir: str | Path | None,
     seed: int,
@@ -315,7 +243,7 @@ def run_demo(
     force: bool = False,
 ) -> tuple[RunOutcome, dict[str, object]]:
     """Generate the demo place, run it, and return the outcome and its summary."""
-    from scenarios.outputs import summary
+    from scenarios.outputs.writer import summary
 
     with destination(out_dir, force=force) as staging:
         progress("generating the demo place")

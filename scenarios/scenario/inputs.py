@@ -12,7 +12,7 @@ run stops listing every table's rejected rows with their reasons (a run on a reg
 with rows silently left out would price a different estate).  Problems with the data
 raise :class:`~estate.errors.InputDataError` naming file, row, column and value;
 problems with the scenario itself (a bad mapping file, unknown agencies or buildings)
-raise :class:`~scenarios.scenario.ScenarioError` naming the key and line.
+raise :class:`~scenarios.scenario.file.ScenarioError` naming the key and line.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from estate.register import Register, RegisterAccount, account_register
 from geodata.network import RoadNetwork
 from geodata.placecheck import check_place
 from geodata.zones import ZonesAccount, account_zones
-from scenarios.run import RunInputs, modes_of
-from scenarios.scenario import Key, ScenarioFile, ScenarioIssue, key_of
+from scenarios.scenario.file import Key, ScenarioFile, ScenarioIssue, key_of
+from scenarios.scenario.runinputs import RunInputs, modes_of
 
 NODE_COLUMNS = {"node_id": "int", "x": "float", "y": "float"}
 EDGE_COLUMNS = {
@@ -53,7 +53,7 @@ class PlaceData:
 
 
 def load_inputs(sf: ScenarioFile) -> RunInputs:
-    """Everything :func:`scenarios.run.run` needs for the scenario in ``sf``."""
+    """Everything :func:`scenarios.running.run.run` needs for the scenario in ``sf``."""
     return run_inputs(sf, load_place(sf))
 
 
@@ -110,7 +110,7 @@ def account_place(sf: ScenarioFile) -> PlaceAccount:
     :func:`estate.register.account_register`, the zones through
     :func:`geodata.zones.account_zones` (the reader ``estate access`` and ``estate init``
     use), and the road network.  A mapping file that cannot be used is a
-    :class:`~scenarios.scenario.ScenarioError` naming its key and line."""
+    :class:`~scenarios.scenario.file.ScenarioError` naming its key and line."""
     paths = sf.input_paths()
     files, mappings = _buildings_files(sf)
     try:

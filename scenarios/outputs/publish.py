@@ -30,7 +30,7 @@ from an allow-list before any file is written, never copied and then cleaned:
 Published files go to ``RUN_DIR/published/``; the private originals in ``RUN_DIR`` are
 never touched.  Every published set carries ``REDACTION.txt``, buildings and moves a
 ``redacted`` column, ``summary.json`` a ``redaction`` entry, and the map and reports a
-visible notice.  After writing, every file is scanned (:mod:`scenarios.leakscan`) for
+visible notice.  After writing, every file is scanned (:mod:`scenarios.outputs.leakscan`) for
 the withheld ids, names and coordinates, and publishing fails if one is found.
 """
 
@@ -50,9 +50,9 @@ from estate.coords import bng_to_lonlat
 from estate.errors import CellIssue, EstateError, InputDataError
 from estate.io import write_csv, write_json, write_text
 from optimise.reasons import services_go_to
-from scenarios.geopackage import write_gpkg
-from scenarios.leakscan import Site, Terms, scan
-from scenarios.runfolder import (
+from scenarios.outputs.geopackage import write_gpkg
+from scenarios.outputs.leakscan import Site, Terms, scan
+from scenarios.outputs.runfolder import (
     ACCESS,
     AGENCIES,
     BUILDINGS_IN,
@@ -359,7 +359,7 @@ def _public_places(
 ) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
     """Places published as they are: public buildings, zones and the cells drawn around
     them, and the road network's nodes ((lat, lon) pairs, then grid points)."""
-    from scenarios.maps import zone_cells
+    from scenarios.outputs.maps import zone_cells
 
     b, z = private.buildings, private.zones
     public = b.loc[~b["sensitive"].astype(bool)]

@@ -14,7 +14,7 @@ Solver gaps.  Shapley values are differences of coalition values, so a loose gap
 each solve could move a share by more than the gap itself.  Coalitions are solved to
 ``gap`` (default 1e-6 relative, tighter than a scenario's usual 0.5%), each value is
 kept as the interval between the plan found and the solver's bound, monotonicity is
-restored where solver noise broke it (:func:`scenarios.shapley.repair`: a coalition
+restored where solver noise broke it (:func:`scenarios.sharing.shapley.repair`: a coalition
 may always take a sub-coalition's plan), and every share is reported with the most
 the gaps could move it.
 
@@ -39,8 +39,8 @@ import pandas as pd
 
 from estate.errors import EstateError, SettingsError
 from estate.io import atomic_write, write_csv, write_json
-from scenarios.scenario import ScenarioFile
-from scenarios.shapley import (
+from scenarios.scenario.file import ScenarioFile
+from scenarios.sharing.shapley import (
     EXACT_UP_TO,
     CoreCheck,
     Shares,
@@ -54,7 +54,7 @@ from scenarios.shapley import (
     sample_orders,
     sampled_shapley,
 )
-from scenarios.sweep import POINT_JSON, POINTS, Axis, SweepResult, grid, run_sweep
+from scenarios.sweeps.sweep import POINT_JSON, POINTS, Axis, SweepResult, grid, run_sweep
 
 SHARING_JSON = "sharing.json"
 SHARING_CSV = "sharing.csv"
@@ -146,12 +146,12 @@ def share_scenario(
 ) -> ShareResult:
     """Value every coalition, share the grand coalition's saving, write ``out_dir``.
 
-    ``out_dir`` is written whole (:func:`scenarios.folders.writing_folder`): the
+    ``out_dir`` is written whole (:func:`scenarios.outputs.folders.writing_folder`): the
     coalitions are solved into ``OUT/coalitions/`` as they finish (so a stopped share
     resumes), and the grand coalition's run folder replaces ``OUT`` at the end, with
     ``coalitions/`` carried over.
     """
-    from scenarios.folders import writing_folder
+    from scenarios.outputs.folders import writing_folder
 
     protect = list(sf.input_paths().values())
     with writing_folder(out_dir, force=force, protect=protect, carry=(COALITIONS_DIR,)) as staging:
@@ -171,7 +171,7 @@ def _share(
     serial: bool,
     progress: Progress,
 ) -> ShareResult:
-    from scenarios.inputs import load_inputs
+    from scenarios.scenario.inputs import load_inputs
 
     inputs = load_inputs(sf)  # checks the data and the names the policy uses
     players = players_of(sf, inputs.register.agencies)
@@ -366,7 +366,7 @@ def sharing_table(doc: dict[str, Any]) -> pd.DataFrame:
 def write_share(out: Path, result: ShareResult) -> list[Path]:
     """The grand coalition's run folder (its plan, copied from its coalition's folder),
     the sharing files, and the map and reports drawn with them, into a fresh ``out``."""
-    from scenarios.presentation import write_presentation
+    from scenarios.outputs.presentation import write_presentation
 
     out.mkdir(parents=True, exist_ok=True)
     for item in sorted(result.plan_folder.rglob("*")):

@@ -4,7 +4,7 @@ For a building the run disposes of, the price of keeping it is the NPV saving th
 gives up if it keeps that building and plans everything else around it: the run's
 saving less the saving of the same scenario with the building added to
 ``policy.force_keep``.  One re-solve per disposed building, each a point of the sweep
-engine (:func:`scenarios.sweep.run_sweep`: parallel, resumable, cached by the hash of
+engine (:func:`scenarios.sweeps.sweep.run_sweep`: parallel, resumable, cached by the hash of
 its resolved scenario) under the run's own settings, so within the run's gap.  Each
 price comes with the range the solvers' gaps leave it in: the run's plan may keep the
 building, so the best saving with it kept is also a saving the run could have had
@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scenarios.scenario import ScenarioFile
-from scenarios.sweep import POINTS, Axis, grid, run_sweep
+from scenarios.scenario.file import ScenarioFile
+from scenarios.sweeps.sweep import POINTS, Axis, grid, run_sweep
 
 KEEPING_DIR = "price_of_keeping"
 DEFAULT_MAX_DISPOSALS = 50
@@ -156,13 +156,13 @@ def keeping_annotator(
     serial: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> Callable[[Any, Any, Any], pd.DataFrame | None]:
-    """The hook a run calls after solving (:data:`scenarios.run.Annotate`): the price of
+    """The hook a run calls after solving (:data:`scenarios.running.run.Annotate`): the price of
     keeping each disposal, as columns for ``buildings.csv``, when ``asked`` (None: when
     the plan disposes of at most :data:`DEFAULT_MAX_DISPOSALS`).  The re-solves go in
     ``folder/price_of_keeping/``."""
 
     def annotate(inputs: Any, instance: Any, result: Any) -> pd.DataFrame | None:
-        from scenarios.outputs import summary
+        from scenarios.outputs.writer import summary
 
         if result.evaluation is None:
             return None

@@ -27,9 +27,10 @@ import pandas as pd
 from estate.io import write_csv, write_json, write_text
 from optimise.instance import EstateInstance
 from optimise.phasing import PhasedModel, PhasedResult
-from scenarios.report import agency_cash_flows, agency_chart
-from scenarios.run import RunInputs, travel_times
-from scenarios.scenario import ScenarioFile
+from scenarios.outputs.report import agency_cash_flows, agency_chart
+from scenarios.running.run import travel_times
+from scenarios.scenario.file import ScenarioFile
+from scenarios.scenario.runinputs import RunInputs
 
 PLAN_JSON = "plan.json"
 PLAN_CSV = "plan.csv"
@@ -59,11 +60,11 @@ def plan_scenario(
     sf: ScenarioFile, out_dir: str | Path, progress: Progress = _silent, *, force: bool = False
 ) -> PlanOutcome:
     """Solve the phased model of ``sf`` and write its run folder to ``out_dir``, whole
-    (:func:`scenarios.folders.writing_folder`; ``force`` replaces a folder that is not a
+    (:func:`scenarios.outputs.folders.writing_folder`; ``force`` replaces a folder that is not a
     run folder)."""
-    from scenarios.folders import writing_folder
-    from scenarios.inputs import load_inputs
-    from scenarios.outputs import write_run
+    from scenarios.outputs.folders import writing_folder
+    from scenarios.outputs.writer import write_run
+    from scenarios.scenario.inputs import load_inputs
 
     protect = list(sf.input_paths().values())
     with writing_folder(out_dir, force=force, protect=protect) as staging:
@@ -104,7 +105,7 @@ def plan_doc(inputs: RunInputs, phased: PhasedResult) -> dict[str, Any]:
         "plan_years": phased.plan_years,
         "phasing": phased.phasing.model_dump(mode="json"),
     }
-    from scenarios.outputs import check_fields
+    from scenarios.outputs.writer import check_fields
 
     doc.update(check_fields(result))
     evaluation = phased.evaluation

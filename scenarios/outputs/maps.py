@@ -5,7 +5,7 @@ moves are arrows; zones are shaded by the change in minutes to the nearest servi
 each public-facing type; catchments join each zone to its nearest service after the
 change.  The layer control toggles agencies, decisions, access layers and catchments.
 
-The page works with no network at all: Leaflet is inlined (:mod:`scenarios.leaflet_assets`)
+The page works with no network at all: Leaflet is inlined (:mod:`scenarios.outputs.leaflet_assets`)
 and, with ``basemap="roads"``, the basemap is the run's own road network drawn as vectors.
 ``basemap="tiles"`` adds OpenStreetMap tiles (fetched by the browser when it is online)
 with the roads as an optional overlay.
@@ -32,8 +32,8 @@ from estate.money import gbp
 from estate.textsafe import html_text
 from geodata.cells import zone_polygons
 from geodata.network import RoadNetwork
-from scenarios.leaflet_assets import AssetError, leaflet_head, leaflet_version
-from scenarios.mappage import (
+from scenarios.outputs.leaflet_assets import AssetError, leaflet_head, leaflet_version
+from scenarios.outputs.mappage import (
     PANEL_CSS,
     Group,
     MapLayers,
@@ -45,8 +45,8 @@ from scenarios.mappage import (
     new_map,
     shape,
 )
-from scenarios.report import solver_failure
-from scenarios.runfolder import RunFolder, catchments
+from scenarios.outputs.report import solver_failure
+from scenarios.outputs.runfolder import RunFolder, catchments
 
 Basemap = Literal["tiles", "roads"]
 BASEMAPS: tuple[Basemap, ...] = ("tiles", "roads")
@@ -164,7 +164,7 @@ def pick_service_type(folder: RunFolder, service_type: str | None) -> str | None
 def decision_map(
     folder: RunFolder, basemap: Basemap = "roads", service_type: str | None = None
 ) -> folium.Map:
-    """The Folium map of a run folder (private, or redacted by :mod:`scenarios.publish`)."""
+    """The Folium map of a run folder (private, or redacted by :mod:`scenarios.outputs.publish`)."""
     chosen = pick_service_type(folder, service_type)
     shown = folder.buildings.loc[~_withheld(folder.buildings)]
     colours = agency_colours(
@@ -386,7 +386,7 @@ def _building_layers(
     """One hidden group per (agency, decision), shown while both its toggles are ticked.
 
     Appends the toggles and the combined groups to ``groups``; returns the combinations
-    as indexes into ``groups`` (see :class:`scenarios.mappage.MapLayers`).
+    as indexes into ``groups`` (see :class:`scenarios.outputs.mappage.MapLayers`).
     """
     moves = folder.moves
     names = dict(zip(folder.buildings["building_id"], folder.buildings["name"], strict=True))

@@ -40,8 +40,10 @@ from estate.io import write_csv, write_json
 from estate.textsafe import unprotect_frame
 from optimise.formulation import reachable
 from optimise.solve import SolveStatus
-from scenarios.inputs import PlaceData, load_place
-from scenarios.parallel import (
+from scenarios.scenario.file import ScenarioError, ScenarioFile, ScenarioIssue, parse_key
+from scenarios.scenario.inputs import PlaceData, load_place
+from scenarios.scenario.runinputs import modes_of
+from scenarios.sweeps.parallel import (
     Execution,
     PointJob,
     PointOutcome,
@@ -50,9 +52,7 @@ from scenarios.parallel import (
     run_serial,
     write_point,
 )
-from scenarios.pareto import ACCESS, SAVING, frontier, plot_frontier
-from scenarios.run import modes_of
-from scenarios.scenario import ScenarioError, ScenarioFile, ScenarioIssue, parse_key
+from scenarios.sweeps.pareto import ACCESS, SAVING, frontier, plot_frontier
 
 KEY_LENGTH = 16
 POINTS = "points"
@@ -166,7 +166,7 @@ def point_versions() -> dict[str, str]:
     """What a point's results depend on besides its settings and inputs: the versions
     of this package, of the model (:data:`optimise.version.MODEL_VERSION`), of HiGHS
     and of PuLP."""
-    from scenarios.outputs import versions
+    from scenarios.outputs.writer import versions
 
     found = versions()
     return {name: found[name] for name in VERSIONED}
@@ -287,10 +287,10 @@ def run_sweep(
     nobody opens one by one (coalitions, the price of keeping).
     One sweep writes ``out_dir`` at a time; each point's folder is swapped in whole as
     it finishes, and the results, frontier and ``sweep.json`` replace the previous
-    ones together (:func:`scenarios.folders.writing_folder`; ``force`` replaces a
+    ones together (:func:`scenarios.outputs.folders.writing_folder`; ``force`` replaces a
     folder that is not a sweep folder).
     """
-    from scenarios.folders import writing_folder
+    from scenarios.outputs.folders import writing_folder
 
     start = time.perf_counter()
     with writing_folder(out_dir, kind="sweep", force=force, carry=(POINTS,)) as staging:

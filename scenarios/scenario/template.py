@@ -17,7 +17,8 @@ from pydantic import BaseModel
 
 from estate.io import write_csv, write_text
 from optimise.settings import SpaceSettings
-from scenarios.schema import SECTIONS, InputFiles, NetworkTables, Scenario, schema_text
+from scenarios.scenario.runinputs import RunInputs, canonical_inputs, demo_inputs
+from scenarios.scenario.schema import SECTIONS, InputFiles, NetworkTables, Scenario, schema_text
 
 COMMENT_COLUMN = 34
 SCHEMA_FILE = "scenario.schema.json"
@@ -197,9 +198,6 @@ def init_folder(
             if (folder / name).exists():
                 raise FileExistsError(folder / name)
     if demo_seed is not None:
-        from scenarios.outputs import write_scenario_folder
-        from scenarios.run import demo_inputs
-
         files = write_scenario_folder(folder, demo_inputs(demo_seed))
         return [*files, write_text(folder / SCHEMA_FILE, schema_text())]
     header = (
@@ -315,3 +313,53 @@ def init_from_register(
         write_text(folder / "scenario.yaml", render_scenario(scenario, header, schema_hint=True)),
         write_text(folder / SCHEMA_FILE, schema_text()),
     ]
+
+
+def write_inputs(folder: Path, inputs: RunInputs) -> list[Path]:
+    """The register, zones and network the run used, in canonical CSV form."""
+    return [
+        write_csv(folder / f"{name}.csv", frame) for name, frame in canonical_inputs(inputs).items()
+    ]
+
+
+def copied_input_files(inputs: RunInputs, folder: str = "inputs") -> InputFiles:
+    """Where the run folder keeps its copy of the inputs
+    (:func:`scenarios.outputs.writer.write_run`), relative to the folder."""
+    return InputFiles(
+        buildings=f"{folder}/buildings.csv",
+        services=f"{folder}/services.csv",
+        zones=f"{folder}/zones.csv",
+        network=None if inputs.network is None else network_tables(folder),
+        allow_far_from_network=inputs.checks is not None and inputs.checks.allow_far,
+    )
+
+
+def scenario_of(inputs: RunInputs, files: InputFiles) -> Scenario:
+    """The scenario file that gives ``inputs`` when loaded."""
+    return Scenario(
+        name=inputs.name,
+        notice=inputs.notice,
+        inputs=files,
+        access=dict(inputs.access),
+        finance=inputs.finance,
+        policy=inputs.policy,
+        solver=inputs.solver,
+        phasing=inputs.phasing,
+        space=inputs.space,
+    )
+
+
+def write_scenario_folder(folder: Path, inputs: RunInputs) -> list[Path]:
+    """``inputs/`` and ``scenario.yaml`` without solving: a folder ``estate run`` takes."""
+    files = write_inputs(folder / "inputs", inputs)
+    files.append(write_scenario(folder / "scenario.yaml", inputs, copied_input_files(inputs)))
+    return files
+
+
+def write_scenario(path: Path, inputs: RunInputs, files: InputFiles) -> Path:
+    """``scenario.yaml`` of a run folder: the scenario that gives ``inputs`` again."""
+    header = (
+        "The scenario of this run, written with its results.  Run it again with:\n"
+        "  estate run scenario.yaml --out OTHER_FOLDER"
+    )
+    return write_text(path, render_scenario(scenario_of(inputs, files), header))

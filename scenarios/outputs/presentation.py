@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from estate.io import write_text
-from scenarios.geopackage import write_gpkg
-from scenarios.maps import Basemap, write_map
-from scenarios.publish import (
+from scenarios.outputs.geopackage import write_gpkg
+from scenarios.outputs.maps import Basemap, write_map
+from scenarios.outputs.publish import (
     PUBLISHED_DIR,
     PublishError,
     check_published,
@@ -31,9 +31,9 @@ from scenarios.publish import (
     redaction_text,
     write_published_tables,
 )
-from scenarios.report import report_tables, write_report_html
-from scenarios.runfolder import RunFolder, load_run
-from scenarios.workbook import write_workbook
+from scenarios.outputs.report import report_tables, write_report_html
+from scenarios.outputs.runfolder import RunFolder, load_run
+from scenarios.outputs.workbook import write_workbook
 
 
 @dataclass(frozen=True)

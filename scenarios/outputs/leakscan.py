@@ -1,7 +1,7 @@
 """The second line of publishing: scan written files for what names a sensitive site.
 
 Published copies are built so that nothing naming a sensitive site is ever written
-(:mod:`scenarios.publish`).  This module checks that it worked: every published file is
+(:mod:`scenarios.outputs.publish`).  This module checks that it worked: every published file is
 read back and searched for each withheld site's id, name and location, and publishing
 fails if one is found.  The same matching rules replace the ids and names in free text
 (a scenario's name or notice) before anything is written, so the two lines agree.
@@ -285,7 +285,7 @@ _XML_FORMULA = re.compile(r"<f>([^<]*)</f>")
 def _code_formulas_out(xml: str) -> str:
     """A worksheet's XML without the formulas the workbook writer made (cell references
     only); any other formula is left in, to be scanned."""
-    from scenarios.workbook import is_code_formula
+    from scenarios.outputs.workbook import is_code_formula
 
     return _XML_FORMULA.sub(lambda m: " " if is_code_formula("=" + m.group(1)) else m.group(0), xml)
 
@@ -347,7 +347,7 @@ def _csv_values(path: Path) -> Iterator[Value]:
 def _xlsx_values(path: Path) -> Iterator[Value]:
     from openpyxl import load_workbook
 
-    from scenarios.workbook import is_code_formula
+    from scenarios.outputs.workbook import is_code_formula
 
     book = load_workbook(path, read_only=True)
     try:
@@ -424,8 +424,8 @@ _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 
 def _fixed_assets() -> list[str]:
     """The code's own inlined assets (Leaflet, the map's drawing code): never data."""
-    from scenarios.leaflet_assets import leaflet_head
-    from scenarios.mappage import DRAW_JS
+    from scenarios.outputs.leaflet_assets import leaflet_head
+    from scenarios.outputs.mappage import DRAW_JS
 
     return [leaflet_head(), DRAW_JS]
 

@@ -1,11 +1,11 @@
 """``results.gpkg``: a run folder's layers for QGIS/ArcGIS (EPSG:27700), styled for QGIS.
 
-Layers (see :mod:`scenarios.layers`): ``buildings`` (points), ``zones`` (the cells the
+Layers (see :mod:`scenarios.outputs.layers`): ``buildings`` (points), ``zones`` (the cells the
 map draws, with minutes before/after/change per service type), ``moves`` (lines from
 the old building to the new) and ``catchments`` (each zone to its nearest service
 after the change); tables ``zone_fields`` (which service type each of the zones'
 fields is of) and ``layer_styles`` (QGIS opens each layer styled: decisions in agency
-colours, the access-change ramp, arrows; :mod:`scenarios.gpkgstyle`).  In a published
+colours, the access-change ramp, arrows; :mod:`scenarios.outputs.gpkgstyle`).  In a published
 copy, sensitive sites are absent from ``buildings`` and ``catchments`` and their moves
 have no geometry.
 """
@@ -22,9 +22,15 @@ import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from estate.io import atomic_write
-from scenarios.gpkgstyle import Style, building_styles, catchment_style, move_style, zone_style
-from scenarios.layers import CRS, RunLayers, run_layers
-from scenarios.runfolder import RunFolder
+from scenarios.outputs.gpkgstyle import (
+    Style,
+    building_styles,
+    catchment_style,
+    move_style,
+    zone_style,
+)
+from scenarios.outputs.layers import CRS, RunLayers, run_layers
+from scenarios.outputs.runfolder import RunFolder
 
 __all__ = ["CRS", "layer_styles", "write_gpkg"]
 
@@ -37,7 +43,7 @@ GEOMETRY_COLUMN = "geom"  # GDAL's name for a GeoPackage's geometry column
 
 def layer_styles(folder: RunFolder, layers: RunLayers) -> list[Style]:
     """The QGIS styles of every layer written for ``folder``."""
-    from scenarios.maps import (
+    from scenarios.outputs.maps import (
         ACCESS_BINS,
         DECISION_LABEL,
         DECISION_STYLE,

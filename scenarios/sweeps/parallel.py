@@ -28,9 +28,9 @@ from typing import Any
 
 from geodata.traveltime import TravelTimes
 from optimise.settings import Mode
-from scenarios.inputs import PlaceData, run_inputs
-from scenarios.run import mode_travel_times, solve_inputs
-from scenarios.scenario import ScenarioFile
+from scenarios.running.run import mode_travel_times, solve_inputs
+from scenarios.scenario.file import ScenarioFile
+from scenarios.scenario.inputs import PlaceData, run_inputs
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def place_travel_times(place: PlaceData, mode: Mode) -> TravelTimes:
 
 def solve_point(job: PointJob, place: PlaceData, *times: TravelTimes) -> PointOutcome:
     """Solve one point and render its run folder; never raises."""
-    from scenarios.outputs import write_run
+    from scenarios.outputs.writer import write_run
 
     start, cpu = time.perf_counter(), time.process_time()
     worker = f"{os.uname().nodename}:{os.getpid()}"
@@ -100,8 +100,8 @@ def solve_point(job: PointJob, place: PlaceData, *times: TravelTimes) -> PointOu
 
 def write_point(folder: Path, outcome: PointOutcome) -> Path:
     """Put a point's files in ``folder`` all at once: built beside it, then swapped in
-    (:func:`scenarios.folders.staged`; the sweep holds the lock of the folder above)."""
-    from scenarios.folders import staged
+    (:func:`scenarios.outputs.folders.staged`; the sweep holds the lock of the folder above)."""
+    from scenarios.outputs.folders import staged
 
     with staged(folder) as staging:
         for name, data in outcome.files.items():

@@ -17,14 +17,14 @@ import numpy as np
 import pandas as pd
 
 from estate.estimate import estimates_summary
-from estate.io import write_csv, write_json, write_text
+from estate.io import write_csv, write_json
 from optimise.evaluate import MONEY_DP, Evaluation, payback_year
 from optimise.instance import EstateInstance
 from optimise.model import Result
 from optimise.solve import SolveStatus
 from optimise.version import MODEL_VERSION
-from scenarios.run import RunInputs
-from scenarios.schema import InputFiles, Scenario
+from scenarios.scenario.runinputs import RunInputs, canonical_inputs
+from scenarios.scenario.template import copied_input_files, write_inputs, write_scenario
 
 CASH_FLOW_DP = 4  # cash_flows.csv (see write_run)
 SUMMARY_MONEY_KEYS = (
@@ -71,28 +71,6 @@ def frame_hash(frame: pd.DataFrame) -> str:
 def input_hashes(inputs: RunInputs) -> dict[str, str]:
     """SHA-256 of each input table in canonical form: the bytes of ``inputs/NAME.csv``."""
     return {name: frame_hash(frame) for name, frame in canonical_inputs(inputs).items()}
-
-
-def canonical_inputs(inputs: RunInputs) -> dict[str, pd.DataFrame]:
-    """The register, zones and network the run used, as the tables written to ``inputs/``."""
-    from estate.validate import FILE_COLUMN, ROW_COLUMN
-
-    def canonical(frame: pd.DataFrame) -> pd.DataFrame:
-        frame = frame.drop(columns=[c for c in (FILE_COLUMN, ROW_COLUMN) if c in frame.columns])
-        for col in frame.columns:
-            if pd.api.types.is_datetime64_any_dtype(frame[col]):
-                frame[col] = frame[col].dt.strftime("%Y-%m-%d").fillna("")
-        return frame
-
-    out = {
-        "buildings": canonical(inputs.register.buildings),
-        "services": canonical(inputs.register.services),
-        "zones": canonical(inputs.zones),
-    }
-    if inputs.network is not None:
-        out["network_nodes"] = inputs.network.nodes
-        out["network_edges"] = inputs.network.edges
-    return out
 
 
 def _clean(value: Any) -> Any:
@@ -237,13 +215,13 @@ def write_run(
     Without ``presentation`` the GeoPackage, map and reports are left out (``estate map``
     and ``estate report`` draw them later from the folder alone).
     """
-    from scenarios.presentation import write_presentation
+    from scenarios.outputs.presentation import write_presentation
 
     out_dir.mkdir(parents=True, exist_ok=True)
     doc = summary(inputs, instance, result)
     doc.update(_clean(extra or {}))
     files = [write_json(out_dir / "summary.json", doc)]
-    files += _write_inputs(out_dir / "inputs", inputs)
+    files += write_inputs(out_dir / "inputs", inputs)
     files.append(write_scenario(out_dir / "scenario.yaml", inputs, copied_input_files(inputs)))
     evaluation = result.evaluation
     if evaluation is None:
@@ -279,55 +257,3 @@ def _access_table(instance: EstateInstance, evaluation: Evaluation) -> pd.DataFr
     out = access.copy()
     out.insert(at, "weight", access["zone_id"].map(weight).to_numpy(dtype=float))
     return out
-
-
-def _write_inputs(folder: Path, inputs: RunInputs) -> list[Path]:
-    """The register, zones and network the run used, in canonical CSV form."""
-    return [
-        write_csv(folder / f"{name}.csv", frame) for name, frame in canonical_inputs(inputs).items()
-    ]
-
-
-def copied_input_files(inputs: RunInputs, folder: str = "inputs") -> InputFiles:
-    """Where :func:`write_run` copies the inputs, relative to the run folder."""
-    from scenarios.template import network_tables
-
-    return InputFiles(
-        buildings=f"{folder}/buildings.csv",
-        services=f"{folder}/services.csv",
-        zones=f"{folder}/zones.csv",
-        network=None if inputs.network is None else network_tables(folder),
-        allow_far_from_network=inputs.checks is not None and inputs.checks.allow_far,
-    )
-
-
-def scenario_of(inputs: RunInputs, files: InputFiles) -> Scenario:
-    """The scenario file that gives ``inputs`` when loaded."""
-    return Scenario(
-        name=inputs.name,
-        notice=inputs.notice,
-        inputs=files,
-        access=dict(inputs.access),
-        finance=inputs.finance,
-        policy=inputs.policy,
-        solver=inputs.solver,
-        phasing=inputs.phasing,
-        space=inputs.space,
-    )
-
-
-def write_scenario_folder(folder: Path, inputs: RunInputs) -> list[Path]:
-    """``inputs/`` and ``scenario.yaml`` without solving: a folder ``estate run`` takes."""
-    files = _write_inputs(folder / "inputs", inputs)
-    files.append(write_scenario(folder / "scenario.yaml", inputs, copied_input_files(inputs)))
-    return files
-
-
-def write_scenario(path: Path, inputs: RunInputs, files: InputFiles) -> Path:
-    from scenarios.template import render_scenario
-
-    header = (
-        "The scenario of this run, written with its results.  Run it again with:\n"
-        "  estate run scenario.yaml --out OTHER_FOLDER"
-    )
-    return write_text(path, render_scenario(scenario_of(inputs, files), header))

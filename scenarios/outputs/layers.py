@@ -18,7 +18,7 @@ hold the same layers:
 
 In a published copy the withheld sites are absent from ``buildings`` and
 ``catchments``, their moves have no geometry, and service types a withheld site
-provides have no minutes (see :mod:`scenarios.publish`).  Columns that arrive as text
+provides have no minutes (see :mod:`scenarios.outputs.publish`).  Columns that arrive as text
 but hold only numbers (a column a newer model adds to ``buildings.csv``) are numbers.
 """
 
@@ -33,7 +33,7 @@ import pandas as pd
 from shapely.geometry import LineString
 
 from geodata.cells import zone_polygons
-from scenarios.runfolder import BUILDINGS_IN, BUILDINGS_OUT, MOVES, RunFolder, catchments
+from scenarios.outputs.runfolder import BUILDINGS_IN, BUILDINGS_OUT, MOVES, RunFolder, catchments
 
 CRS = "EPSG:27700"
 KEPT = ("retain", "host")
@@ -120,7 +120,7 @@ class RunLayers:
 
 
 def run_layers(folder: RunFolder) -> RunLayers:
-    """Every layer of ``folder`` (private, or redacted by :mod:`scenarios.publish`)."""
+    """Every layer of ``folder`` (private, or redacted by :mod:`scenarios.outputs.publish`)."""
     zones, fields = zone_layer(folder)
     return RunLayers(
         buildings=building_layer(folder),
@@ -138,7 +138,7 @@ def _withheld(buildings: pd.DataFrame) -> pd.Series:
 
 
 def _colours(folder: RunFolder) -> dict[str, str]:
-    from scenarios.maps import agency_colours
+    from scenarios.outputs.maps import agency_colours
 
     return agency_colours(sorted(set(folder.buildings["agency"]) | set(folder.agencies["agency"])))
 

@@ -1,9 +1,9 @@
 """``estate validate SCENARIO``: every check ``estate run`` makes before it solves.
 
-One code path: the inputs are read by :func:`scenarios.inputs.account_place` (what
-:func:`scenarios.inputs.load_place` raises from), the scenario's names and the points
-are checked by :func:`scenarios.inputs.run_inputs`, and the problem is built by
-:func:`scenarios.run.build_instance` on the travel times the run would compute.  What
+One code path: the inputs are read by :func:`scenarios.scenario.inputs.account_place` (what
+:func:`scenarios.scenario.inputs.load_place` raises from), the scenario's names and the points
+are checked by :func:`scenarios.scenario.inputs.run_inputs`, and the problem is built by
+:func:`scenarios.running.run.build_instance` on the travel times the run would compute.  What
 the run would stop on, this lists (all of it, table by table, instead of stopping at
 the first table); what it would warn about, this shows.  Nothing is solved or written
 but the rejected and set-aside rows.
@@ -23,9 +23,9 @@ from estate.load import REASON_COLUMN, LoadResult
 from estate.report import load_lines
 from estate.validate import FILE_COLUMN, ROW_COLUMN
 from geodata.placecheck import FarFromNetworkError, PlaceChecks, check_lines
-from scenarios.inputs import PlaceAccount, account_place, run_inputs
-from scenarios.run import build_instance, travel_times
-from scenarios.scenario import ScenarioError, ScenarioFile
+from scenarios.running.run import build_instance, travel_times
+from scenarios.scenario.file import ScenarioError, ScenarioFile
+from scenarios.scenario.inputs import PlaceAccount, account_place, run_inputs
 
 Progress = Callable[[str], None]
 

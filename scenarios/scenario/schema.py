@@ -4,7 +4,7 @@ A scenario composes the optimiser's own settings models (``optimise.settings``):
 their fields, defaults and limits are defined there once and arrive here unchanged.
 Only what is not a model setting is added: where the inputs are.
 
-``python -m scenarios.schema --write`` regenerates ``docs/scenario.schema.json``, the
+``python -m scenarios.scenario.schema --write`` regenerates ``docs/scenario.schema.json``, the
 JSON Schema that editors use to check and complete scenario files.
 """
 
@@ -27,7 +27,7 @@ from optimise.settings import (
     SpaceSettings,
 )
 
-SCHEMA_PATH = Path(__file__).resolve().parents[1] / "docs" / "scenario.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "scenario.schema.json"
 
 
 class _Model(BaseModel):

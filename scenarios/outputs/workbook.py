@@ -45,7 +45,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from estate.io import atomic_write
 from estate.textsafe import looks_like_formula, strip_control_characters
 from optimise.finance import discount_factors
-from scenarios.report import (
+from scenarios.outputs.report import (
     ACCESS_COLUMNS,
     AGENCY_COLUMNS,
     BUILDING_COLUMNS,
@@ -61,7 +61,7 @@ from scenarios.report import (
     finance_settings,
     report_tables,
 )
-from scenarios.runfolder import RunFolder
+from scenarios.outputs.runfolder import RunFolder
 
 SUMMARY = "summary"
 AGENCIES = "agencies"

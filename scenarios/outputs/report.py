@@ -27,8 +27,8 @@ from estate.io import write_text
 from estate.money import gbp
 from optimise.finance import CATEGORIES, discount_factors
 from optimise.settings import FinanceSettings
-from scenarios.charts import bar_chart, cash_flow_chart
-from scenarios.runfolder import RunFolder
+from scenarios.outputs.charts import bar_chart, cash_flow_chart
+from scenarios.outputs.runfolder import RunFolder
 
 MONEY_KEYS = (
     ("npv_saving", "NPV saving", "present value over the horizon, £"),

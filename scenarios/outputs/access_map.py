@@ -22,8 +22,8 @@ from estate.io import write_text
 from estate.register import Register
 from geodata.access import share_column
 from geodata.access_report import AccessInputs, AccessReport
-from scenarios.mappage import Group, MapLayers, add_panel, bounds_of, circle, new_map, shape
-from scenarios.maps import Basemap, roads_layer, standalone_page, zone_cells
+from scenarios.outputs.mappage import Group, MapLayers, add_panel, bounds_of, circle, new_map, shape
+from scenarios.outputs.maps import Basemap, roads_layer, standalone_page, zone_cells
 
 # Minutes to the nearest building (upper bound) -> fill colour and legend text.
 BANDS: tuple[tuple[float, str, str], ...] = (
