@@ -199,6 +199,10 @@ class Formulation:
     pair_lead: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     pair_convert: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
     late: LateBlock | None = None
+    once_rows: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    weak_link_rows: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    keep_count_row: int | None = None
+    home: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def pair_index(self, service: int, building: int) -> int | None:
         """Position of the pair (service, building) in the pair arrays, if a candidate."""
@@ -368,6 +372,7 @@ def formulate(instance: EstateInstance) -> Formulation:
     n_p = len(pair_s)
 
     # Each service in exactly one building.
+    once_rows = np.arange(rows.count, rows.count + len(s_ids), dtype=np.int64)
     rows.add([f"assign_once[{x}]" for x in s_ids], pair_s, pair_col, 1.0, 1.0, 1.0)
     # Capacity: desks in b <= capacity x utilisation x keep[b].  Where every candidate
     # service together fits, the linking rows already imply it: leave it out.
@@ -392,6 +397,7 @@ def formulate(instance: EstateInstance) -> Formulation:
     n_cand = np.bincount(pair_b, minlength=n_b).astype(float)
     loose_pair = loose[pair_b]
     loose_rank = np.cumsum(loose) - 1
+    weak_link_rows = np.arange(rows.count, rows.count + int(loose.sum()), dtype=np.int64)
     rows.add(
         [f"weak_link[{x}]" for x, lo_ in zip(b_ids, loose, strict=True) if lo_],
         np.concatenate([loose_rank[pair_b[loose_pair]], loose_rank[loose]]),
@@ -421,7 +427,9 @@ def formulate(instance: EstateInstance) -> Formulation:
             _access_rows(instance, k, target_share[k], pair_s, pair_b, pair_col, cols, rows)
         )
     agency_cols = _exclusivity(instance, pair_s, pair_b, pair_col, cols, rows)
+    before_count = rows.count
     _cardinality_rows(instance, keep_col, rows)
+    keep_count_row = before_count if rows.count > before_count else None
     _budget_rows(instance, pair_s, pair_b, pair_col, home, keep_col, late, rows)
 
     lp = LinearProgram(
@@ -454,6 +462,10 @@ def formulate(instance: EstateInstance) -> Formulation:
         pair_lead=pair_lead,
         pair_convert=pair_convert,
         late=late,
+        once_rows=once_rows,
+        weak_link_rows=weak_link_rows,
+        keep_count_row=keep_count_row,
+        home=home,
     )
 
 

@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 from scipy import sparse
 from scipy.cluster.vq import kmeans2
 
+from optimise.clock import Deadline
 from optimise.formulation import LinearProgram
 from optimise.settings import SolverSettings
 from optimise.solve import SolverOutput, SolveStatus, relative_gap, solve, solve_with_highspy
@@ -593,7 +594,9 @@ def improve_by_windows(
     return best
 
 
-def solve_large(model: EstateModel, settings: SolverSettings) -> SolverOutput:
+def solve_large(
+    model: EstateModel, settings: SolverSettings, run_deadline: Deadline | None = None
+) -> SolverOutput:
     """LP relaxation, greedy disposal, window search, then the MIP from the best plan.
 
     The time limit covers all of it.  The bound reported is the better of the LP

@@ -10,6 +10,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from estate.errors import SolverError
+from optimise.clock import Deadline, watchdog_grace
 from optimise.evaluate import Allocation, Evaluation, evaluate
 from optimise.formulation import Formulation, formulate
 from optimise.instance import EstateInstance
@@ -25,6 +26,9 @@ HEURISTIC_ABOVE = 20_000
 # CHECK_MAX_SECONDS (it takes well under a second on a county-sized estate).
 CHECK_TIME_SHARE = 0.1
 CHECK_MAX_SECONDS = 10.0
+# formulation "auto" takes the sorted-distance form when the services it applies to hold
+# at least this share of the candidate pairs (or the model is pure facility location).
+SORTED_AUTO_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -70,39 +74,74 @@ class Result:
 class EstateModel:
     """The MILP of MODEL.md section 4 over one :class:`EstateInstance`."""
 
-    def __init__(self, instance: EstateInstance) -> None:
+    def __init__(self, instance: EstateInstance, started: float | None = None) -> None:
+        """``started`` (``time.perf_counter``) is when the run began, if before now: the
+        first solve's time limit counts from it (reading and building included)."""
         start = time.perf_counter()
+        self.started = start if started is None else min(started, start)
         self.instance = instance
         self.formulation: Formulation = formulate(instance)
         self.build_seconds = time.perf_counter() - start
+        self._solved = False
 
-    def solve(self, settings: SolverSettings | None = None, diagnose: bool = True) -> Result:
+    def solve(
+        self,
+        settings: SolverSettings | None = None,
+        diagnose: bool = True,
+        started: float | None = None,
+    ) -> Result:
         """Solve and price the decision; never raises for infeasible or unfinished solves.
 
-        The solver's claim is checked against plans known to be feasible
-        (:meth:`known_plans`): a refuted claim gives status ``solver_error``.
-        An infeasible model is re-solved with penalised slack to say why
-        (``Result.diagnosis``) unless ``diagnose`` is False.
+        The time limit covers the whole solve, from ``started`` (default: when the model
+        was built, for its first solve; now, for a later one) to the priced result:
+        every phase shares one :class:`~optimise.clock.Deadline`.  The solver's claim
+        is checked against plans known to be feasible (:meth:`known_plans`): a refuted
+        claim gives status ``solver_error``.  An infeasible model is re-solved with
+        penalised slack to say why (``Result.diagnosis``) unless ``diagnose`` is False.
         """
         settings = settings or SolverSettings()
-        if self.use_heuristics(settings):
+        if started is None:
+            started = time.perf_counter() if self._solved else self.started
+        self._solved = True
+        deadline = Deadline.start(settings.time_limit_seconds, started)
+        settings = settings.model_copy(
+            update={
+                "watchdog_grace_seconds": watchdog_grace(
+                    settings.time_limit_seconds, settings.watchdog_grace_seconds
+                )
+            }
+        )
+        plans = self.known_plans(settings, deadline)
+        f = self.formulation
+        sorted_services = self.sorted_services(settings)
+        if sorted_services is not None:
+            from optimise.sorted_distance import solve_sorted
+
+            start = self.best_start(plans)
+            solved = solve_sorted(f, sorted_services, settings, deadline, start)
+            output = solved.output
+            heuristic = known_plan(f.lp, "greedy and swap heuristic", solved.heuristic)
+            if heuristic is not None:
+                plans.append(heuristic)
+            warm = (start is not None or solved.heuristic is not None) and settings.warm_start
+        elif self.use_heuristics(settings):
             from optimise.heuristics import solve_large
 
-            output = solve_large(self, settings)
+            output = solve_large(self, _within(settings, deadline), deadline)
             warm = True
         else:
-            start = self.baseline_start()
-            f = self.formulation
-            output = solve(f.lp, settings, start, f.link_rows, f.likely_links())
+            start = self.best_start(plans)
+            output = solve(f.lp, _within(settings, deadline), start, f.link_rows, f.likely_links())
             warm = start is not None and settings.warm_start
-        output, check = check_claim(
-            self.formulation.lp, output, self.known_plans(settings), settings.mip_rel_gap
-        )
+        output, check = check_claim(f.lp, output, plans, settings.mip_rel_gap)
         result = self._result(output, warm_started=warm, check=check)
         if result.status is SolveStatus.INFEASIBLE and diagnose:
             from optimise.diagnose import diagnose_infeasibility
 
-            diagnosis = diagnose_infeasibility(self, settings)
+            left = max(1.0, deadline.left() - deadline.reserve())
+            diagnosis = diagnose_infeasibility(
+                self, settings.model_copy(update={"time_limit_seconds": left})
+            )
             result = Result(**{**result.__dict__, "diagnosis": diagnosis})
         return result
 
@@ -114,12 +153,43 @@ class EstateModel:
             settings.solver == "highs" and int(self.formulation.lp.integer.sum()) > HEURISTIC_ABOVE
         )
 
+    def sorted_services(self, settings: SolverSettings) -> NDArray[np.bool_] | None:
+        """The services to put in sorted-distance form under ``settings``, or None for
+        the strong model throughout (see :mod:`optimise.sorted_distance`).
+
+        ``sorted`` takes every service it applies to; ``auto`` does too when they hold
+        at least half the candidate pairs, unless the heuristic-first strategy is asked
+        for (it works on the strong model)."""
+        if settings.formulation == "strong":
+            return None
+        from optimise.sorted_distance import qualifying_services
+
+        f = self.formulation
+        services = qualifying_services(f)
+        if not services.any():
+            return None
+        if settings.formulation == "sorted":
+            return services
+        if settings.strategy == "heuristic":
+            return None
+        share = float(services[f.pair_service].mean()) if len(f.pair_service) else 0.0
+        return services if share >= SORTED_AUTO_SHARE else None
+
+    def best_start(self, plans: list[KnownPlan]) -> NDArray[np.float64] | None:
+        """The cheapest known plan (the baseline or the greedy heuristic's), to start
+        the solver from."""
+        if not plans:
+            return None
+        return min(plans, key=lambda p: p.objective).x
+
     def baseline_start(self) -> NDArray[np.float64] | None:
         """Column values of the baseline (keep everything, move nothing), if feasible."""
         keep = np.ones(len(self.instance.buildings), dtype=bool)
         return self.columns(keep, self.instance.home_index())
 
-    def known_plans(self, settings: SolverSettings) -> list[KnownPlan]:
+    def known_plans(
+        self, settings: SolverSettings, deadline: Deadline | None = None
+    ) -> list[KnownPlan]:
         """Plans built without the MIP solver that satisfy every row: the baseline and
         the greedy heuristic's plan from it, or, when the policy forces buildings out,
         the baseline with the forced moves."""
@@ -131,7 +201,10 @@ class EstateModel:
             forced = known_plan(lp, "baseline with the forced moves", self.forced_moves_plan())
             return [forced] if forced is not None else []
         seconds = min(CHECK_MAX_SECONDS, CHECK_TIME_SHARE * settings.time_limit_seconds)
-        greedy = greedy_disposal(self, None, time.perf_counter() + seconds)
+        until = time.perf_counter() + seconds
+        if deadline is not None:
+            until = min(until, deadline.share(CHECK_TIME_SHARE))
+        greedy = greedy_disposal(self, None, until)
         plans = [known_plan(lp, "baseline", base), known_plan(lp, "greedy heuristic", greedy)]
         return [p for p in plans if p is not None]
 
@@ -243,6 +316,11 @@ class EstateModel:
             warm_started=warm_started,
             check=check,
         )
+
+
+def _within(settings: SolverSettings, deadline: Deadline) -> SolverSettings:
+    """``settings`` with the time the solver may take now under ``deadline``."""
+    return settings.model_copy(update={"time_limit_seconds": deadline.for_solver()})
 
 
 def check_priced(evaluation: Evaluation, objective: float, source: str, what: str) -> None:
