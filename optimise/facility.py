@@ -141,6 +141,30 @@ class FacilityView:
             and self.count_lo <= count <= self.count_hi
         )
 
+    def restricted(self, fixed: Fixings) -> FacilityView:
+        """The same problem over the plans ``fixed`` leaves: shut buildings closed, kept
+        ones open, and candidates dearer than a service may cost gone (a service keeps
+        at least its cheapest candidate)."""
+        keep = self.cost <= fixed.dearest[self.service]
+        keep[self.start[:-1][np.diff(self.start) > 0]] = True
+        index = np.flatnonzero(keep)
+        service = self.service[index]
+        return FacilityView(
+            self.n_services,
+            self.n_sites,
+            self.constant,
+            self.fixed,
+            np.searchsorted(service, np.arange(self.n_services + 1)).astype(np.int64),
+            service,
+            self.site[index],
+            self.cost[index],
+            self.pair[index],
+            self.forced_open | fixed.open,
+            self.forced_closed | fixed.shut,
+            self.count_lo,
+            self.count_hi,
+        )
+
     def has_pairs(self) -> NDArray[np.bool_]:
         """Services with candidates in this view (the others belong to another model)."""
         return np.asarray(np.diff(self.start) > 0, dtype=bool)
@@ -402,14 +426,20 @@ def pick_buildings(
 class Fixings:
     """What a Lagrangian bound and a plan's cost say about every better plan.
 
-    ``shut``/``open`` are buildings no better plan keeps / disposes of; ``within[p]``
-    is True for a pair whose service, in any better plan, is served at that pair's cost
-    or less (so dearer candidates can be dropped) -- see :func:`fixings`.
+    ``shut``/``open`` are buildings no better plan keeps / disposes of; ``dearest[s]``
+    the most service s can cost in a better plan (so dearer candidates can go) -- see
+    :func:`fixings`.
     """
 
     shut: NDArray[np.bool_]
     open: NDArray[np.bool_]
     dearest: NDArray[np.float64]  # per service: the most it can cost in a better plan
+
+    def __and__(self, other: Fixings) -> Fixings:
+        """Both sets of conclusions at once."""
+        return Fixings(
+            self.shut | other.shut, self.open | other.open, np.minimum(self.dearest, other.dearest)
+        )
 
 
 def fixings(view: FacilityView, bound: LagrangeBound, upper: float, tol: float) -> Fixings:

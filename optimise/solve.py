@@ -353,8 +353,8 @@ def to_pulp(lp: LinearProgram) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
     variables = [
         prob.add_variable(
             f"x{j}",
-            lowBound=float(lp.col_lo[j]),
-            upBound=float(lp.col_hi[j]),
+            lowBound=float(lp.col_lo[j]) if math.isfinite(lp.col_lo[j]) else None,
+            upBound=float(lp.col_hi[j]) if math.isfinite(lp.col_hi[j]) else None,
             # Not LpBinary: PuLP would reset its bounds to [0, 1] (must_retain sets lo = 1).
             cat=pulp.LpInteger if lp.integer[j] else pulp.LpContinuous,
         )

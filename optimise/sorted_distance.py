@@ -4,8 +4,9 @@ buildings couples the services.
 For a service s with candidate costs sorted into distinct levels ``D_1 < ... < D_K``
 (S. Elloumi, "A tighter formulation of the p-median problem", J. Comb. Optim. 19
 (2010) 69-83; the radius formulation of Garcia, Labbe and Marin, INFORMS J. Comput. 23
-(2011) 546-556), the columns ``beyond[s,k]`` in [0, 1] mean "no building within cost
-``D_k`` of s is kept", and
+(2011) 546-556), the columns ``beyond[s,k] >= 0`` mean "no building within cost
+``D_k`` of s is kept" (no upper bound: it would never bind, and without it the LP's
+duals map onto the strong form's), and
 
     cost of s = D_1 + sum_{k<K} (D_{k+1} - D_k) beyond[s,k]
     beyond[s,1] + sum_{b: c_sb = D_1} keep_b >= 1
@@ -56,6 +57,8 @@ from optimise.verify import is_feasible
 # Shares of the time to the solver's end for the start and for the Lagrangian bound.
 HEURISTIC_SHARE = 0.05
 LAGRANGE_SHARE = 0.10
+# The LP relaxation whose duals give the second bound: at most this share of the time.
+LP_SHARE = 0.3
 
 
 def qualifying_services(f: Formulation) -> NDArray[np.bool_]:
@@ -95,7 +98,9 @@ class SortedForm:
     order) then the ``beyond`` columns; ``cut_rows``/``first_cuts`` are the strong
     linking rows left (of the services not in sorted form), valid cuts the solver may
     add as needed.  ``pure`` when every service is in sorted form and no row but the
-    keep count is left: the model is then facility location (``view``).
+    keep count is left: the model is then facility location (``view``, over the
+    candidates the cuts leave; ``full_view`` has them all, to assign services by).
+    ``first_row[s]`` is the row of service s's first level in ``lp`` (-1 if not sorted).
     """
 
     lp: LinearProgram
@@ -103,6 +108,8 @@ class SortedForm:
     cols: NDArray[np.int64]
     sorted_services: NDArray[np.bool_]
     view: FacilityView
+    full_view: FacilityView
+    first_row: NDArray[np.int64]
     level_cost: NDArray[np.float64]  # all levels of every sorted service, flattened
     level_start: NDArray[np.int64]  # per service (length n_services + 1)
     cut: NDArray[np.int64]  # per service: last level kept (0-based; -1 if not sorted)
@@ -120,6 +127,15 @@ class SortedForm:
         position[self.cols] = np.arange(len(self.cols))
         return position[self.strong.keep_col]
 
+    def cut_view(self) -> FacilityView:
+        """``view`` without the candidates past each service's last level: every plan
+        of ``lp`` serves the service within that level, so they never count."""
+        dearest = np.full(len(self.sorted_services), np.inf)
+        services = np.flatnonzero(self.sorted_services)
+        dearest[services] = self.level_cost[self.level_start[services] + self.cut[services]]
+        none = np.zeros(self.view.n_sites, dtype=bool)
+        return self.view.restricted(Fixings(none, none, dearest))
+
     def to_strong(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
         """Column values of the strong model for a solution of ``lp``: each sorted
         service assigned to its cheapest kept candidate."""
@@ -131,7 +147,7 @@ class SortedForm:
         keep = out[f.keep_col] > 0.5
         if self.sorted_services.any():
             try:
-                chosen = self.view.assignment(keep)
+                chosen = self.full_view.assignment(keep)
             except ValueError as exc:
                 raise SolverError(
                     "the solver's plan leaves a service with no kept candidate building"
@@ -148,7 +164,7 @@ class SortedForm:
         out[: len(self.cols)] = x[self.cols]
         if not self.sorted_services.any():
             return out
-        d1, p1, _ = self.view.nearest(keep)
+        d1, p1, _ = self.full_view.nearest(keep)
         services = np.flatnonzero(self.sorted_services)
         if (p1[services] < 0).any():
             return None
@@ -202,15 +218,17 @@ def facility_view(f: Formulation, services: NDArray[np.bool_]) -> FacilityView:
 def build_sorted(
     f: Formulation,
     services: NDArray[np.bool_],
-    view: FacilityView | None = None,
+    full_view: FacilityView | None = None,
     fixed: Fixings | None = None,
 ) -> SortedForm:
     """The model with ``services`` in sorted-distance form, with Elloumi's cut-off and,
-    given ``fixed``, the cuts an upper bound and a Lagrangian bound allow."""
+    given ``fixed``, the cuts an upper bound and a Lagrangian bound allow.
+    ``full_view`` is :func:`facility_view` of ``services`` if already built."""
     lp = f.lp
     n_services = len(services)
     n_b = len(f.keep_col)
-    view = view if view is not None else facility_view(f, services)
+    full_view = full_view if full_view is not None else facility_view(f, services)
+    view = full_view if fixed is None else full_view.restricted(fixed)
     count_lo, count_hi = count_limits(f)
     keep_lo = lp.col_lo[f.keep_col].copy()
     keep_hi = lp.col_hi[f.keep_col].copy()
@@ -319,7 +337,7 @@ def build_sorted(
         [sparse.hstack([sub[rows], sparse.csr_matrix((len(rows), total_z))]), block]
     ).tocsr()
     col_lo = np.concatenate([lp.col_lo[cols], np.zeros(total_z)])
-    col_hi = np.concatenate([lp.col_hi[cols], np.ones(total_z)])
+    col_hi = np.concatenate([lp.col_hi[cols], np.full(total_z, np.inf)])  # z >= 0 only
     col_lo[keep_new] = keep_lo
     col_hi[keep_new] = keep_hi
     ids = [name for name in lp.col_names]
@@ -354,6 +372,8 @@ def build_sorted(
         cols=cols,
         sorted_services=services.copy(),
         view=view,
+        full_view=full_view,
+        first_row=np.where(services, len(rows) + row_start[:-1], -1),
         level_cost=level_cost,
         level_start=level_start,
         cut=cut,
@@ -394,47 +414,57 @@ def solve_sorted(
 ) -> SortedSolve:
     """Solve with ``services`` in sorted-distance form.
 
-    When the model is pure facility location a start comes from greedy opening and
-    swaps, the Lagrangian bound from subgradient steps, and both cut the model before
-    the MIP (which is skipped when the bound already proves the start within the gap).
-    ``start`` (strong columns) is used otherwise.
+    When the model is pure facility location: a start from greedy opening and swaps;
+    a Lagrangian bound from subgradient steps, then from the duals of the LP relaxation
+    of the model they leave; after each bound, the buildings and levels no better plan
+    can use are cut; the MIP (from the start) only if the bound has not already proved
+    the start within the gap.  ``start`` (strong columns) is used otherwise.
     """
     began = time.perf_counter()
-    form = build_sorted(f, services)
-    view = form.view
+    full = facility_view(f, services)
+    form = build_sorted(f, services, full)
     heuristic = None
     lower: float | None = None
     notes = [f"sorted-distance form for {int(services.sum())} of {len(services)} services"]
     if form.pure:
-        open_ = view.heuristic(deadline.share(HEURISTIC_SHARE))
+        open_ = full.heuristic(deadline.share(HEURISTIC_SHARE))
         if open_ is not None:
-            upper = view.value(open_)
+            upper = full.value(open_)
             heuristic = form.to_strong(_keep_solution(form, open_))
-            bound: LagrangeBound = view.lagrangian(upper, None, deadline.share(LAGRANGE_SHARE))
+            start = heuristic
+            tol = 1e-9 * max(1.0, abs(upper))
+            allowed = settings.mip_rel_gap * max(1.0, abs(upper)) + tol
+            bound: LagrangeBound = full.lagrangian(upper, None, deadline.share(LAGRANGE_SHARE))
             lower = bound.value
-            notes.append(f"greedy and swap plan {upper:,.6g}, Lagrangian bound {lower:,.6g}")
-            allowed = settings.mip_rel_gap * max(1.0, abs(upper))
-            if lower >= upper - allowed - 1e-9 * max(1.0, abs(upper)):
+            notes.append(f"greedy and swap plan {upper:,.10g}; Lagrangian bound {lower:,.10g}")
+            fixed = fixings(full, bound, upper, tol)
+            if lower < upper - allowed:
+                form = build_sorted(f, services, full, fixed)
+                by_lp = _dual_bound(form, deadline)
+                if by_lp is not None and by_lp.value > lower:
+                    lower = by_lp.value
+                    notes.append(f"from the LP duals {lower:,.10g}")
+                    fixed = fixed & fixings(form.cut_view(), by_lp, upper, tol)
+                    form = build_sorted(f, services, full, fixed)
+            if lower >= upper - allowed:
                 seconds = time.perf_counter() - began
+                bound_value = min(lower, upper)
                 output = SolverOutput(
                     SolveStatus.OPTIMAL,
                     heuristic,
                     float(f.lp.c @ heuristic + f.lp.constant),
-                    min(lower, upper),
-                    relative_gap(upper, min(lower, upper)),
+                    bound_value,
+                    relative_gap(upper, bound_value),
                     seconds,
                     "Lagrangian bound (no MIP needed)",
                     "; ".join(notes),
                     seconds,
                 )
                 return SortedSolve(output, heuristic, lower, "; ".join(notes))
-            fixed = fixings(view, bound, upper, 1e-9 * max(1.0, abs(upper)))
-            form = build_sorted(f, services, view, fixed)
             notes.append(
                 f"{int(fixed.shut.sum())} buildings shut and {int(fixed.open.sum())} kept by "
                 "the bound"
             )
-            start = heuristic
     notes.append(f"{form.levels_kept} levels kept, {form.levels_cut} cut")
     x0 = form.from_strong(start) if start is not None else None
     if x0 is not None and not is_feasible(form.lp, x0):
@@ -447,13 +477,13 @@ def solve_sorted(
     if out.x is None:
         if heuristic is not None and out.status is not SolveStatus.INFEASIBLE:
             objective = float(f.lp.c @ heuristic + f.lp.constant)
-            bound_value = _best_bound(out.bound, lower)
+            final_bound = _best_bound(out.bound, lower)
             output = SolverOutput(
                 SolveStatus.FEASIBLE,
                 heuristic,
                 objective,
-                bound_value,
-                relative_gap(objective, bound_value),
+                final_bound,
+                relative_gap(objective, final_bound),
                 seconds,
                 out.solver,
                 f"{out.detail}; the greedy and swap plan is reported ({detail})",
@@ -466,10 +496,10 @@ def solve_sorted(
         return SortedSolve(output, heuristic, lower, detail)
     x = form.to_strong(out.x)
     objective = float(f.lp.c @ x + f.lp.constant)
-    bound_value = _best_bound(out.bound, lower)
-    if bound_value is not None:
-        bound_value = min(bound_value, objective)
-    gap = relative_gap(objective, bound_value)
+    final_bound = _best_bound(out.bound, lower)
+    if final_bound is not None:
+        final_bound = min(final_bound, objective)
+    gap = relative_gap(objective, final_bound)
     status = out.status
     if status is SolveStatus.FEASIBLE and gap is not None and gap <= settings.mip_rel_gap:
         status = SolveStatus.OPTIMAL
@@ -477,7 +507,7 @@ def solve_sorted(
         status,
         x,
         objective,
-        bound_value,
+        final_bound,
         gap,
         seconds,
         f"{out.solver}, sorted-distance form",
@@ -485,6 +515,36 @@ def solve_sorted(
         built + out.build_seconds,
     )
     return SortedSolve(output, heuristic, lower, detail)
+
+
+def _dual_bound(form: SortedForm, deadline: Deadline) -> LagrangeBound | None:
+    """The Lagrangian at the multipliers the LP relaxation's duals give.
+
+    With ``pi`` the dual of a service's first level row, ``lam_s = D_s1 + pi_s`` is the
+    multiplier of its "served once" row in the strong form's dual (the level rows'
+    duals telescope), so the Lagrangian there is the LP bound of the model ``form``
+    leaves (a bound on every plan it holds: every better plan).  None when the LP is
+    not solved in time.
+    """
+    import highspy
+
+    from optimise.solve import _highs_lp, _new_highs
+
+    seconds = min(deadline.for_solver() * LP_SHARE, deadline.left())
+    if seconds <= 0.1:
+        return None
+    lp = form.lp
+    h = _new_highs(SolverSettings(time_limit_seconds=seconds))
+    h.passModel(_highs_lp(lp, np.arange(lp.shape[0]), integer=False))
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    dual = np.asarray(h.getSolution().row_dual, dtype=float)
+    services = np.flatnonzero(form.sorted_services)
+    lam = np.zeros(len(form.sorted_services))
+    first_cost = form.level_cost[form.level_start[services]]
+    lam[services] = first_cost + dual[form.first_row[services]]
+    return form.cut_view().evaluate_multipliers(lam)
 
 
 def _best_bound(solver: float | None, lagrangian: float | None) -> float | None:

@@ -76,7 +76,7 @@ def solve_point(job: PointJob, place: PlaceData, *times: TravelTimes) -> PointOu
     try:
         inputs = replace(run_inputs(job.scenario, place), name=job.label)
         travel = dict(zip(job.modes, times, strict=True))
-        instance, result = solve_inputs(inputs, travel=travel)
+        instance, result = solve_inputs(inputs, travel=travel, started=start)
         with tempfile.TemporaryDirectory(prefix="estate-point-") as tmp:
             folder = Path(tmp)
             write_run(folder, inputs, instance, result, presentation=job.presentation)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -126,13 +127,20 @@ def build_instance(inputs: RunInputs, times: Travel) -> EstateInstance:
 
 
 def solve_inputs(
-    inputs: RunInputs, progress: Progress = _silent, travel: Travel | None = None
+    inputs: RunInputs,
+    progress: Progress = _silent,
+    travel: Travel | None = None,
+    started: float | None = None,
 ) -> tuple[EstateInstance, Result]:
-    """Travel times (unless given), model, solve: the computation without file output."""
+    """Travel times (unless given), model, solve: the computation without file output.
+
+    The solver's time limit counts from ``started`` (``time.perf_counter()``; default:
+    now), so that a run's reading and building fit in it too."""
+    started = time.perf_counter() if started is None else started
     times = travel if travel is not None else travel_times(inputs, progress)
     instance = build_instance(inputs, times)
     progress("building the model")
-    model = EstateModel(instance)
+    model = EstateModel(instance, started=started)
     progress("solving")
     return instance, model.solve(inputs.solver)
 
@@ -169,8 +177,10 @@ def run(
     """
     from scenarios.outputs import write_run
 
+    started = time.perf_counter()
+
     def solved() -> tuple[EstateInstance, Result]:
-        instance, result = solve_inputs(inputs, progress, travel)
+        instance, result = solve_inputs(inputs, progress, travel, started)
         if annotate is not None:
             result = with_building_columns(result, annotate(inputs, instance, result))
         return instance, result
