@@ -203,6 +203,8 @@ class Formulation:
     weak_link_rows: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     keep_count_row: int | None = None
     home: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    capacity_rows: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    space_rows: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def pair_index(self, service: int, building: int) -> int | None:
         """Position of the pair (service, building) in the pair arrays, if a candidate."""
@@ -381,6 +383,7 @@ def formulate(instance: EstateInstance) -> Formulation:
     demand = np.bincount(pair_b, weights=desks[pair_s], minlength=n_b)
     binding = demand > cap + 1e-9
     on_pair = binding[pair_b]
+    capacity_rows = np.arange(rows.count, rows.count + int(binding.sum()), dtype=np.int64)
     rows.add(
         [f"capacity[{x}]" for x, bind in zip(b_ids, binding, strict=True) if bind],
         np.concatenate([np.cumsum(binding)[pair_b[on_pair]] - 1, np.cumsum(binding)[binding] - 1]),
@@ -389,7 +392,9 @@ def formulate(instance: EstateInstance) -> Formulation:
         -INF,
         0.0,
     )
+    before_space = rows.count
     _space_rows(instance, pair_s, pair_b, pair_col, pair_convert, keep_col, rows)
+    space_rows = np.arange(before_space, rows.count, dtype=np.int64)
     # Weak linking where no capacity row binds: sum of assign[., b] <= count x keep[b].
     # It keeps every integer solution valid on its own, so the strong rows below may be
     # handed to the solver as cuts, only where the LP breaks them (row generation).
@@ -466,6 +471,8 @@ def formulate(instance: EstateInstance) -> Formulation:
         weak_link_rows=weak_link_rows,
         keep_count_row=keep_count_row,
         home=home,
+        capacity_rows=capacity_rows,
+        space_rows=space_rows,
     )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +31,17 @@ CHECK_MAX_SECONDS = 10.0
 # formulation "auto" takes the sorted-distance form when the services it applies to hold
 # at least this share of the candidate pairs (or the model is pure facility location).
 SORTED_AUTO_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class GivenPlan:
+    """A plan from elsewhere to start from and check against, in the register's ids:
+    the buildings it disposes of and where each service that moves goes (every other
+    service stays at home).  ``name`` says where it came from."""
+
+    name: str
+    disposed: tuple[str, ...]
+    moves: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,6 +102,7 @@ class EstateModel:
         settings: SolverSettings | None = None,
         diagnose: bool = True,
         started: float | None = None,
+        plans: Sequence[GivenPlan] = (),
     ) -> Result:
         """Solve and price the decision; never raises for infeasible or unfinished solves.
 
@@ -96,8 +110,10 @@ class EstateModel:
         own ``started`` for its first solve, else now) to the priced result:
         every phase shares one :class:`~optimise.clock.Deadline`.  The solver's claim
         is checked against plans known to be feasible (:meth:`known_plans`): a refuted
-        claim gives status ``solver_error``.  An infeasible model is re-solved with
-        penalised slack to say why (``Result.diagnosis``) unless ``diagnose`` is False.
+        claim gives status ``solver_error``.  ``plans`` (from other solves) that satisfy
+        every row join those plans, and the cheapest of them is the solver's start.
+        An infeasible model is re-solved with penalised slack to say why
+        (``Result.diagnosis``) unless ``diagnose`` is False.
         """
         settings = settings or SolverSettings()
         if started is None:
@@ -111,31 +127,34 @@ class EstateModel:
                 )
             }
         )
-        plans = self.known_plans(settings, deadline)
+        given = [p for p in (self.given_plan(g) for g in plans) if p is not None]
+        known = self.known_plans(settings, deadline) + given
         f = self.formulation
         sorted_services = self.sorted_services(settings)
         if sorted_services is not None:
             from optimise.sorted_distance import solve_sorted
 
-            start = self.baseline_start()
+            start, start_name = self._start(given)
             solved = solve_sorted(f, sorted_services, settings, deadline, start)
             output = solved.output
             heuristic = known_plan(f.lp, "greedy and swap heuristic", solved.heuristic)
             if heuristic is not None:
-                plans.append(heuristic)
+                known.append(heuristic)
+            if solved.started_from == "heuristic":
+                start_name = "greedy and swap heuristic"
             warm = (start is not None or solved.heuristic is not None) and settings.warm_start
         elif self.use_heuristics(settings):
             from optimise.heuristics import solve_large
 
-            output = solve_large(self, _within(settings, deadline), deadline)
+            start, start_name = self._start(given) if given else (None, "greedy heuristic")
+            output = solve_large(self, _within(settings, deadline), deadline, start)
             warm = True
         else:
-            # The baseline, not the greedy plan: a solver that hands back its start as
-            # "optimal" is then refuted by the greedy plan (see optimise.verify).
-            start = self.baseline_start()
+            start, start_name = self._start(given)
             output = solve(f.lp, _within(settings, deadline), start, f.link_rows, f.likely_links())
             warm = start is not None and settings.warm_start
-        output, check = check_claim(f.lp, output, plans, settings.mip_rel_gap)
+        output, check = check_claim(f.lp, output, known, settings.mip_rel_gap)
+        check = dataclasses.replace(check, started_from=start_name if warm else None)
         result = self._result(output, warm_started=warm, check=check)
         if result.status is SolveStatus.INFEASIBLE and diagnose:
             from optimise.diagnose import diagnose_infeasibility
@@ -146,6 +165,66 @@ class EstateModel:
             )
             result = Result(**{**result.__dict__, "diagnosis": diagnosis})
         return result
+
+    def _start(self, given: list[KnownPlan]) -> tuple[NDArray[np.float64] | None, str | None]:
+        """The solver's start and its name: the cheapest plan given from elsewhere, else
+        the baseline.
+
+        Not the greedy plan: a solver that hands back its start as "optimal" is then
+        refuted by the greedy plan (see :mod:`optimise.verify`)."""
+        if given:
+            best = min(given, key=lambda p: p.objective)
+            return best.x, best.name
+        base = self.baseline_start()
+        return base, None if base is None else "baseline"
+
+    def given_plan(self, plan: GivenPlan) -> KnownPlan | None:
+        """``plan`` as a :class:`KnownPlan` of this model, or None when it names a
+        building or service the model lacks, places a service outside its candidates
+        or breaks a row."""
+        inst = self.instance
+        b_pos = {b: i for i, b in enumerate(inst.building_ids)}
+        s_pos = {s: i for i, s in enumerate(inst.service_ids)}
+        if any(b not in b_pos for b in plan.disposed) or any(
+            s not in s_pos or b not in b_pos for s, b in plan.moves
+        ):
+            return None
+        keep = np.ones(len(b_pos), dtype=bool)
+        keep[[b_pos[b] for b in plan.disposed]] = False
+        assign = inst.home_index().copy()
+        for s, b in plan.moves:
+            assign[s_pos[s]] = b_pos[b]
+        return known_plan(self.formulation.lp, plan.name, self._repaired(keep, assign))
+
+    def _repaired(
+        self, keep: NDArray[np.bool_], assign: NDArray[np.int64], rounds: int = 5
+    ) -> NDArray[np.float64] | None:
+        """Column values of a plan, with the services that moved into an over-full
+        building sent back home (and their homes kept) until no capacity or floor-area
+        row is broken; None when another row stays broken."""
+        f = self.formulation
+        lp = f.lp
+        home = self.instance.home_index()
+        local = np.concatenate([f.capacity_rows, f.space_rows])
+        keep_row = lp.matrix[local][:, f.keep_col].tocoo()
+        building_of_row = np.full(len(local), -1, dtype=np.int64)
+        building_of_row[keep_row.row] = keep_row.col
+        keep, assign = keep.copy(), assign.copy()
+        for _ in range(rounds):
+            x = self.column_values(keep, assign)
+            if x is None:
+                return None
+            if is_feasible(lp, x):
+                return x
+            activity = lp.matrix[local] @ x
+            over = activity > lp.row_hi[local] + 1e-6 * np.maximum(1.0, np.abs(lp.row_hi[local]))
+            full = np.unique(building_of_row[over & (building_of_row >= 0)])
+            back = np.isin(assign, full) & (assign != home)
+            if not back.any():
+                return None
+            assign[back] = home[back]
+            keep[home[back]] = True
+        return None
 
     def use_heuristics(self, settings: SolverSettings) -> bool:
         """Whether ``settings`` ask for the heuristic-first strategy on this model."""

@@ -403,6 +403,7 @@ class SortedSolve:
     heuristic: NDArray[np.float64] | None
     lagrangian: float | None
     detail: str
+    started_from: str | None = None  # "start" (the plan given) or "heuristic"
 
 
 def solve_sorted(
@@ -417,21 +418,29 @@ def solve_sorted(
     When the model is pure facility location: a start from greedy opening and swaps;
     a Lagrangian bound from subgradient steps, then from the duals of the LP relaxation
     of the model they leave; after each bound, the buildings and levels no better plan
-    can use are cut; the MIP (from the start) only if the bound has not already proved
-    the start within the gap.  ``start`` (strong columns) is used otherwise.
+    can use are cut; the MIP (from the better of that start and ``start``) only if the
+    bound has not already proved it within the gap.  Otherwise ``start`` (strong
+    columns) starts the MIP.
     """
     began = time.perf_counter()
     full = facility_view(f, services)
     form = build_sorted(f, services, full)
     heuristic = None
     lower: float | None = None
+    started_from = None if start is None else "start"
     notes = [f"sorted-distance form for {int(services.sum())} of {len(services)} services"]
     if form.pure:
         open_ = full.heuristic(deadline.share(HEURISTIC_SHARE))
         if open_ is not None:
-            upper = full.value(open_)
             heuristic = form.to_strong(_keep_solution(form, open_))
-            start = heuristic
+            given = np.inf if start is None else float(f.lp.c @ start + f.lp.constant)
+            if given < full.value(open_) - 1e-9 * max(1.0, abs(given)):
+                assert start is not None
+                open_ = start[f.keep_col] > 0.5  # the plan given is the better start
+            else:
+                start, started_from = heuristic, "heuristic"
+            upper = full.value(open_)
+            best_plan = form.to_strong(_keep_solution(form, open_))
             tol = 1e-9 * max(1.0, abs(upper))
             allowed = settings.mip_rel_gap * max(1.0, abs(upper)) + tol
             bound: LagrangeBound = full.lagrangian(upper, None, deadline.share(LAGRANGE_SHARE))
@@ -451,8 +460,8 @@ def solve_sorted(
                 bound_value = min(lower, upper)
                 output = SolverOutput(
                     SolveStatus.OPTIMAL,
-                    heuristic,
-                    float(f.lp.c @ heuristic + f.lp.constant),
+                    best_plan,
+                    float(f.lp.c @ best_plan + f.lp.constant),
                     bound_value,
                     relative_gap(upper, bound_value),
                     seconds,
@@ -460,7 +469,8 @@ def solve_sorted(
                     "; ".join(notes),
                     seconds,
                 )
-                return SortedSolve(output, heuristic, lower, "; ".join(notes))
+                return SortedSolve(output, heuristic, lower, "; ".join(notes), started_from)
+            start = best_plan
             notes.append(
                 f"{int(fixed.shut.sum())} buildings shut and {int(fixed.open.sum())} kept by "
                 "the bound"
@@ -475,25 +485,25 @@ def solve_sorted(
     seconds = time.perf_counter() - began
     detail = "; ".join(notes)
     if out.x is None:
-        if heuristic is not None and out.status is not SolveStatus.INFEASIBLE:
-            objective = float(f.lp.c @ heuristic + f.lp.constant)
+        if heuristic is not None and start is not None and out.status is not SolveStatus.INFEASIBLE:
+            objective = float(f.lp.c @ start + f.lp.constant)
             final_bound = _best_bound(out.bound, lower)
             output = SolverOutput(
                 SolveStatus.FEASIBLE,
-                heuristic,
+                start,
                 objective,
                 final_bound,
                 relative_gap(objective, final_bound),
                 seconds,
                 out.solver,
-                f"{out.detail}; the greedy and swap plan is reported ({detail})",
+                f"{out.detail}; the start is reported ({detail})",
                 built + out.build_seconds,
             )
-            return SortedSolve(output, heuristic, lower, detail)
+            return SortedSolve(output, heuristic, lower, detail, started_from)
         output = SolverOutput(
             out.status, None, None, out.bound, None, seconds, out.solver, out.detail, built
         )
-        return SortedSolve(output, heuristic, lower, detail)
+        return SortedSolve(output, heuristic, lower, detail, started_from)
     x = form.to_strong(out.x)
     objective = float(f.lp.c @ x + f.lp.constant)
     final_bound = _best_bound(out.bound, lower)
@@ -514,7 +524,7 @@ def solve_sorted(
         f"{out.detail}; {detail}",
         built + out.build_seconds,
     )
-    return SortedSolve(output, heuristic, lower, detail)
+    return SortedSolve(output, heuristic, lower, detail, started_from)
 
 
 def _dual_bound(form: SortedForm, deadline: Deadline) -> LagrangeBound | None:

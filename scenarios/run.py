@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from geodata.placecheck import PlaceChecks
 from geodata.traveltime import TravelTimes, estimated_travel_times, network_travel_times
 from geodata.zones import points
 from optimise.instance import EstateInstance, travel_modes
-from optimise.model import EstateModel, Result
+from optimise.model import EstateModel, GivenPlan, Result
 from optimise.settings import (
     AccessStandard,
     FinanceSettings,
@@ -131,18 +131,20 @@ def solve_inputs(
     progress: Progress = _silent,
     travel: Travel | None = None,
     started: float | None = None,
+    plans: Sequence[GivenPlan] = (),
 ) -> tuple[EstateInstance, Result]:
     """Travel times (unless given), model, solve: the computation without file output.
 
     The solver's time limit counts from ``started`` (``time.perf_counter()``; default:
-    now), so that a run's reading and building fit in it too."""
+    now), so that a run's reading and building fit in it too.  ``plans`` (from other
+    solves) are checked and the cheapest that keeps every rule starts the solver."""
     started = time.perf_counter() if started is None else started
     times = travel if travel is not None else travel_times(inputs, progress)
     instance = build_instance(inputs, times)
     progress("building the model")
     model = EstateModel(instance, started=started)
     progress("solving")
-    return instance, model.solve(inputs.solver)
+    return instance, model.solve(inputs.solver, plans=plans)
 
 
 def with_building_columns(result: Result, table: pd.DataFrame | None) -> Result:
