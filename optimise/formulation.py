@@ -392,6 +392,19 @@ def formulate(instance: EstateInstance) -> Formulation:
         -INF,
         0.0,
     )
+    if binding.any():
+        # Every desk is somewhere kept: the kept buildings hold all the desks between
+        # them.  Implied by the capacity rows (and, where none binds, by the candidates'
+        # desks fitting), but not by their LP relaxation: it lifts the LP bound where
+        # capacity is scarce (OR-Library capa: proven optimal in 71 s, not in 300 s).
+        rows.add(
+            ["desks_kept"],
+            np.zeros(n_b, dtype=np.int64),
+            keep_col,
+            cap,
+            float(desks.sum()),
+            INF,
+        )
     before_space = rows.count
     _space_rows(instance, pair_s, pair_b, pair_col, pair_convert, keep_col, rows)
     space_rows = np.arange(before_space, rows.count, dtype=np.int64)
