@@ -58,6 +58,62 @@ _FORCE = click.option(
 )
 
 
+def _out(help_text: str, default: str | None = None, required: bool = False) -> Any:
+    """``-o/--out``: where a command writes (the same flag on every command)."""
+    return click.option(
+        "-o",
+        "--out",
+        "out_dir",
+        type=click.Path(file_okay=False),
+        default=default,
+        show_default=default is not None,
+        required=required,
+        metavar="DIR",
+        help=help_text,
+    )
+
+
+def _solver_options(what: str = "the solver") -> Callable[[F], F]:
+    """``--time-limit`` and ``--gap``: how long and how close ``what`` solves."""
+
+    def decorate(func: F) -> F:
+        options = [
+            click.option(
+                "--time-limit",
+                type=_time_limit_range(),
+                default=None,
+                metavar="S",
+                help=f"Seconds {what} may take (at most a week) [default: the scenario's "
+                "solver.time_limit_seconds].",
+            ),
+            click.option(
+                "--gap",
+                type=_Finite(0, 1),
+                default=None,
+                metavar="G",
+                help=f"Relative optimality gap at which {what} may stop [default: the "
+                "scenario's solver.mip_rel_gap].",
+            ),
+        ]
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def _solver_sets(
+    sets: tuple[str, ...], time_limit: float | None, gap: float | None
+) -> tuple[str, ...]:
+    """``--time-limit`` and ``--gap`` as the ``--set`` overrides they stand for."""
+    extra = []
+    if time_limit is not None:
+        extra.append(f"solver.time_limit_seconds={time_limit!r}")
+    if gap is not None:
+        extra.append(f"solver.mip_rel_gap={gap!r}")
+    return (*sets, *extra)
+
+
 @click.group()
 @click.version_option(package_name="public-estate")
 def main() -> None:
@@ -69,14 +125,7 @@ def main() -> None:
 
 
 @main.command()
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False),
-    default="runs/demo",
-    show_default=True,
-    help="Run folder to write.",
-)
+@_out("Run folder to write.", default="runs/demo")
 @click.option(
     "--seed",
     type=click.IntRange(min=0),
@@ -88,6 +137,7 @@ def main() -> None:
     type=_time_limit_range(),
     default=60.0,
     show_default=True,
+    metavar="S",
     help="Solver seconds (at most a week).",
 )
 @click.option(
@@ -95,6 +145,7 @@ def main() -> None:
     type=_Finite(0, 1),
     default=0.005,
     show_default=True,
+    metavar="G",
     help="Relative optimality gap at which the solver may stop.",
 )
 @_FORCE
@@ -118,13 +169,12 @@ def demo(
     results.gpkg, map.html (offline basemap: the place is invented), report.html
     and report.xlsx.
     """
+    from scenarios.api import run_demo
     from scenarios.demo import DEFAULT_SEED
-    from scenarios.display import print_summary
-    from scenarios.run import run_demo
 
     console = Console(stderr=as_json, quiet=quiet)
     with console.status("Generating Demo Vale") as status:
-        outcome, doc = run_demo(
+        run = run_demo(
             out_dir,
             DEFAULT_SEED if seed is None else seed,
             time_limit,
@@ -132,12 +182,21 @@ def demo(
             progress=lambda stage: status.update(stage.capitalize()),
             force=force,
         )
+    _print_run(run.summary, console, out_dir, as_json)
+    if not run.ok:  # no decision, or the solver failed its check
+        sys.exit(1)
+
+
+def _print_run(doc: dict[str, Any], console: Console, out_dir: str, as_json: bool) -> None:
+    """``summary.json`` as JSON, or the summary a Board reads (and the value of sharing)."""
+    from scenarios.display import print_sharing_value, print_summary
+
     if as_json:
         click.echo(json.dumps(doc, indent=2, sort_keys=True))
-    else:
-        print_summary(doc, console, out_dir)
-    if not outcome.result.ok:  # no decision, or the solver failed its check
-        sys.exit(1)
+        return
+    print_summary(doc, console, out_dir)
+    if doc.get("value_of_sharing") is not None:
+        print_sharing_value(doc["value_of_sharing"], console)
 
 
 def _into_run_folder(run_dir: str, write: Callable[[Any], Any], skip: tuple[str, ...] = ()) -> Any:
@@ -184,6 +243,7 @@ _OFFLINE = click.option(
 _SERVICE_TYPE = click.option(
     "--service-type",
     default=None,
+    metavar="T",
     help="Access layer shown first (minutes to the nearest service of this type, before "
     "vs after) [default: the type whose access changes most].",
 )
@@ -191,11 +251,23 @@ _QUIET = click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 
 
+_FILE_OUT = click.option(
+    "-o",
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="Write the page here instead, leaving RUN_DIR as it is.",
+)
+
+
 @main.command(name="map")
 @_RUN_DIR
 @_PUBLISH
 @_OFFLINE
 @_SERVICE_TYPE
+@_FILE_OUT
 @_QUIET
 @_JSON
 @_handle_errors
@@ -204,6 +276,7 @@ def map_command(
     publish: bool,
     offline: bool,
     service_type: str | None,
+    out_path: str | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -219,31 +292,40 @@ def map_command(
 
     console = Console(quiet=quiet or as_json)
     basemap: Literal["roads", "tiles"] = "roads" if offline else "tiles"
-    written = _into_run_folder(
-        run_dir, lambda folder: write_map_files(folder, publish, basemap, service_type)
-    )
+    if out_path is not None:
+        written = write_map_files(run_dir, publish, basemap, service_type, out=out_path)
+    else:
+        written = _into_run_folder(
+            run_dir, lambda folder: write_map_files(folder, publish, basemap, service_type)
+        )
     _print_written(written, console, as_json)
 
 
 @main.command()
 @_RUN_DIR
 @_PUBLISH
+@_out("Write report.html and report.xlsx into this folder instead, leaving RUN_DIR as it is.")
 @_QUIET
 @_JSON
 @_handle_errors
-def report(run_dir: str, publish: bool, quiet: bool, as_json: bool) -> None:
+def report(run_dir: str, publish: bool, out_dir: str | None, quiet: bool, as_json: bool) -> None:
     """Write RUN_DIR/report.html and RUN_DIR/report.xlsx from a run folder alone.
 
     The finance report: NPV saving, annual revenue saving, capital receipts, one-off
     costs and payback, in total and per agency; the cash flow over the horizon; every
-    building and move; every assumption.  report.xlsx has the sheets summary, agencies,
-    buildings, moves, cash flow by year, access and assumptions.  RUN_DIR is replaced
-    whole by a copy with both files, so a failure leaves it as it was.
+    building and move; every assumption.  report.xlsx has one table a sheet (summary,
+    agencies, buildings, moves, cash flow by year, saving by agency, access,
+    assumptions), its totals, present values and NPV as formulas over the cash flows.
+    RUN_DIR is replaced whole by a copy with both files, so a failure leaves it as it
+    was.
     """
     from scenarios.presentation import write_report_files
 
     console = Console(quiet=quiet or as_json)
-    written = _into_run_folder(run_dir, lambda folder: write_report_files(folder, publish))
+    if out_dir is not None:
+        written = write_report_files(run_dir, publish, out=out_dir)
+    else:
+        written = _into_run_folder(run_dir, lambda folder: write_report_files(folder, publish))
     _print_written(written, console, as_json)
 
 
@@ -306,12 +388,15 @@ def _load_options(func: F, kinds: click.Choice = _KINDS, kind_help: str = _KIND_
             "--agency",
             "agencies",
             multiple=True,
+            metavar="NAME",
             help="Agency of every row, overriding any agency column: once for all files, "
             "or once a file in the files' order (\"\" = the file's own column).",
         ),
         click.option("--sheet", help="Sheet (workbooks) or layer (GeoPackage): name or number."),
         click.option("--encoding", help="Text encoding of CSV files [default: detected]."),
-        click.option("--query", help="SQL query for a PostGIS source (instead of URL#table)."),
+        click.option(
+            "--query", metavar="SQL", help="SQL query for a PostGIS source (instead of URL#table)."
+        ),
         click.option(
             "--colocation-metres",
             type=click.FloatRange(0),
@@ -375,7 +460,9 @@ def _validate_options(func: F) -> F:
     type=click.Path(exists=True, dir_okay=False),
     help="With --kind zones: population by zone code (e.g. ONS SAPE CSV).",
 )
-@click.option("--zone-name-prefix", help="With --kind zones: keep zones whose name starts so.")
+@click.option(
+    "--zone-name-prefix", metavar="X", help="With --kind zones: keep zones whose name starts so."
+)
 @click.option(
     "--set",
     "sets",
@@ -541,8 +628,10 @@ def _validate_scenario(
 @click.option("--kind", type=_KINDS, default=None, help="Table kind the mapping is for.")
 @click.option("--sheet", help="Sheet or layer: name or number.")
 @click.option("--encoding", help="Text encoding of a CSV file [default: detected].")
-@click.option("--query", help="SQL query for a PostGIS source.")
+@click.option("--query", metavar="SQL", help="SQL query for a PostGIS source.")
 @click.option("--force", is_flag=True, help="Overwrite an existing mapping file.")
+@_QUIET
+@_JSON
 @_handle_errors
 def mapping(
     file: str,
@@ -552,6 +641,8 @@ def mapping(
     encoding: str | None,
     query: str | None,
     force: bool,
+    quiet: bool,
+    as_json: bool,
 ) -> None:
     """Write a column-mapping skeleton for FILE with the guesses filled in.
 
@@ -569,7 +660,16 @@ def mapping(
         raise click.UsageError(f"{target} exists; use --force to overwrite it")
     text = build_skeleton(file, kind=kind, sheet=sheet, encoding=encoding, query=query)  # type: ignore[arg-type]
     write_text(target, text)
-    click.echo(f"wrote {target}")
+    _print_files([target], quiet, as_json)
+
+
+def _print_files(files: list[Any], quiet: bool, as_json: bool) -> None:
+    """The files a command wrote: ``{"files": [...]}`` with --json, a line each without."""
+    if as_json:
+        click.echo(json.dumps({"files": [str(f) for f in files]}, indent=2))
+    elif not quiet:
+        for path in files:
+            click.echo(f"wrote {path}")
 
 
 @main.command()
@@ -598,6 +698,7 @@ def mapping(
 )
 @click.option(
     "--user-agent",
+    metavar="TEXT",
     default="public-estate-geocoder",
     show_default=True,
     help="Identifies you to the online geocoder (its usage policy asks for one).",
@@ -700,6 +801,7 @@ def geocode(
     "--agency",
     "agencies",
     multiple=True,
+    metavar="NAME",
     help='Agency of every row: once for all files, or once a file ("" = the file\'s own).',
 )
 @click.option(
@@ -855,6 +957,7 @@ def _thresholds(text: str) -> tuple[float, ...]:
 )
 @click.option(
     "--zone-name-prefix",
+    metavar="X",
     help="Keep zones whose name starts with this (e.g. Rutland for its LSOAs).",
 )
 @click.option(
@@ -872,6 +975,7 @@ def _thresholds(text: str) -> tuple[float, ...]:
 )
 @click.option(
     "--place",
+    metavar="NAME",
     help="Download the network of this place with osmnx (online, cached).",
 )
 @click.option(
@@ -891,6 +995,7 @@ def _thresholds(text: str) -> tuple[float, ...]:
 @click.option(
     "--thresholds",
     default="10,15,20,30",
+    metavar="M1,M2,...",
     show_default=True,
     help="Coverage thresholds in minutes, comma-separated.",
 )
@@ -1044,14 +1149,10 @@ def _overrides(sets: tuple[str, ...]) -> dict[str, str]:
 
 
 def _default_out(scenario: str, prefix: str = "") -> str:
-    from pathlib import Path
+    """Where a scenario's outputs go by default: beside it (see scenarios.api)."""
+    from scenarios.api import default_out
 
-    path = Path(scenario).resolve()
-    name = path.parent.name if path.stem == "scenario" else path.stem
-    out = Path("runs") / f"{prefix}{name}"
-    if out.resolve() == path.parent:
-        out = Path("runs") / f"{prefix}{name}-rerun"
-    return str(out)
+    return str(default_out(scenario, prefix))
 
 
 @main.command()
@@ -1085,13 +1186,15 @@ def _default_out(scenario: str, prefix: str = "") -> str:
     type=click.Path(exists=True, dir_okay=False),
     help="Population by zone code (e.g. ONS SAPE CSV) when the zones file has none.",
 )
-@click.option("--zone-name-prefix", help="Keep zones whose name starts with this.")
+@click.option("--zone-name-prefix", metavar="X", help="Keep zones whose name starts with this.")
 @click.option(
     "--network",
     "network_path",
     type=click.Path(exists=True, dir_okay=False),
     help="Road network (.osm.pbf, .osm, .graphml) for the scenario.",
 )
+@_QUIET
+@_JSON
 @_handle_errors
 def init(
     folder: str,
@@ -1103,6 +1206,8 @@ def init(
     population_path: str | None,
     zone_name_prefix: str | None,
     network_path: str | None,
+    quiet: bool,
+    as_json: bool,
 ) -> None:
     """Write a template scenario and empty register tables into FOLDER.
 
@@ -1144,20 +1249,20 @@ def init(
             files = init_folder(folder, force=force, demo_seed=demo_seed)
     except FileExistsError as exc:
         raise click.UsageError(f"{exc} exists already; use --force to overwrite") from exc
-    for path in files:
-        click.echo(f"wrote {path}")
+    _print_files(list(files), quiet, as_json)
+
+
+_OUT_BESIDE = (
+    "[default: runs/{prefix}<name> beside the scenario file; a run folder's own "
+    "scenario.yaml: <run folder>-rerun]"
+)
 
 
 @main.command("run")
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Run folder to write [default: runs/<scenario name>].",
-)
+@_out("Run folder to write " + _OUT_BESIDE.format(prefix="") + ".")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a setting.")
+@_solver_options()
 @click.option(
     "--sharing-value/--no-sharing-value",
     default=True,
@@ -1179,6 +1284,8 @@ def run_command(
     scenario: str,
     out_dir: str | None,
     sets: tuple[str, ...],
+    time_limit: float | None,
+    gap: float | None,
     sharing_value: bool,
     price_of_keeping: bool | None,
     scheduler: str | None,
@@ -1200,86 +1307,53 @@ def run_command(
     written; another command writing OUT at the same time makes this one fail at once.
     An unusable scenario file exits with code 2 before anything is written.
     """
-    from scenarios.display import print_sharing_value, print_summary, stage_progress
-    from scenarios.folders import writing_folder
-    from scenarios.inputs import load_inputs
-    from scenarios.keeping import price_of_keeping as keeping_prices
-    from scenarios.keeping import wanted
-    from scenarios.outputs import summary
-    from scenarios.run import run, run_with_sharing_value
+    from scenarios.api import run_scenario
+    from scenarios.display import stage_progress
     from scenarios.scenario import load_scenario
 
     _check_cluster(scheduler, workers, serial)
-    loaded = load_scenario(scenario, _overrides(sets))
+    loaded = load_scenario(scenario, _overrides(_solver_sets(sets, time_limit, gap)))
     out = out_dir or _default_out(scenario)
     console = Console(stderr=as_json, quiet=quiet)
-    value = None
-    protect = list(loaded.input_paths().values())
-    with writing_folder(out, force=force, protect=protect) as folder:
-        inputs = load_inputs(loaded)
-        with stage_progress(console, inputs.solver.time_limit_seconds) as progress:
-
-            def annotate(inputs: Any, instance: Any, result: Any) -> Any:
-                if result.evaluation is None:
-                    return None
-                b = result.evaluation.buildings
-                disposed = list(b.loc[b["decision"] == "dispose", "building_id"])
-                if not wanted(len(disposed), price_of_keeping):
-                    return None
-                return keeping_prices(
-                    loaded,
-                    summary(inputs, instance, result),
-                    disposed,
-                    folder.path,  # the re-solves go in the run folder being written
-                    scheduler=scheduler,
-                    workers=workers,
-                    serial=serial,
-                    progress=lambda done, total, _: progress(
-                        f"price of keeping: {done} of {total} re-solves"
-                    ),
-                )
-
-            if sharing_value:
-                both = run_with_sharing_value(inputs, folder, progress, annotate=annotate)
-                outcome, value = both.main, both.value
-            else:
-                outcome = run(inputs, folder, progress, annotate=annotate)
-    doc = summary(outcome.inputs, outcome.instance, outcome.result)
-    if value is not None:
-        doc["value_of_sharing"] = value
-    if as_json:
-        click.echo(json.dumps(doc, indent=2, sort_keys=True))
-    else:
-        print_summary(doc, console, out)
-        if value is not None:
-            print_sharing_value(value, console)
-    if not outcome.result.ok:  # no decision, or the solver failed its check
+    with stage_progress(console, loaded.scenario.solver.time_limit_seconds) as progress:
+        run = run_scenario(
+            loaded,
+            out=out,
+            sharing_value=sharing_value,
+            price_of_keeping=price_of_keeping,
+            scheduler=scheduler,
+            workers=workers,
+            serial=serial,
+            force=force,
+            progress=progress,
+        )
+    _print_run(run.summary, console, out, as_json)
+    if not run.ok:  # no decision, or the solver failed its check
         sys.exit(1)
 
 
 @main.command()
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False, exists=True))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False),
-    default="runs/comparison",
-    show_default=True,
-    help="Folder for comparison.csv, decisions.csv and comparison.html.",
+@_out(
+    "Folder for comparison.csv, decisions.csv and comparison.html [default: comparison/ "
+    "beside the first RUN_DIR]."
 )
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
 @_handle_errors
-def compare(run_dirs: tuple[str, ...], out_dir: str, quiet: bool, as_json: bool) -> None:
+def compare(run_dirs: tuple[str, ...], out_dir: str | None, quiet: bool, as_json: bool) -> None:
     """Compare run folders side by side: savings, receipts, one-off costs, access,
     the settings that differ, and the buildings whose decision differs.
 
     Writes comparison.csv, decisions.csv and comparison.html into --out.
     """
+    from pathlib import Path
+
     from scenarios.compare import compare_runs, write_comparison
     from scenarios.display import print_comparison
 
     comparison = compare_runs(run_dirs)
+    out_dir = out_dir or str(Path(run_dirs[0]).parent / "comparison")
     files = write_comparison(comparison, out_dir)
     if as_json:
         doc = {
@@ -1301,16 +1375,11 @@ def compare(run_dirs: tuple[str, ...], out_dir: str, quiet: bool, as_json: bool)
     "sets",
     multiple=True,
     required=True,
-    metavar="KEY=V1,V2,...",
+    metavar="KEY=V1,V2",
     help="A setting and the values to try; repeat for a grid of every combination.",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Sweep folder [default: runs/sweep-<scenario name>].",
-)
+@_out("Sweep folder " + _OUT_BESIDE.format(prefix="sweep-") + ".")
+@_solver_options("each point's solve")
 @_cluster_options("points")
 @_FORCE
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
@@ -1320,6 +1389,8 @@ def sweep(
     scenario: str,
     sets: tuple[str, ...],
     out_dir: str | None,
+    time_limit: float | None,
+    gap: float | None,
     scheduler: str | None,
     workers: int | None,
     serial: bool,
@@ -1343,7 +1414,7 @@ def sweep(
         axes = [parse_axis(text) for text in sets]
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--set") from exc
-    base = load_scenario(scenario)
+    base = load_scenario(scenario, _overrides(_solver_sets((), time_limit, gap)))
     points = grid(base, axes)  # an unknown key or an all-invalid grid stops here (exit 2)
     out = out_dir or _default_out(scenario, "sweep-")
     console = Console(stderr=as_json, quiet=quiet)
@@ -1373,19 +1444,22 @@ def sweep(
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Folder to write [default: runs/share-<scenario name>].",
-)
+@_out("Folder to write " + _OUT_BESIDE.format(prefix="share-") + ".")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a setting.")
+@click.option(
+    "--time-limit",
+    type=_time_limit_range(),
+    default=None,
+    metavar="S",
+    help="Seconds each coalition's solve may take [default: the scenario's "
+    "solver.time_limit_seconds].",
+)
 @click.option(
     "--gap",
     type=_Finite(0, 1),
     default=1e-6,
     show_default=True,
+    metavar="G",
     help="Relative gap every coalition is solved to (the shares are differences of "
     "coalition values, so they need tighter solves than one run).",
 )
@@ -1408,6 +1482,7 @@ def share(
     scenario: str,
     out_dir: str | None,
     sets: tuple[str, ...],
+    time_limit: float | None,
     gap: float,
     samples: int,
     seed: int,
@@ -1434,7 +1509,7 @@ def share(
     from scenarios.share import ShareOptions, share_scenario
 
     _check_cluster(scheduler, workers, serial)
-    loaded = load_scenario(scenario, _overrides(sets))
+    loaded = load_scenario(scenario, _overrides(_solver_sets(sets, time_limit, None)))
     out = out_dir or _default_out(scenario, "share-")
     console = Console(stderr=as_json, quiet=quiet)
     with sweep_progress(console) as progress:
@@ -1456,14 +1531,9 @@ def share(
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Run folder to write [default: runs/plan-<scenario name>].",
-)
+@_out("Run folder to write " + _OUT_BESIDE.format(prefix="plan-") + ".")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a setting.")
+@_solver_options()
 @_FORCE
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print plan.json to stdout.")
@@ -1472,6 +1542,8 @@ def plan(
     scenario: str,
     out_dir: str | None,
     sets: tuple[str, ...],
+    time_limit: float | None,
+    gap: float | None,
     force: bool,
     quiet: bool,
     as_json: bool,
@@ -1489,7 +1561,7 @@ def plan(
     from scenarios.plan import plan_scenario
     from scenarios.scenario import load_scenario
 
-    loaded = load_scenario(scenario, _overrides(sets))
+    loaded = load_scenario(scenario, _overrides(_solver_sets(sets, time_limit, gap)))
     out = out_dir or _default_out(scenario, "plan-")
     console = Console(stderr=as_json, quiet=quiet)
     with stage_progress(console, loaded.scenario.solver.time_limit_seconds) as progress:
@@ -1504,3 +1576,72 @@ def plan(
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# --- the README's commands table, generated from the commands themselves -------------------
+
+README_START = (
+    "<!-- commands: generated from cli.py by `python -c 'import cli; cli.write_readme()'` -->"
+)
+README_END = "<!-- end of commands -->"
+
+
+def _metavar(param: click.Parameter) -> str:
+    if param.metavar:
+        return param.metavar
+    kind = param.type
+    if isinstance(kind, click.Choice):
+        return "|".join(str(c) for c in kind.choices)
+    if isinstance(kind, click.Path):
+        return "FILE" if not kind.dir_okay else "DIR" if not kind.file_okay else "PATH"
+    if isinstance(kind, click.types.IntParamType):
+        return "N"
+    if isinstance(kind, click.types.FloatParamType):
+        return "X"
+    return (param.name or "value").upper()
+
+
+def _usage(param: click.Parameter) -> str:
+    """One parameter as the table shows it: ``FILE...``, ``[-o/--out DIR]``, ``[--quiet]``."""
+    if isinstance(param, click.Argument):
+        text = (param.name or "").upper() + ("..." if param.nargs == -1 else "")
+        return text if param.required else f"[{text}]"
+    assert isinstance(param, click.Option)
+    short = [o for o in param.opts if not o.startswith("--")]
+    long = [o for o in param.opts if o.startswith("--")]
+    flag = "/".join(short + long[:1])
+    if param.secondary_opts:
+        flag += "/" + "/".join(param.secondary_opts)
+    text = flag if param.is_flag else f"{flag} {_metavar(param)}"
+    text = text if param.required else f"[{text}]"
+    return text + ("..." if param.multiple else "")
+
+
+def _help_text(text: str) -> str:
+    """A command's help as one line (every paragraph)."""
+    return " ".join(text.split())
+
+
+def commands_table() -> str:
+    """The README's table of commands: each command's parameters and its help, in the
+    order the commands are defined."""
+    rows = ["| command | what it does |", "|---|---|"]
+    for name, command in main.commands.items():
+        params: list[click.Parameter] = [p for p in command.params if isinstance(p, click.Argument)]
+        params += [p for p in command.params if not isinstance(p, click.Argument)]
+        synopsis = " ".join(["estate", name, *(_usage(p) for p in params)])
+        what = _help_text(command.help or "")
+        rows.append(f"| `{synopsis.replace('|', chr(92) + '|')}` | {what.replace('|', '&#124;')} |")
+    return "\n".join(rows) + "\n"
+
+
+def write_readme(path: str = "README.md") -> None:
+    """Replace the commands table of the README with :func:`commands_table`."""
+    from pathlib import Path
+
+    text = Path(path).read_text(encoding="utf-8")
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    Path(path).write_text(
+        f"{head}{README_START}\n{commands_table()}{README_END}{tail}", encoding="utf-8"
+    )

@@ -1,5 +1,7 @@
 """The register: schema, loading, validation and geocoding of public buildings."""
 
+from importlib import metadata as _metadata
+
 from estate.errors import (
     CellIssue,
     EstateError,
@@ -10,6 +12,11 @@ from estate.errors import (
 )
 from estate.register import Register
 
+try:
+    __version__ = _metadata.version("public-estate")
+except _metadata.PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
+
 __all__ = [
     "CellIssue",
     "EstateError",
@@ -18,4 +25,5 @@ __all__ = [
     "SettingsError",
     "SolverError",
     "UnreadableError",
+    "__version__",
 ]

@@ -71,6 +71,32 @@ class Register:
         frames = [read_csv_text(path) for path in (buildings_csv, services_csv)]
         return cls.from_frames(frames[0], frames[1], str(buildings_csv), str(services_csv))
 
+    @classmethod
+    def from_files(
+        cls,
+        buildings: str | Path | Sequence[str | Path],
+        services: str | Path,
+        mapping: str | Path | Mapping | Sequence[str | Path | Mapping] | None = None,
+    ) -> Register:
+        """Read a register as ``estate run`` reads a scenario's: any format ``estate
+        validate`` reads (CSV in any common encoding and delimiter, XLSX/XLS/ODS,
+        GeoPackage, GeoJSON, Shapefile, PostGIS), column synonyms mapped, every row
+        accounted for.
+
+        ``buildings`` is one file or several (merged); ``mapping`` a column-mapping
+        YAML (``estate mapping``) for all of them, or one a file.  Raises
+        :class:`~estate.errors.InputDataError` listing every rejected row with its file,
+        row, column and value.
+        """
+        from estate.mapping import load_mapping
+
+        files = [str(buildings)] if isinstance(buildings, str | Path) else list(map(str, buildings))
+        given = [] if mapping is None else mapping
+        if isinstance(given, str | Path | Mapping):
+            given = [given]
+        mappings = [m if isinstance(m, Mapping) else load_mapping(m) for m in given]
+        return account_register(files, str(services), mappings or None).checked()
+
     @property
     def agencies(self) -> list[str]:
         """Every agency that owns a building or runs a service, sorted."""

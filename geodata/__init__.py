@@ -1,5 +1,6 @@
 """Zones, road networks and travel times."""
 
+from estate import __version__
 from geodata.network import RoadNetwork
 from geodata.traveltime import (
     TravelTable,
@@ -15,6 +16,7 @@ __all__ = [
     "RoadNetwork",
     "TravelTable",
     "TravelTimes",
+    "__version__",
     "estimated_travel_times",
     "network_travel_table",
     "network_travel_times",

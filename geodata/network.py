@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -86,6 +87,32 @@ class RoadNetwork:
                 )
         if problems:
             raise InputDataError(problems, "the road network is incomplete")
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> RoadNetwork:
+        """Read an OpenStreetMap file (``.osm.pbf``, ``.osm``) or osmnx ``.graphml``.
+
+        :func:`geodata.osm.read_network` reads the same files and can keep the parsed
+        tables on disk, keyed by the file's bytes (``use_cache``).
+        """
+        from geodata.osmparse import file_tables
+
+        tables = file_tables(path)
+        return cls(tables.nodes, tables.edges, name=tables.name, notes=tables.notes)
+
+    @classmethod
+    def from_osmnx(cls, graph: Any, name: str = "osmnx graph") -> RoadNetwork:
+        """A graph osmnx made (``ox.graph_from_place``, ``graph_from_xml``, ...), as it is
+        in memory: projected or not (its ``crs``), simplified or not.
+
+        Tags are read as for a file: ``maxspeed`` (lists of merged ways too),
+        ``highway``, ``access``; edge ``length`` in metres.  ``name`` names the graph in
+        errors and notes.
+        """
+        from geodata.osmparse import graph_tables
+
+        tables = graph_tables(graph, name, f"from an osmnx graph in memory ({name})")
+        return cls(tables.nodes, tables.edges, name=tables.name, notes=tables.notes)
 
     def content_hash(self) -> str:
         """SHA-256 of the node and edge tables: equal tables, equal hash (cache keys)."""

@@ -1,5 +1,6 @@
 """The estate MILP: candidates, formulation, finance, solving and results."""
 
+from estate import __version__
 from optimise.evaluate import Evaluation, evaluate
 from optimise.instance import EstateInstance
 from optimise.model import EstateModel, Result
@@ -16,5 +17,6 @@ __all__ = [
     "Result",
     "SolveStatus",
     "SolverSettings",
+    "__version__",
     "evaluate",
 ]

@@ -91,7 +91,7 @@ from optimise.model import (
 )
 from optimise.settings import PhasingSettings, SolverSettings
 from optimise.solve import SolveStatus, solve
-from optimise.verify import KnownPlan, check_claim, known_plan
+from optimise.verify import KnownPlan, check_claim, completed_plan, known_plan
 from optimise.yearly import breached_pairs, yearly_access_lp, yearly_breaches
 
 BUDGET_TOL_GBP = 0.01
@@ -576,33 +576,50 @@ class PhasedModel:
     def known_plans(self, settings: SolverSettings) -> list[KnownPlan]:
         """Plans built without the MIP solver that satisfy every row: the baseline, and
         each single-period known plan with every disposal in its cheapest year, or else
-        all in year 1 (kept only where that keeps to the pot)."""
+        in its earliest, among the years its services' fit-outs allow (kept only where
+        that keeps to the pot)."""
         pf = self.formulation
         lp = pf.lp
         plans = [known_plan(lp, "baseline", self.baseline_start())]
         keep_col = self.single.formulation.keep_col
+        by_column = lp.matrix.tocsc()
         for single in self.single.known_plans(settings):
             going = np.flatnonzero(single.x[keep_col] < 0.5)
             if single.name == "baseline" or not np.isin(going, pf.vacate_building).all():
                 continue
             for when, cheapest in (
                 ("each disposal in its cheapest year", True),
-                ("all in year 1", False),
+                ("each disposal in its earliest year", False),
             ):
                 x = np.zeros(len(lp.c))
                 x[: pf.n_base] = single.x
                 for b in going:
-                    cols = np.flatnonzero(pf.vacate_building == b)
-                    if cheapest:
-                        pick = cols[np.argmin(lp.c[pf.vacate_col[cols]])]
-                    else:
-                        pick = cols[pf.vacate_year[cols] == 1][0]
-                    x[pf.vacate_col[pick]] = 1.0
-                plan = known_plan(lp, f"{single.name} ({when})", x)
+                    self._pick_year(x, int(b), cheapest, by_column)
+                # The plan's timing columns take their cheapest values given its decisions.
+                plan = completed_plan(lp, f"{single.name} ({when})", x)
                 if plan is not None:
                     plans.append(plan)
                     break
         return [p for p in plans if p is not None]
+
+    def _pick_year(
+        self, x: NDArray[np.float64], building: int, cheapest: bool, by_column: sparse.csc_matrix
+    ) -> None:
+        """Set the building's vacate year in ``x``: its cheapest (or earliest) year whose
+        rows hold (a year before its services' fit-outs are ready breaks its own rows)."""
+        pf = self.formulation
+        lp = pf.lp
+        cols = pf.vacate_col[pf.vacate_building == building]  # in year order
+        order = np.argsort(lp.c[cols], kind="stable") if cheapest else np.arange(len(cols))
+        for col in cols[order]:
+            x[col] = 1.0
+            rows = by_column[:, col].indices
+            activity = lp.matrix[rows] @ x
+            lo, hi = lp.row_lo[rows], lp.row_hi[rows]
+            tol = 1e-6 * np.maximum(1.0, np.abs(np.where(np.isfinite(lo), lo, hi)))
+            if ((activity >= lo - tol) & (activity <= hi + tol)).all():
+                return
+            x[col] = 0.0
 
     def solve(self, settings: SolverSettings | None = None) -> PhasedResult:
         """Solve the phased MILP; never raises for infeasible or unfinished solves.

@@ -65,6 +65,34 @@ def known_plan(lp: LinearProgram, name: str, x: NDArray[np.float64] | None) -> K
     return KnownPlan(name, x, float(lp.c @ x + lp.constant))
 
 
+def completed_plan(
+    lp: LinearProgram, name: str, x: NDArray[np.float64], time_limit_seconds: float = 10.0
+) -> KnownPlan | None:
+    """The plan whose integer columns (the decisions) are those of ``x``, with the
+    continuous columns (timings, coverage) at their cheapest values: an LP with every
+    decision fixed.  None when no such plan meets every row.
+
+    The LP is solved by HiGHS's simplex (not the MIP search whose claims are being
+    checked), and its answer counts only after the row-by-row check of
+    :func:`known_plan`, so a wrong LP answer can hide a known plan but never invent one.
+    """
+    from optimise.settings import SolverSettings
+    from optimise.solve import solve_with_highspy
+
+    decided = np.round(np.asarray(x, dtype=float))
+    fixed = dataclasses.replace(
+        lp,
+        col_lo=np.where(lp.integer, decided, lp.col_lo),
+        col_hi=np.where(lp.integer, decided, lp.col_hi),
+        integer=np.zeros(len(lp.c), dtype=bool),
+    )
+    settings = SolverSettings(time_limit_seconds=time_limit_seconds, mip_rel_gap=0.0)
+    output = solve_with_highspy(fixed, settings)
+    if output.x is None:
+        return None
+    return known_plan(lp, name, np.where(lp.integer, decided, output.x))
+
+
 @dataclass(frozen=True)
 class SolverCheck:
     """What checking the solver's claim found.

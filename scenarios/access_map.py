@@ -22,7 +22,7 @@ from estate.io import write_text
 from estate.register import Register
 from geodata.access import share_column
 from geodata.access_report import AccessInputs, AccessReport
-from scenarios.mappage import Group, MapLayers, add_panel, circle, shape
+from scenarios.mappage import Group, MapLayers, add_panel, bounds_of, circle, new_map, shape
 from scenarios.maps import Basemap, roads_layer, standalone_page, zone_cells
 
 # Minutes to the nearest building (upper bound) -> fill colour and legend text.
@@ -54,7 +54,9 @@ def _zone_layers(report: AccessReport, inputs: AccessInputs) -> list[Group]:
     people = dict(zip(zones["zone_id"].astype(str), zones["population"], strict=True))
     layers = []
     for i, (service_type, rows) in enumerate(report.nearest.groupby("service_type", sort=True)):
-        group = Group(f"Minutes to nearest {service_type}{_label(report)}", show=i == 0)
+        group = Group(
+            f"Minutes to nearest {service_type}{_label(report)}", show=i == 0, choice=True
+        )
         for r in rows.itertuples():
             zone = str(r.zone_id)
             minutes = float(r.minutes_to_nearest)
@@ -118,15 +120,16 @@ def _title(report: AccessReport, inputs: AccessInputs, withheld: int) -> str:
     )
     hidden = f"<div>{withheld} sensitive site(s) not drawn.</div>" if withheld else ""
     return (
-        "<div style='position:fixed;top:10px;left:50px;z-index:9999;background:white;"
-        "padding:8px 12px;border:1px solid #888;border-radius:4px;font:13px sans-serif;"
-        f"max-width:460px'><b>Access by {e(inputs.mode)}</b>{warning}"
+        "<div class='estate-panel' style='font-size:13px'>"
+        f"<b>Access by {e(inputs.mode)}</b>{warning}"
         f"<div>{e(report.table.note)}</div>{hidden}"
         f"<table><tr><th>share of people within</th>{heads}</tr>{rows}</table></div>"
     )
 
 
-def _legend() -> str:
+def _legend(active: str) -> str:
+    """The legend; ``active`` names the layer the map opens with (the drawing script
+    renames it when another is chosen in the layer control)."""
     entries = [(colour, text) for _, colour, text in BANDS] + [UNREACHED]
     items = "".join(
         f"<div><span style='display:inline-block;width:12px;height:12px;"
@@ -134,9 +137,10 @@ def _legend() -> str:
         for c, t in entries
     )
     return (
-        "<div style='position:fixed;bottom:40px;left:10px;z-index:9999;background:white;"
-        "padding:8px 12px;border:1px solid #888;border-radius:4px;font:12px sans-serif'>"
-        f"<b>Minutes to the nearest</b>{items}<div>● building</div></div>"
+        "<div class='estate-panel'>"
+        f"<b id='estate-active-choice'>{html.escape(active)}</b>{items}<div>● building</div>"
+        "<div style='color:#555;font-size:11px'>Choose the service type in the layer "
+        "control (top right).</div></div>"
     )
 
 
@@ -146,28 +150,25 @@ def access_map(
     """The Folium map of an access report."""
     zones = inputs.zones.zones
     lon, lat = bng_to_lonlat(zones["easting"].to_numpy(), zones["northing"].to_numpy())
-    fmap = folium.Map(
-        location=[float(np.mean(lat)), float(np.mean(lon))],
-        zoom_start=11,
-        tiles=None,
-        control_scale=True,
-    )
-    # Drop Folium's CDN links; standalone_page inlines Leaflet instead.
-    fmap.default_js = []
-    fmap.default_css = []
+    fmap = new_map(lat, lon, zoom_start=11)
     groups: list[Group] = []
     if inputs.network is not None:
         groups.append(roads_layer(inputs.network, basemap == "roads", "Roads (the network used)"))
-    groups.extend(_zone_layers(report, inputs))
+    zone_layers = _zone_layers(report, inputs)
+    groups.extend(zone_layers)
     buildings, withheld = _building_layer(inputs.register)
     groups.append(buildings)
     tiles = "OpenStreetMap tiles (online)" if basemap == "tiles" else None
-    MapLayers(groups, tiles_name=tiles).add_to(fmap)
+    MapLayers(
+        groups,
+        tiles_name=tiles,
+        bounds=bounds_of(lat, lon),
+        choice_heading="Zones shaded by (choose one)",
+        overlay_heading="Show",
+    ).add_to(fmap)
     add_panel(fmap, _title(report, inputs, withheld))
-    add_panel(fmap, _legend())
-    fmap.fit_bounds(
-        [[float(np.min(lat)), float(np.min(lon))], [float(np.max(lat)), float(np.max(lon))]]
-    )
+    active = next((g.name for g in zone_layers if g.show), "")
+    add_panel(fmap, _legend(active))
     return fmap
 
 

@@ -9,6 +9,8 @@ import html
 import math
 from collections.abc import Sequence
 
+from estate.money import gbp_short
+
 POSITIVE = "#2b8a3e"
 NEGATIVE = "#c92a2a"
 LINE = "#1f4e79"
@@ -16,17 +18,7 @@ GRID = "#dddddd"
 FONT = "font-family:Arial,Helvetica,sans-serif;font-size:11px"
 
 
-def money_short(value: float) -> str:
-    """£1.2m, £350k, -£20k."""
-    sign = "-" if value < 0 else ""
-    v = abs(value)
-    if v >= 1e6:
-        text = f"{v / 1e6:.1f}m"
-    elif v >= 1e3:
-        text = f"{v / 1e3:.0f}k"
-    else:
-        text = f"{v:.0f}"
-    return f"{sign}£{text}"
+money_short = gbp_short  # £1.2m, £350k, -£20k: the one money format, short (estate.money)
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
@@ -117,10 +109,23 @@ def cash_flow_chart(
     return "".join(parts)
 
 
+LABEL_MAX_PX = 320
+
+
+def _fit(text: str, chars: float) -> str:
+    """``text`` cut to ``chars`` characters with an ellipsis when it is longer."""
+    n = max(int(chars), 4)
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
 def bar_chart(labels: Sequence[str], values: Sequence[float], title: str, width: int = 760) -> str:
     """Horizontal bars, one per label (e.g. NPV saving per agency)."""
     row = 24
-    left, right, top = 160, 90, 28
+    # Room for the longest label (about 6.5 px a character at 12 px; long names are cut
+    # with an ellipsis, their full text kept as the bar's tooltip).
+    longest = max((len(str(label)) for label in labels), default=0)
+    left, right, top = min(max(160, int(longest * 6.5) + 16), LABEL_MAX_PX + 16), 90, 28
+    width = max(width, left + right + 240)
     height = top + row * len(labels) + 12
     ticks = nice_ticks(min([*values, 0.0]), max([*values, 0.0]))
     lo, hi = ticks[0], ticks[-1]
@@ -139,8 +144,10 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], title: str, width:
         cy = top + i * row
         x0, x1 = sorted((x(0.0), x(value)))
         colour = POSITIVE if value >= 0 else NEGATIVE
+        shown = _fit(str(label), (left - 16) // 6.5)
         parts.append(
-            f"<text x='{left - 6}' y='{cy + 15}' text-anchor='end'>{_e(label)}</text>"
+            f"<text x='{left - 6}' y='{cy + 15}' text-anchor='end'><title>{_e(label)}</title>"
+            f"{_e(shown)}</text>"
             f"<rect x='{x0:.1f}' y='{cy + 4}' width='{max(x1 - x0, 0.5):.1f}' height='{row - 8}' "
             f"fill='{colour}'/>"
             f"<text x='{x1 + 4:.1f}' y='{cy + 15}'>"

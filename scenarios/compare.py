@@ -19,6 +19,7 @@ import pandas as pd
 
 from estate.errors import CellIssue, InputDataError
 from estate.io import write_csv, write_text
+from estate.money import gbp
 from estate.textsafe import unprotect_frame
 from optimise.solve import SolveStatus
 
@@ -178,7 +179,7 @@ def fmt(value: Any, unit: str) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return "—"
     if unit == "GBP":
-        return f"£{value:,.0f}"
+        return gbp(value)
     if unit == "share":
         return f"{value:.2%}"
     if unit == "minutes":

@@ -23,30 +23,34 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from estate.money import gbp
+
 if TYPE_CHECKING:
     from scenarios.compare import Comparison
     from scenarios.sweep import SweepResult
 
 
-def _gbp(value: float | None) -> str:
-    return "—" if value is None else f"£{value:,.0f}"
-
-
-def _gbp_short(value: float | None) -> str:
-    """Compact money for narrow tables (exact figures are in agencies.csv)."""
-    if value is None:
-        return "—"
-    sign, size = ("-" if value < 0 else ""), abs(value)
-    if size >= 1e6:
-        return f"{sign}£{size / 1e6:,.2f}m"
-    if size >= 1e3:
-        return f"{sign}£{size / 1e3:,.0f}k"
-    return f"{sign}£{size:,.0f}"
+_gbp = gbp  # one money format everywhere: -£43,478 (estate.money)
 
 
 def _m(value: Any) -> str:
     """Text from the data, with rich's markup escaped: ``[/]`` in a name is text."""
     return escape(str(value))
+
+
+def short_standard(row: dict[str, Any]) -> str:
+    """A standard in a few words for the terminal: ``15 drive/20 walk, +10 max``.
+
+    ``standard`` in summary.json says it in full ("within 15 min drive or 20 min walk:
+    nobody loses it; no zone more than 10 min further (drive/walk)").
+    """
+    text = str(row.get("standard") or "")
+    if row.get("source") == "none" or text.startswith("none"):
+        return "none"
+    within = text.split(":", 1)[0].removeprefix("within ").replace(" min ", " ")
+    within = within.replace(" or ", "/")
+    rise = row.get("max_increase_minutes")
+    return within + ("" if rise is None else f", +{float(rise):g} max")
 
 
 def _share(value: float | None) -> str:
@@ -115,23 +119,27 @@ def print_summary(doc: dict[str, Any], console: Console, out_dir: str | None = N
         headline.add_row(name, value)
     console.print(headline)
 
-    agencies = Table(title="By agency (exact figures in agencies.csv)")
+    agencies = Table(title="By agency")
     for col in ("Agency", "NPV saving", "Revenue/yr", "Receipts", "One-off", "Disposed", "Payback"):
         agencies.add_column(col, justify="left" if col == "Agency" else "right")
     for a in doc["agencies"]:
         agencies.add_row(
             _m(a["agency"]),
-            _gbp_short(a["npv_saving"]),
-            _gbp_short(a["annual_revenue_saving"]),
-            _gbp_short(a["capital_receipts"]),
-            _gbp_short(a["one_off_costs"]),
+            _gbp(a["npv_saving"]),
+            _gbp(a["annual_revenue_saving"]),
+            _gbp(a["capital_receipts"]),
+            _gbp(a["one_off_costs"]),
             f"{a['buildings_disposed']}/{a['buildings_before']}",
             "—" if a["payback_year"] is None else str(a["payback_year"]),
         )
     console.print(agencies)
 
-    access = Table(title="Access: share of population within the standard (weighted)")
-    columns = ("Service", "Standard", "Before", "After", "Required", "Worst rise", "Mean min")
+    access = Table(
+        title="Access: share of population within the standard (weighted)",
+        caption="Worst rise: most minutes any zone's nearest moves further; "
+        "mean: minutes to the nearest by car, before → after",
+    )
+    columns = ("Service", "Standard", "Before", "After", "Required", "Worst rise", "Mean")
     for col in columns:
         access.add_column(
             col, justify="left" if col in ("Service", "Standard") else "right", overflow="fold"
@@ -139,15 +147,14 @@ def print_summary(doc: dict[str, Any], console: Console, out_dir: str | None = N
     for a in doc["access"]:
         access.add_row(
             _m(a["service_type"].replace("_", " ")),
-            _m(a.get("standard") or ""),
+            _m(short_standard(a)),
             _share(a["share_before"]),
             _share(a["share_after"]),
             _share(a["target_share"]),
             "—"
             if a.get("largest_increase_minutes") is None
             else f"{a['largest_increase_minutes']:+.1f}",
-            f"{_minutes(a['mean_minutes_before'])} → {_minutes(a['mean_minutes_after'])} "
-            f"({_m(a['mode'])})",
+            f"{_minutes(a['mean_minutes_before'])}→{_minutes(a['mean_minutes_after'])}",
         )
     console.print(access)
     for note in doc.get("notes", []):
@@ -341,7 +348,7 @@ def print_share(doc: dict[str, Any], console: Console, out_dir: str | None = Non
         else f"exact over {len(doc['coalitions'])} coalitions"
     )
     table = Table(
-        title=f"Who pays, who gains: £{doc['grand_coalition_saving']:,.0f} shared ({how})"
+        title=f"Who pays, who gains: {_gbp(doc['grand_coalition_saving'])} shared ({how})"
     )
     columns = ["Agency", "Money lands", "Fair share (Shapley)", "Transfer", "± solver gaps"]
     if sampled:

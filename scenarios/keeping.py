@@ -144,3 +144,46 @@ def _interval(doc: dict[str, Any]) -> tuple[float, float]:
     else:
         high = float(doc["baseline_present_cost"]) - float(bound)
     return low, max(low, high)
+
+
+def keeping_annotator(
+    sf: ScenarioFile,
+    folder: Path,
+    asked: bool | None,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    serial: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> Callable[[Any, Any, Any], pd.DataFrame | None]:
+    """The hook a run calls after solving (:data:`scenarios.run.Annotate`): the price of
+    keeping each disposal, as columns for ``buildings.csv``, when ``asked`` (None: when
+    the plan disposes of at most :data:`DEFAULT_MAX_DISPOSALS`).  The re-solves go in
+    ``folder/price_of_keeping/``."""
+
+    def annotate(inputs: Any, instance: Any, result: Any) -> pd.DataFrame | None:
+        from scenarios.outputs import summary
+
+        if result.evaluation is None:
+            return None
+        b = result.evaluation.buildings
+        disposed = list(b.loc[b["decision"] == "dispose", "building_id"])
+        if not wanted(len(disposed), asked):
+            return None
+
+        def told(done: int, total: int, _: str) -> None:
+            if progress is not None:
+                progress(f"price of keeping: {done} of {total} re-solves")
+
+        return price_of_keeping(
+            sf,
+            summary(inputs, instance, result),
+            disposed,
+            folder,
+            scheduler=scheduler,
+            workers=workers,
+            serial=serial,
+            progress=told,
+        )
+
+    return annotate

@@ -265,16 +265,29 @@ def raw_texts(path: Path) -> list[tuple[str, str]]:
     data = path.read_bytes()
     if zipfile.is_zipfile(path):
         # A workbook's XML: its text content, not its markup (whose cell references,
-        # such as r="B1", would look like ids).
+        # such as r="B1", would look like ids) nor its formulas (the code's own, over
+        # cell references such as B1:B21).
         with zipfile.ZipFile(path) as zf:
             return [
-                (f"{path}!{m}", _XML_TAG.sub(" ", zf.read(m).decode("utf-8", "replace")))
+                (
+                    f"{path}!{m}",
+                    _XML_TAG.sub(" ", _code_formulas_out(zf.read(m).decode("utf-8", "replace"))),
+                )
                 for m in zf.namelist()
             ]
     return [(str(path), data.decode("utf-8", "replace"))]
 
 
 _XML_TAG = re.compile(r"<[^>]*>")
+_XML_FORMULA = re.compile(r"<f>([^<]*)</f>")
+
+
+def _code_formulas_out(xml: str) -> str:
+    """A worksheet's XML without the formulas the workbook writer made (cell references
+    only); any other formula is left in, to be scanned."""
+    from scenarios.workbook import is_code_formula
+
+    return _XML_FORMULA.sub(lambda m: " " if is_code_formula("=" + m.group(1)) else m.group(0), xml)
 
 
 def values(path: Path) -> Iterator[Value]:
@@ -334,12 +347,16 @@ def _csv_values(path: Path) -> Iterator[Value]:
 def _xlsx_values(path: Path) -> Iterator[Value]:
     from openpyxl import load_workbook
 
+    from scenarios.workbook import is_code_formula
+
     book = load_workbook(path, read_only=True)
     try:
         for sheet in book.worksheets:
             yield Value(f"{path}!{sheet.title}", sheet.title)
             for row in sheet.iter_rows():
                 for cell in row:
+                    if getattr(cell, "data_type", "") == "f" and is_code_formula(str(cell.value)):
+                        continue  # the workbook's own formulas: cell references, no data
                     if isinstance(cell.value, str):
                         where = f"{path}!{sheet.title}!{getattr(cell, 'coordinate', '?')}"
                         yield Value(where, cell.value)

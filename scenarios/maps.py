@@ -24,15 +24,27 @@ from typing import Any, Literal
 import folium
 import numpy as np
 import pandas as pd
-import shapely
 
 from estate.coords import bng_to_lonlat
 from estate.estimate import describe_estimated
 from estate.io import write_text
+from estate.money import gbp
 from estate.textsafe import html_text
+from geodata.cells import zone_polygons
 from geodata.network import RoadNetwork
 from scenarios.leaflet_assets import AssetError, leaflet_head, leaflet_version
-from scenarios.mappage import Group, MapLayers, add_head, add_panel, circle, icon, shape
+from scenarios.mappage import (
+    PANEL_CSS,
+    Group,
+    MapLayers,
+    add_head,
+    add_panel,
+    arrow,
+    bounds_of,
+    circle,
+    new_map,
+    shape,
+)
 from scenarios.report import solver_failure
 from scenarios.runfolder import RunFolder, catchments
 
@@ -51,11 +63,34 @@ AGENCY_COLOURS = [
     "#e377c2",
 ]
 DECISIONS = ("retain", "host", "dispose")
+# Every decision in the agency's colour: retain a solid dot, host a larger dot with a
+# dark ring, dispose a hollow dashed ring (see the legend, drawn from the same styles).
 DECISION_STYLE: dict[str, dict[str, Any]] = {
-    "retain": {"radius": 7, "weight": 2, "fill_opacity": 0.85, "dash_array": None},
-    "host": {"radius": 11, "weight": 4, "fill_opacity": 0.95, "dash_array": None},
-    "dispose": {"radius": 7, "weight": 2, "fill_opacity": 0.15, "dash_array": "3 3"},
+    "retain": {"radius": 7, "weight": 1.5, "fill_opacity": 0.9, "dash_array": None},
+    "host": {"radius": 10, "weight": 3, "fill_opacity": 0.95, "dash_array": None},
+    "dispose": {"radius": 7, "weight": 3, "fill_opacity": 0.9, "dash_array": "4 3"},
 }
+HOST_RING = "#1a1a1a"
+RETAIN_RING = "#ffffff"
+DISPOSE_FILL = "#ffffff"
+
+
+def building_style(decision: str, colour: str) -> dict[str, Any]:
+    """Leaflet path options of a building marker: its decision's shape, its agency's colour."""
+    style = DECISION_STYLE[decision]
+    ring = {"retain": RETAIN_RING, "host": HOST_RING, "dispose": colour}[decision]
+    return {
+        "radius": style["radius"],
+        "color": ring,
+        "weight": style["weight"],
+        "fill": True,
+        "fillColor": DISPOSE_FILL if decision == "dispose" else colour,
+        "fillOpacity": style["fill_opacity"],
+        "dashArray": style["dash_array"],
+        "className": f"estate-building estate-{decision}",
+    }
+
+
 DECISION_LABEL = {
     "retain": "Retain",
     "host": "Retain and host services moving in",
@@ -81,6 +116,7 @@ ROAD_STYLE: dict[str, tuple[str, float]] = {
 }
 MINOR_ROAD = ("#bdbdbd", 1.0)
 BACKGROUND = "#f2efe9"
+MOVES_SHOWN_MAX = 200  # more moves than this: their layer starts off
 
 
 def agency_colours(agencies: list[str]) -> dict[str, str]:
@@ -91,8 +127,7 @@ def _e(value: Any) -> str:
     return html_text(value)
 
 
-def _money(value: float) -> str:
-    return "—" if pd.isna(value) else f"£{value:,.0f}"
+_money = gbp  # one money format everywhere (estate.money)
 
 
 def _ll(lat: float, lon: float) -> list[float]:
@@ -138,16 +173,7 @@ def decision_map(
     points = pd.concat(
         [shown[["lat", "lon"]], folder.zones[["lat", "lon"]]], ignore_index=True
     ).dropna()
-    fmap = folium.Map(
-        location=[float(points["lat"].mean()), float(points["lon"].mean())],
-        zoom_start=12,
-        tiles=None,
-        control_scale=True,
-        font_size="12px",
-    )
-    # Drop Folium's CDN links; Leaflet is inlined instead (see render_map).
-    fmap.default_js = []
-    fmap.default_css = []
+    fmap = new_map(points["lat"], points["lon"])
     groups: list[Group] = []
     if folder.network is not None:
         groups.append(_roads_layer(folder, show=basemap == "roads"))
@@ -159,15 +185,12 @@ def decision_map(
         groups,
         tiles_name="OpenStreetMap tiles (online)" if basemap == "tiles" else None,
         combos=combos,
+        bounds=bounds_of(points["lat"], points["lon"]),
+        choice_heading="Zones shaded by (choose one)",
+        overlay_heading="Show",
     ).add_to(fmap)
     add_panel(fmap, _title_box(folder, basemap))
-    add_panel(fmap, _legend(colours, folder))
-    fmap.fit_bounds(
-        [
-            [float(points["lat"].min()), float(points["lon"].min())],
-            [float(points["lat"].max()), float(points["lon"].max())],
-        ]
-    )
+    add_panel(fmap, _legend(colours, folder, _choice_name(folder, chosen)))
     return fmap
 
 
@@ -221,28 +244,10 @@ def _road_class(highway: str) -> str:
 
 
 def zone_cells(zones: pd.DataFrame) -> list[list[list[float]]]:
-    """A polygon (lat/lon ring) around each zone's point: Voronoi cells clipped to the area.
-
-    Zones are points (population-weighted centroids), so their areas are approximated by
-    the cells of a Voronoi diagram, clipped to the zones' convex hull grown by the median
-    spacing between zones.  With fewer than three zones, a 500 m circle stands in.
-    """
-    xy = zones[["easting", "northing"]].to_numpy(dtype=float)
-    pts = shapely.points(xy)
-    if len(np.unique(xy, axis=0)) < 3:
-        cells = list(shapely.buffer(pts, 500.0))
-    else:
-        tree = shapely.STRtree(pts)
-        _, dist = tree.query_nearest(pts, exclusive=True, return_distance=True)
-        spacing = float(np.median(dist)) if len(dist) else 1000.0
-        area = shapely.convex_hull(shapely.multipoints(xy)).buffer(max(spacing, 250.0))
-        diagram = shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=area, ordered=True)
-        cells = [shapely.intersection(c, area) for c in shapely.get_parts(diagram)]
-        if len(cells) != len(xy):  # repeated points share a cell
-            cells = [next(c for c in cells if c.covers(p)) for p in pts]
+    """A polygon (lat/lon ring) around each zone's point: its Voronoi cell
+    (:func:`geodata.cells.zone_polygons`, as the GeoPackage draws it)."""
     rings = []
-    for cell in cells:
-        poly = max(shapely.get_parts(cell), key=lambda g: g.area)
+    for poly in zone_polygons(zones):
         x, y = np.asarray(poly.exterior.coords).T
         lon, lat = bng_to_lonlat(x, y)
         rings.append([_ll(a, o) for a, o in zip(lat, lon, strict=True)])
@@ -268,17 +273,13 @@ def _access_layers(folder: RunFolder, chosen: str | None) -> list[Group]:
     names = dict(zip(zones["zone_id"], zones["name"], strict=True))
     layers = []
     shown = False
-    for (service_type, mode), rows in folder.access.groupby(["service_type", "mode"], sort=True):
-        limit = rows["max_minutes"].iloc[0]
-        rise = rows["max_increase_minutes"].iloc[0] if "max_increase_minutes" in rows else np.nan
-        rule = [f"within {limit:g} min"] if pd.notna(limit) else []
-        if pd.notna(rise):
-            rule.append(f"no zone +{rise:g} min" if rise else "no zone further than today")
+    for (service_type, _mode), rows in folder.access.groupby(["service_type", "mode"], sort=True):
         first = service_type == chosen and not shown
         shown = shown or first
         group = Group(
-            f"Access change: {service_type} ({mode}; {', '.join(rule) or 'no standard'})",
+            _access_name(str(service_type), rows),
             show=first,
+            choice=True,
         )
         for r in rows.itertuples():
             change = r.minutes_after - r.minutes_before
@@ -296,7 +297,34 @@ def _access_layers(folder: RunFolder, chosen: str | None) -> list[Group]:
             popup_html = _zone_popup(r, str(names[r.zone_id]), lost)
             group.items.append(shape("polygon", rings[r.zone_id], style, popup_html))
         layers.append(group)
+    if layers:
+        layers.append(Group(NO_SHADING, show=chosen is None, choice=True))
     return layers
+
+
+NO_SHADING = "None (buildings only)"
+
+
+def _access_name(service_type: str, rows: pd.DataFrame) -> str:
+    """The name of an access layer (one service type by one mode), as the layer control
+    and the legend show it."""
+    mode = rows["mode"].iloc[0]
+    limit = rows["max_minutes"].iloc[0]
+    rise = rows["max_increase_minutes"].iloc[0] if "max_increase_minutes" in rows else np.nan
+    rule = [f"within {limit:g} min"] if pd.notna(limit) else []
+    if pd.notna(rise):
+        rule.append(f"no zone +{rise:g} min" if rise else "no zone further than today")
+    return f"Access change: {service_type} ({mode}; {', '.join(rule) or 'no standard'})"
+
+
+def _choice_name(folder: RunFolder, chosen: str | None) -> str:
+    """The access layer the map opens with (the chosen type by its first mode), named as
+    the layer control names it."""
+    rows = folder.access.loc[folder.access["service_type"] == chosen]
+    if chosen is None or rows.empty:
+        return NO_SHADING
+    first = sorted(rows["mode"].unique())[0]
+    return _access_name(str(chosen), rows.loc[rows["mode"] == first])
 
 
 def _zone_popup(r: Any, name: str, lost: bool) -> str:
@@ -375,18 +403,7 @@ def _building_layers(
         key = (str(row.agency), str(row.decision))
         if key not in combos:
             combos[key] = Group(f"{key[0]} {key[1]}", control=False)
-        style = DECISION_STYLE[key[1]]
-        colour = colours[key[0]]
-        path = {
-            "radius": style["radius"],
-            "color": "#555555" if key[1] == "dispose" else colour,
-            "weight": style["weight"],
-            "fill": True,
-            "fillColor": colour,
-            "fillOpacity": style["fill_opacity"],
-            "dashArray": style["dash_array"],
-            "className": f"estate-building estate-{key[1]}",
-        }
+        path = building_style(key[1], colours[key[0]])
         moves_in = moves.loc[moves["to_building"] == row.building_id]
         moves_out = moves.loc[moves["from_building"] == row.building_id]
         combos[key].items.append(
@@ -395,6 +412,7 @@ def _building_layers(
                 path,
                 _building_popup(row, moves_in, moves_out, names),
                 f"{row.name} — {DECISION_LABEL[key[1]]}",
+                spread=True,
             )
         )
     pairs = []
@@ -481,7 +499,8 @@ def _when(move: pd.Series) -> str:
 def _moves_layer(folder: RunFolder, colours: dict[str, str]) -> Group:
     b = folder.buildings.set_index("building_id")
     withheld = set(folder.buildings.loc[_withheld(folder.buildings), "building_id"])
-    group = Group("Service moves (arrows)")
+    # Hundreds of arrows hide the buildings: then they start off, a tick away.
+    group = Group("Service moves (arrows)", show=len(folder.moves) <= MOVES_SHOWN_MAX)
     for m in folder.moves.sort_values("service_id").itertuples():
         if m.from_building in withheld or m.to_building in withheld:
             continue
@@ -507,12 +526,7 @@ def _arrowhead(start: pd.Series, end: pd.Series, colour: str, text: str) -> dict
     angle = float(np.degrees(np.arctan2(-dy, dx)))  # screen y grows downwards
     lat = start["lat"] + (end["lat"] - start["lat"]) * 2 / 3
     lon = start["lon"] + (end["lon"] - start["lon"]) * 2 / 3
-    svg = (
-        "<svg width='16' height='16' viewBox='0 0 16 16'>"
-        f"<path d='M2,2 L14,8 L2,14 z' fill='{colour}' stroke='white' stroke-width='1' "
-        f"transform='rotate({angle:.1f} 8 8)'/></svg>"
-    )
-    return icon(_ll(lat, lon), svg, 16, "estate-arrow", tooltip=text)
+    return arrow(_ll(lat, lon), angle, colour, 16, tooltip=text)
 
 
 def _title_box(folder: RunFolder, basemap: Basemap) -> str:
@@ -551,39 +565,59 @@ def _title_box(folder: RunFolder, basemap: Basemap) -> str:
     if basemap == "roads" and folder.network is None:
         base = "no road network in this run: no basemap"
     return (
-        "<div id='estate-title' style='position:fixed;top:10px;left:50px;z-index:9999;"
-        "background:white;padding:8px 12px;border:1px solid #888;border-radius:4px;"
-        "font:13px sans-serif;max-width:440px'>"
+        "<div id='estate-title' class='estate-panel' style='font-size:13px'>"
         f"<b>{_e(folder.scenario)}</b>{''.join(notes)}<table>{rows}</table>"
         f"<div style='color:#555;font-size:11px'>Solver status {_e(status)}; {_e(base)}; "
         f"Leaflet {_e(leaflet_version())} inlined</div></div>"
     )
 
 
-def _legend(colours: dict[str, str], folder: RunFolder) -> str:
+def _swatch(decision: str, colour: str) -> str:
+    """A legend's picture of a building marker, drawn with the marker's own style."""
+    style = building_style(decision, colour)
+    r = style["radius"]
+    size = 2 * r + 2 * style["weight"] + 2
+    dash = f" stroke-dasharray='{style['dashArray']}'" if style["dashArray"] else ""
+    return (
+        f"<svg width='{size}' height='{size}' style='vertical-align:middle;margin-right:6px'>"
+        f"<circle cx='{size / 2:g}' cy='{size / 2:g}' r='{r}' fill='{style['fillColor']}' "
+        f"fill-opacity='{style['fillOpacity']}' stroke='{style['color']}' "
+        f"stroke-width='{style['weight']}'{dash}/></svg>"
+    )
+
+
+def _legend(colours: dict[str, str], folder: RunFolder, active: str) -> str:
+    """The legend; ``active`` names the access layer the map opens with (the drawing
+    script renames it when another is chosen in the layer control)."""
     dot = "display:inline-block;width:12px;height:12px;border-radius:6px;margin-right:6px"
     agencies = "".join(
         f"<div><span style='{dot};background:{c}'></span>{_e(a)}</div>" for a, c in colours.items()
     )
+    decisions = "".join(
+        f"<div>{_swatch(d, LEGEND_GREY)}{_e(DECISION_LABEL[d])}</div>" for d in DECISIONS
+    )
+    box = "display:inline-block;width:12px;height:10px;margin-right:6px;border:1px solid #999"
     access = "".join(
-        f"<div><span style='display:inline-block;width:12px;height:10px;margin-right:6px;"
-        f"background:{c};border:1px solid #999'></span>{_e(label)}</div>"
+        f"<div><span style='{box};background:{c}'></span>{_e(label)}</div>"
         for _, c, label in ACCESS_BINS
     )
     return (
-        "<div id='estate-legend' style='position:fixed;bottom:20px;left:10px;z-index:9999;"
-        "background:white;padding:8px 12px;border:1px solid #888;border-radius:4px;"
-        "font:12px sans-serif;max-height:60%;overflow:auto'>"
-        f"<b>Agency</b>{agencies}<b>Decision</b>"
-        "<div>● solid: retain</div><div>◉ large, thick ring: host</div>"
-        "<div>○ faint, dashed: dispose</div><div>▶ service move</div>"
-        f"<b>Access change (zones)</b>{access}"
-        f"<div><span style='display:inline-block;width:12px;height:10px;margin-right:6px;"
-        f"background:{UNREACHABLE_COLOUR}'></span>unreachable after</div>"
+        "<div id='estate-legend' class='estate-panel'>"
+        f"<b>Agency</b>{agencies}<b>Decision</b> (in the agency's colour){decisions}"
+        "<div>▶ service move</div><div>Buildings that would overlap are set apart, each on "
+        "a thin line to where it is; many in one place are one numbered circle (click to "
+        "zoom in).</div>"
+        f"<b>Zones: <span id='estate-active-choice'>{_e(active)}</span></b>"
+        "<div style='display:grid;grid-template-columns:1fr 1fr;column-gap:8px'>"
+        f"{access}<div><span style='{box};background:{UNREACHABLE_COLOUR}'></span>"
+        "unreachable after</div></div>"
         "<div>red outline: zone loses access within the standard</div>"
-        "<div style='color:#555;font-size:11px'>Zone areas are Voronoi cells around zone "
-        "centroids.</div></div>"
+        "<div style='color:#555;font-size:11px'>Choose the zones' layer in the layer control "
+        "(top right). Zone areas are Voronoi cells around zone centroids.</div></div>"
     )
+
+
+LEGEND_GREY = "#777777"
 
 
 _ID = re.compile(r"_([0-9a-f]{32})(?![0-9a-f])")
@@ -606,8 +640,7 @@ def standalone_page(fmap: folium.Map) -> str:
     add_head(
         fmap,
         f"<style>.leaflet-container{{background:{BACKGROUND}}}"
-        ".leaflet-control-layers{font:12px/1.35 sans-serif;max-height:75vh;overflow-y:auto}"
-        "</style>",
+        ".leaflet-control-layers{font:12px/1.35 sans-serif}</style>" + PANEL_CSS,
         "estate_background",
     )
     page = root.render()

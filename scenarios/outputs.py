@@ -26,6 +26,7 @@ from optimise.version import MODEL_VERSION
 from scenarios.run import RunInputs
 from scenarios.schema import InputFiles, Scenario
 
+CASH_FLOW_DP = 4  # cash_flows.csv (see write_run)
 SUMMARY_MONEY_KEYS = (
     "baseline_present_cost",
     "scenario_present_cost",
@@ -255,8 +256,11 @@ def write_run(
     files.append(write_csv(out_dir / "agencies.csv", evaluation.agencies))
     files.append(write_csv(out_dir / "access.csv", _access_table(instance, evaluation)))
     cash = evaluation.cash_flows.copy()
+    # Four decimals, not pence: the workbook recomputes the NPV as formulas over these
+    # cells (about 1,600 for the demo), and pence rounded in each would add up to tens of
+    # pence against summary.json.
     for col in ("baseline_gbp", "scenario_gbp", "saving_gbp"):
-        cash[col] = cash[col].round(MONEY_DP)
+        cash[col] = cash[col].round(CASH_FLOW_DP)
     files.append(write_csv(out_dir / "cash_flows.csv", cash))
     # The GeoPackage, map and reports are drawn from the folder just written, exactly
     # as `estate map` / `estate report` redraw them later.  The offline basemap (the

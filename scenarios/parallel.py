@@ -174,7 +174,9 @@ def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
             n_workers=workers or default_workers(),
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            # Without an address the scheduler's HTTP server asks for port 8787 and, when
+            # another cluster holds it, prints a raw warning: a free loopback port instead.
+            dashboard_address="127.0.0.1:0",
             host="127.0.0.1",
         ) as cluster,
         Client(cluster, set_as_default=False) as client,

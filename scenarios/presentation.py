@@ -73,9 +73,15 @@ def write_map_files(
     publish: bool = False,
     basemap: Basemap = "tiles",
     service_type: str | None = None,
+    out: str | Path | None = None,
 ) -> Written:
-    """``map.html`` (or ``published/map.html``) from the run folder."""
+    """``map.html`` (or ``published/map.html``) from the run folder; with ``out``, the
+    page is written there instead (published or not) and the run folder is left as it is."""
     private = load_run(run_dir)
+    if out is not None:
+        shown = redact(private) if publish else private
+        files = [write_map(shown, out, basemap, service_type)]
+        return _published(private, shown, files) if publish else Written(tuple(files))
     if not publish:
         return Written((write_map(private, private.path / "map.html", basemap, service_type),))
     shown, out = _partial_target(private)
@@ -84,9 +90,18 @@ def write_map_files(
     return _published(private, shown, files)
 
 
-def write_report_files(run_dir: str | Path, publish: bool = False) -> Written:
-    """``report.html`` and ``report.xlsx`` (or their published copies)."""
+def write_report_files(
+    run_dir: str | Path, publish: bool = False, out: str | Path | None = None
+) -> Written:
+    """``report.html`` and ``report.xlsx`` (or their published copies); with ``out``,
+    into that folder instead, leaving the run folder as it is."""
     private = load_run(run_dir)
+    if out is not None:
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        shown = redact(private) if publish else private
+        files = _reports(shown, folder)
+        return _published(private, shown, files) if publish else Written(tuple(files))
     if not publish:
         return Written(tuple(_reports(private, private.path)))
     shown, out = _partial_target(private)
@@ -162,8 +177,6 @@ def write_presentation(run_dir: str | Path, basemap: Basemap = "roads") -> list[
     """
     folder = load_run(run_dir)
     shutil.rmtree(published_dir(folder.path), ignore_errors=True)
-    files = [
-        write_gpkg(folder, folder.path / "results.gpkg"),
-        write_map(folder, folder.path / "map.html", basemap),
-    ]
-    return files + _reports(folder, folder.path)
+    files = [write_map(folder, folder.path / "map.html", basemap)]
+    files += _reports(folder, folder.path)
+    return [*files, write_gpkg(folder, folder.path / "results.gpkg")]

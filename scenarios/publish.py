@@ -132,7 +132,19 @@ SOLVER = _keep(
     "random_seed",
 )
 PHASING = _keep("years", "annual_budget", "carry_forward", "recycle_receipts")
-ACCESS_STANDARD = _keep("max_minutes", "mode", "min_share", "max_loss")
+ACCESS_STANDARD = _keep(
+    "drive",
+    "walk",
+    "min_share",
+    "max_loss",
+    "max_increase_minutes",
+    "modes",
+    "max_minutes",  # the older form, read into drive/walk
+    "mode",
+)
+# Space settings are keyed by building and service type and hold shares, costs and
+# lead times: nothing that names or places a building.
+SPACE = _keep("building_types", "service_types")
 # Every setting a run saves, and how it is published.  A setting not listed here is
 # left out of published copies (and named in REDACTION.txt) until it is classified.
 SETTINGS: dict[str, Any] = {
@@ -140,6 +152,7 @@ SETTINGS: dict[str, Any] = {
     "policy": POLICY,
     "solver": SOLVER,
     "phasing": PHASING,
+    "space": SPACE,
     "access": Each(ACCESS_STANDARD),
 }
 MONEY = _keep(
@@ -163,6 +176,11 @@ ACCESS_SUMMARY = _keep(
     "mean_minutes_after",
     "buildings_before",
     "buildings_after",
+    "max_increase_minutes",
+    "largest_increase_minutes",  # hidden with the minutes where a withheld site serves
+    "modes",
+    "source",
+    "standard",
 )
 SUMMARY: dict[str, Any] = {
     "scenario": TEXT,
@@ -220,7 +238,16 @@ SHARING_DOC: dict[str, Any] = {
 }
 # The columns of each published table; anything else a run folder holds stays private.
 BUILDING_COLUMNS = [*BUILDINGS_OUT, "vacate_year"]
-MOVE_COLUMNS = ["year", *MOVES, "share"]
+# Space and fit-out figures of a move (what space it needs, what is fitted out for it).
+MOVE_COLUMNS = [
+    "year",
+    *MOVES,
+    "share",
+    "space_type",
+    "floor_m2",
+    "fitted_out_from",
+    "fit_out_cost",
+]
 TABLES = {
     "agencies": list(AGENCIES),
     "access": [*ACCESS, "weight"],
@@ -258,6 +285,8 @@ def _allowed(value: Any, rule: Any, path: str, ctx: _Context) -> Any:
         return [ctx.rename(v) for v in value]
     if rule == ID_KEYS and isinstance(value, dict):
         return {ctx.rename(k): v for k, v in value.items()}
+    if rule == ACCESS_STANDARD and value == "none":  # a type exempt from access standards
+        return value
     if isinstance(rule, Each) and isinstance(value, list):
         return [_allowed(v, rule.rule, f"{path}[]", ctx) for v in value]
     if isinstance(rule, Each) and isinstance(value, dict):
@@ -448,6 +477,7 @@ HIDDEN_ACCESS_FIGURES = (
     "target_share",
     "mean_minutes_before",
     "mean_minutes_after",
+    "largest_increase_minutes",
 )
 
 
@@ -471,14 +501,15 @@ def _buildings(folder: RunFolder, pseudonym: dict[str, str], ctx: _Context) -> p
     b = folder.buildings.sort_values("building_id").reset_index(drop=True)
     sensitive = b["sensitive"].astype(bool).to_numpy()
     for col in b.columns:  # buildings.csv's own columns (the register's are in inputs/)
-        if col not in BUILDING_COLUMNS and col not in BUILDINGS_IN:
+        if col not in BUILDING_COLUMNS and col not in BUILDINGS_IN and col not in _SPACE_COLUMNS:
             ctx.withheld_fields.append(f"buildings.csv: {col}")
-    out = b[[c for c in (*BUILDING_COLUMNS, *_REGISTER_COLUMNS) if c in b.columns]].copy()
+    published = (*BUILDING_COLUMNS, *_REGISTER_COLUMNS, *_SPACE_COLUMNS)
+    out = b[[c for c in published if c in b.columns]].copy()
     out["withheld"] = sensitive
     out["redacted"] = sensitive
     out.loc[sensitive, "building_id"] = [pseudonym[x] for x in b["building_id"][sensitive]]
     out.loc[sensitive, "name"] = WITHHELD_NAME
-    for col in ("lease_end", "lease_break"):
+    for col in ("lease_end", "lease_break", "building_type"):  # a refuge's type says much
         if col in out.columns:
             out.loc[sensitive, col] = ""
     for col in ("lat", "lon", "easting", "northing"):
@@ -487,6 +518,15 @@ def _buildings(folder: RunFolder, pseudonym: dict[str, str], ctx: _Context) -> p
 
 
 _ACCESS_REASONS = ("people_served", "largest_increase_minutes", "access_change")
+# Space and running-cost figures of each building (issue 14): areas and money.
+_SPACE_COLUMNS = [
+    "building_type",
+    "floor_m2_before",
+    "floor_m2_after",
+    "fitted_out_m2",
+    "running_cost_fixed_gbp",
+    "occupancy_cost_per_m2",
+]
 
 # Register columns the map and reports show for public buildings (locations for the map
 # and the GeoPackage, disposal figures and lease dates for the report).

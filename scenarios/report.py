@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from estate.errors import CellIssue, InputDataError
 from estate.estimate import ESTIMATED_LABELS, describe_estimated, estimated_columns
 from estate.io import write_text
+from estate.money import gbp
 from optimise.finance import CATEGORIES, discount_factors
 from optimise.settings import FinanceSettings
 from scenarios.charts import bar_chart, cash_flow_chart
@@ -285,7 +286,8 @@ def _saving_by_agency_year(folder: RunFolder) -> pd.DataFrame:
         index="year", columns="agency", values="saving_gbp", aggfunc="sum", fill_value=0.0
     )
     table["Total"] = table.sum(axis=1)
-    return table.reset_index().rename_axis(columns=None).round(2)
+    # Not rounded to pence: the workbook's NPV per agency is a formula over these cells.
+    return table.reset_index().rename_axis(columns=None).round(6)
 
 
 def _assumptions(folder: RunFolder) -> pd.DataFrame:
@@ -449,7 +451,7 @@ def _sharing_note(doc: dict[str, Any]) -> str:
     else:
         worst = core.get("worst") or {}
         core_text = (
-            f"{' + '.join(worst.get('coalition', []))} would do £{worst.get('excess', 0):,.0f} "
+            f"{' + '.join(worst.get('coalition', []))} would do {gbp(worst.get('excess', 0))} "
             "better alone than its members' fair shares: the Shapley sharing is not in the core"
             + (
                 " (no sharing is: the core is empty)"
@@ -466,8 +468,8 @@ def _sharing_note(doc: dict[str, Any]) -> str:
         else ""
     )
     return (
-        f"The saving of all {n} agencies pooling their estates, £"
-        f"{doc.get('grand_coalition_saving', 0):,.0f}, shared by each agency's Shapley value: "
+        f"The saving of all {n} agencies pooling their estates, "
+        f"{gbp(doc.get('grand_coalition_saving', 0))}, shared by each agency's Shapley value: "
         "its average added saving over every order in which the agencies could join. "
         f"Computed {how}; each coalition solved to a relative gap of "
         f"{doc.get('mip_rel_gap')}. Where the money lands is each agency's own NPV saving "
@@ -534,10 +536,10 @@ def _plan_note(doc: dict[str, Any]) -> str:
     if budget is None:
         pot = "no annual limit on the Total Capital pot"
     elif isinstance(budget, list):
-        pot = "a Total Capital pot receiving " + ", ".join(f"£{b:,.0f}" for b in budget)
+        pot = "a Total Capital pot receiving " + ", ".join(gbp(b) for b in budget)
         pot += " in years 1, 2, ... (the last amount every year after)"
     else:
-        pot = f"a Total Capital pot receiving £{budget:,.0f} a year"
+        pot = f"a Total Capital pot receiving {gbp(budget)} a year"
     if budget is not None:
         pot += (
             "; unspent money carried forward"
@@ -625,10 +627,7 @@ td.n{text-align:right;white-space:nowrap}tr.total td{font-weight:bold;background
 """
 
 
-def _money(value: Any) -> str:
-    if value is None:
-        return "—"
-    return f"£{float(value):,.0f}"
+_money = gbp  # one money format everywhere (estate.money)
 
 
 def render_report(folder: RunFolder) -> str:

@@ -82,6 +82,15 @@ MOVES: dict[str, Kind] = {
     "desks": "float",
     "cost": "float",
 }
+# Columns of moves.csv added with phasing and space types (older run folders lack them).
+MOVES_MORE: dict[str, Kind] = {
+    "year": "int",
+    "share": "float",
+    "space_type": "text",
+    "floor_m2": "float",
+    "fitted_out_from": "text",
+    "fit_out_cost": "float",
+}
 AGENCIES: dict[str, Kind] = {
     "agency": "text",
     "baseline_present_cost": "float",
@@ -141,6 +150,7 @@ OPTIONAL_COLUMNS = {"lat", "lon", "easting", "northing", "name", "address", "pos
 OPTIONAL_COLUMNS |= {"lease_end", "lease_break", "gia_m2", "disposal_value", "disposal_cost"}
 OPTIONAL_COLUMNS |= {"dilapidations", "must_retain", "listed", "sensitive", "public_facing"}
 OPTIONAL_COLUMNS |= {"estimated"}
+OPTIONAL_COLUMNS |= set(MOVES_MORE)
 OPTIONAL_COLUMNS |= {"backlog_optimism_bias"}  # run folders written before it was reported
 # Added with space types, per-zone standards and reasons (older run folders lack them).
 OPTIONAL_COLUMNS |= {"change_minutes", "max_increase_minutes", "annual_saving_gbp"}
@@ -227,7 +237,7 @@ def load_run(path: str | Path) -> RunFolder:
     reader = _Reader(root, issues)
     out = reader.table("buildings.csv", BUILDINGS_OUT)
     register = reader.table("inputs/buildings.csv", BUILDINGS_IN)
-    moves = reader.table("moves.csv", MOVES)
+    moves = reader.table("moves.csv", {**MOVES, **MOVES_MORE})
     agencies = reader.table("agencies.csv", AGENCIES)
     access = reader.table("access.csv", ACCESS)
     cash = reader.table("cash_flows.csv", CASH_FLOWS)
@@ -254,6 +264,15 @@ def load_run(path: str | Path) -> RunFolder:
         zones=zones,
         network=network,
     )
+
+
+def read_summary(root: str | Path) -> dict[str, Any]:
+    """A run folder's ``summary.json`` alone (a run with no decision has nothing else)."""
+    issues: list[CellIssue] = []
+    doc = _read_summary(Path(root) / "summary.json", issues)
+    if doc is None:
+        raise InputDataError(issues, f"cannot read the run folder {root}")
+    return doc
 
 
 def _read_summary(path: Path, issues: list[CellIssue]) -> dict[str, Any] | None:

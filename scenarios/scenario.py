@@ -181,6 +181,12 @@ class ScenarioFile:
     lines: dict[Key, int] = field(default_factory=dict)
     overrides: dict[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, scenario: Scenario, folder: str | Path) -> ScenarioFile:
+        """A scenario made in code, its input paths relative to ``folder``."""
+        path = (Path(folder) / "scenario.yaml").resolve()
+        return _validated(path, scenario.model_dump(mode="json"), {}, {})
+
     @property
     def folder(self) -> Path:
         return self.path.parent

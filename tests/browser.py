@@ -77,6 +77,12 @@ class PageReport:
     failed: list[str] = field(default_factory=list)
 
     @property
+    def fetched(self) -> list[str]:
+        """URLs the page fetched from somewhere: ``data:`` URLs (inlined images, such as
+        the layer control's icon) are part of the page, not requests."""
+        return [url for url in self.requests if not url.startswith("data:")]
+
+    @property
     def errors(self) -> list[str]:
         out = [f"console {m['level']}: {m['text']}" for m in self.console if m["level"] == "error"]
         return out + [f"exception: {e}" for e in self.exceptions]
@@ -195,8 +201,17 @@ class Chromium:
                 self._events.append(message)
 
     # -- page -----------------------------------------------------------------------
-    def open(self, url: str, settle_seconds: float = 1.0) -> PageReport:
-        """Load ``url`` in a fresh page with the network off; report what happened."""
+    def open(
+        self,
+        url: str,
+        settle_seconds: float = 1.0,
+        viewport: tuple[int, int] | None = None,
+    ) -> PageReport:
+        """Load ``url`` in a fresh page with the network off; report what happened.
+
+        ``viewport`` (width, height in CSS pixels) sets the page's size exactly, as a
+        laptop screen of that size shows it (the window size alone leaves room for
+        the browser's own frame)."""
         target = self.call("Target.createTarget", {"url": "about:blank"}, session="")
         attached = self.call(
             "Target.attachToTarget", {"targetId": target["targetId"], "flatten": True}, session=""
@@ -208,6 +223,12 @@ class Chromium:
             "Network.emulateNetworkConditions",
             {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
         )
+        if viewport is not None:
+            width, height = viewport
+            self.call(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+            )
         self._events.clear()
         self.call("Page.navigate", {"url": url})
         self.wait_for("Page.loadEventFired")

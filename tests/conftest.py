@@ -1,5 +1,5 @@
-"""Shared fixtures: an isolated cache folder for every test, and the Rutland road
-network parsed once per test session."""
+"""Shared fixtures: an isolated cache folder for every test, the Rutland road network
+parsed once per test session, and one demo run folder for the tests that only read it."""
 
 from __future__ import annotations
 
@@ -28,3 +28,17 @@ def rutland_network() -> RoadNetwork:
     from geodata.osm import read_network
 
     return read_network(rutland.PBF)
+
+
+@pytest.fixture(scope="session")
+def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run folder of ``estate demo``, made once a session: read it, never change it
+    (copy it into ``tmp_path`` to change it)."""
+    from click.testing import CliRunner
+
+    from cli import main
+
+    run = tmp_path_factory.mktemp("shared-demo") / "run"
+    result = CliRunner().invoke(main, ["demo", "--out", str(run), "--quiet"])
+    assert result.exit_code == 0, result.output
+    return run

@@ -265,7 +265,7 @@ def test_rutland_access_map_renders_offline_in_chromium(tmp_path: Path) -> None:
     with Chromium(CHROMIUM) as browser:
         report = browser.open((out / "map.html").as_uri())
         assert report.errors == []
-        assert report.requests == [(out / "map.html").as_uri()], "the page asked the network"
+        assert report.fetched == [(out / "map.html").as_uri()], "the page asked the network"
         assert browser.evaluate("typeof L") == "object"
         # 23 zone cells in the layer shown first, 10 buildings, and the roads.
         assert (

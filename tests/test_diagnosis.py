@@ -172,9 +172,11 @@ def gp_within_one_minute() -> EstateModel:
     from scenarios.template import init_folder
 
     sets = {
-        "access.gp.max_minutes": "1",
+        "access.gp.drive": "1",
+        "access.gp.walk": "1",
         "access.gp.min_share": "1.0",
         "access.gp.max_loss": "null",
+        "access.gp.max_increase_minutes": "null",
     }
     with TemporaryDirectory() as tmp:
         init_folder(Path(tmp), demo_seed=2026)
@@ -186,6 +188,7 @@ def gp_within_one_minute() -> EstateModel:
         inputs.access,
         inputs.finance,
         inputs.policy,
+        space=inputs.space,
     )
     return EstateModel(inst)
 

@@ -184,7 +184,8 @@ def test_a_generated_lgtc_file_runs_end_to_end(tmp_path: Path) -> None:
 
     code, out = cli(
         "run", str(scenario_dir / "scenario.yaml"), "--out", str(tmp_path / "run"),
-        "--no-sharing-value", "--json", "--set", "solver.time_limit_seconds=30",
+        "--no-sharing-value", "--no-price-of-keeping", "--json",
+        "--set", "solver.time_limit_seconds=30",
     )  # fmt: skip
     assert code == 0, out
     summary = json.loads(out)

@@ -7,13 +7,16 @@ names, addresses, agencies, service types, zones, the scenario's name and notice
 access keys and policy lists.  Every command that writes HTML then runs on it, and each
 page is opened in headless Chromium: no payload's script runs (not even once every popup
 and tooltip is opened), the map still draws every marker, and the template payloads show
-as the text they are.  Workbooks hold no formula and CSV files quote formula-like text.
+as the text they are.  Workbooks hold the data as text cells and no formula but the code's
+own, and CSV files quote formula-like text.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import zipfile
 from pathlib import Path
 
@@ -223,25 +226,64 @@ def test_no_payload_runs_in_the_browser_and_every_marker_draws(
                 assert "{{7*7}}" in title, rel
 
 
-def test_workbooks_hold_text_not_formulas(hostile: dict[str, object]) -> None:
+# The only formulas a workbook may hold: the code's own sums, sum-products, differences
+# and products of cell references (written independently of scenarios.workbook).
+_REF = r"(?:'(?:cash flow by year|saving by agency|agencies)'!)?\$?[A-Z]{1,3}\$?[0-9]+"
+_SPAN = rf"{_REF}:\$?[A-Z]{{1,3}}\$?[0-9]+"
+CODE_FORMULA = re.compile(
+    rf"=(?:SUM\({_SPAN}\)|SUMPRODUCT\({_SPAN},{_SPAN}\)|{_REF}(?:[-+*]{_REF})?)"
+)
+
+
+def _data_texts(root: Path) -> set[str]:
+    """Every text of the hostile place's inputs, as the workbooks may show them."""
+    from estate.textsafe import strip_control_characters
+
+    texts = set()
+    for name in ("buildings", "services", "zones"):
+        frame = read_csv_text(root / "place" / "inputs" / f"{name}.csv")
+        for col in frame.columns:
+            texts |= {strip_control_characters(str(v)) for v in frame[col] if str(v)}
+    return {t for t in texts if t.startswith(("=", "+", "-", "@"))}
+
+
+def test_workbooks_hold_data_as_text_and_only_the_codes_formulas(
+    hostile: dict[str, object],
+) -> None:
     from openpyxl import load_workbook
 
     root = Path(str(hostile["root"]))
+    formula_like = _data_texts(root)
+    assert FORMULA in formula_like
     books = sorted(root.rglob("*.xlsx"))
     assert len(books) >= 3
     for book in books:
         wb = load_workbook(book)
-        found = 0
+        found = formulas = 0
         for ws in wb.worksheets:
             for row in ws.iter_rows():
                 for cell in row:
-                    assert cell.data_type != "f", (book, ws.title, cell.coordinate, cell.value)
+                    if cell.data_type == "f":
+                        # A formula is one the code wrote: a known shape over cells only.
+                        text = str(cell.value)
+                        assert CODE_FORMULA.fullmatch(text), (book, ws.title, cell.coordinate)
+                        assert text not in formula_like
+                        formulas += 1
+                    elif isinstance(cell.value, str) and cell.value in formula_like:
+                        assert cell.data_type == "s", (book, ws.title, cell.coordinate)
+                        assert cell.quotePrefix, (book, ws.title, cell.coordinate)
                     if isinstance(cell.value, str) and FORMULA in cell.value:
+                        assert cell.data_type == "s", (book, ws.title, cell.coordinate)
                         found += 1
         wb.close()
+        assert formulas > 0, book  # totals and present values are the code's formulas
         with zipfile.ZipFile(book) as zf:
             sheets = [n for n in zf.namelist() if n.startswith("xl/worksheets/")]
-            assert not any(b"<f>" in zf.read(n) or b"<f " in zf.read(n) for n in sheets), book
+            for name in sheets:
+                xml = zf.read(name).decode("utf-8")
+                for text in re.findall(r"<f>([^<]*)</f>", xml):
+                    assert CODE_FORMULA.fullmatch("=" + html.unescape(text)), (book, text)
+                assert "<f " not in xml, book  # no shared or array formulas
         if book.parent.name != "published":
             assert found >= 1, book  # the formula-like name is there, as text
 

@@ -319,3 +319,45 @@ def test_parsed_network_is_cached_by_file_content(
     path.write_text(changed)
     with pytest.raises(AssertionError, match="parsed again"):
         read_network(path, use_cache=True)
+
+
+def test_an_osmnx_graph_in_memory_gives_the_same_times(tmp_path: Path) -> None:
+    """RoadNetwork.from_osmnx on a graph osmnx itself built from the .osm file."""
+    import osmnx as ox
+
+    graph = ox.graph_from_xml(_write_osm(tmp_path / "tiny.osm"), simplify=False, retain_all=True)
+    assert isinstance(graph.edges[1, 2, 0]["length"], float)  # typed, not text
+    network = RoadNetwork.from_osmnx(graph, "tiny")
+    points = _on_nodes([1, 2, 3, 4, 5])
+    times = network_travel_times(network, points, points, "drive")
+    # osmnx measures each edge on a sphere (haversine), the hand-worked times in grid
+    # metres: they differ by the sphere's radius against the ellipsoid's here (< 0.5%).
+    np.testing.assert_allclose(times.minutes, _expected_drive(), rtol=5e-3, atol=2e-4)
+    # A projected graph is read in its own coordinate system, with the same lengths.
+    projected = RoadNetwork.from_osmnx(ox.project_graph(graph, to_crs="EPSG:32630"))
+    again = network_travel_times(projected, points, points, "drive")
+    np.testing.assert_allclose(again.minutes, times.minutes, atol=2e-3)
+
+
+def test_python_values_of_merged_ways_are_read_as_tags() -> None:
+    """Lists (merged ways), booleans and numbers, as osmnx keeps them in memory."""
+    graph = nx.MultiDiGraph(crs="epsg:4326")
+    for node, (lon, lat) in _lonlat().items():
+        graph.add_node(node, x=lon, y=lat)
+    graph.add_edge(1, 2, highway=["primary", "secondary"], maxspeed=["30 mph"], osmid=[10, 11])
+    graph.add_edge(2, 1, highway="primary", maxspeed=48, oneway=False, osmid=10, length=1000.0)
+    network = RoadNetwork.from_osmnx(graph)
+    edges = network.edges.set_index(["u", "v"])
+    assert edges.loc[(1, 2), "highway"] == "primary"
+    assert edges.loc[(1, 2), "maxspeed_kph"] == pytest.approx(30 * MPH)
+    assert edges.loc[(2, 1), "maxspeed_kph"] == pytest.approx(48)
+    assert edges.loc[(2, 1), "length_m"] == pytest.approx(1000.0)
+
+
+def test_road_network_from_file_reads_every_format(tmp_path: Path) -> None:
+    osm = RoadNetwork.from_file(_write_osm(tmp_path / "tiny.osm"))
+    graphml = RoadNetwork.from_file(_old_osmnx_graphml(tmp_path / "tiny.graphml"))
+    points = _on_nodes([1, 2, 3, 4, 5])
+    for network in (osm, graphml):
+        times = network_travel_times(network, points, points, "drive")
+        np.testing.assert_allclose(times.minutes, _expected_drive(), atol=2e-4)

@@ -84,7 +84,15 @@ def named(tmp_path_factory: pytest.TempPathFactory) -> Path:
         **{"policy.force_keep": ["B006"], "policy.force_dispose": ["B003"]},
     )
     run = root / "run"
-    invoke("run", str(scenario), "--out", str(run), "--no-sharing-value", "--quiet")
+    invoke(
+        "run",
+        str(scenario),
+        "--out",
+        str(run),
+        "--no-sharing-value",
+        "--no-price-of-keeping",
+        "--quiet",
+    )
     _set_sensitive(run, SENSITIVE)
     invoke("publish", str(run), "--offline", "--quiet")
     return run
@@ -102,7 +110,15 @@ def numbered(tmp_path_factory: pytest.TempPathFactory) -> Path:
         frame.to_csv(inputs / f"{name}.csv", index=False, lineterminator="\n")
     _scenario(scenario, **{"policy.force_keep": ["6"]})
     run = root / "run"
-    invoke("run", str(scenario), "--out", str(run), "--no-sharing-value", "--quiet")
+    invoke(
+        "run",
+        str(scenario),
+        "--out",
+        str(run),
+        "--no-sharing-value",
+        "--no-price-of-keeping",
+        "--quiet",
+    )
     _set_sensitive(run, ("1", "6"))
     invoke("publish", str(run), "--offline", "--quiet")
     return run
@@ -348,6 +364,7 @@ def test_every_setting_is_classified_for_publishing() -> None:
         "policy": settings.PolicySettings,
         "solver": settings.SolverSettings,
         "phasing": settings.PhasingSettings,
+        "space": settings.SpaceSettings,
     }
     for section, model in models.items():
         assert set(model.model_fields) == set(SETTINGS[section]), section
@@ -385,21 +402,24 @@ def test_no_per_zone_minutes_for_a_service_a_withheld_site_provides(three: Path)
     out = three / "published"
     doc = json.loads((out / "summary.json").read_text())
     hidden = doc["redaction"]["access_withheld"]
-    assert hidden == ["council_front_office", "gp", "library"]  # B001 and B003 provide them
+    # B001 and B003 provide them, before the change or after (the jobcentre moves in).
+    assert hidden == ["council_front_office", "jobcentre", "library"]
     access = pd.read_csv(out / "access.csv")
-    assert set(access["service_type"]) == {"jobcentre", "police_front_counter"}
+    # clinical: the hospital's, exempt from standards but listed (issue 14)
+    assert set(access["service_type"]) == {"clinical", "gp", "police_front_counter"}
     rows = {r["service_type"]: r for r in doc["access"]}
     for service_type in hidden:
         row = rows[service_type]
         assert row["standard_met"] is True
         for key in ("share_before", "share_after", "target_share", "mean_minutes_after"):
             assert row[key] is None, (service_type, key)
-    assert rows["jobcentre"]["share_after"] == 1.0  # other types keep their figures
+    for service_type in ("gp", "police_front_counter"):  # other types keep their figures
+        assert rows[service_type]["share_after"] is not None, service_type
     page = (out / "map.html").read_text()
     for service_type in hidden:
         assert f"Access change: {service_type}" not in page
         assert f"Catchment after: {service_type}" not in page
-    assert "Access change: jobcentre" in page
+    assert "Access change: gp" in page
     result = CliRunner().invoke(
         main, ["map", str(three), "--publish", "--service-type", "library", "--offline"]
     )
@@ -445,10 +465,26 @@ def test_shares_alone_would_place_a_town_centre_site(three: Path, tmp_path: Path
 def test_a_rerun_removes_the_published_copy_of_the_run_before(tmp_path: Path) -> None:
     scenario = _place(tmp_path / "place")
     run = tmp_path / "run"
-    invoke("run", str(scenario), "--out", str(run), "--no-sharing-value", "--quiet")
+    invoke(
+        "run",
+        str(scenario),
+        "--out",
+        str(run),
+        "--no-sharing-value",
+        "--no-price-of-keeping",
+        "--quiet",
+    )
     invoke("publish", str(run), "--offline", "--quiet")
     assert (run / "published" / "summary.json").is_file()
-    invoke("run", str(scenario), "--out", str(run), "--no-sharing-value", "--quiet")
+    invoke(
+        "run",
+        str(scenario),
+        "--out",
+        str(run),
+        "--no-sharing-value",
+        "--no-price-of-keeping",
+        "--quiet",
+    )
     assert not (run / "published").exists()
 
 

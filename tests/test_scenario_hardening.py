@@ -91,12 +91,14 @@ def test_anchors_and_merge_keys_within_the_limit_are_read_as_written(folder: Pat
     text = (
         HEAD
         + "access:\n"
-        + "  library: &standard {max_minutes: 10, mode: drive, max_loss: 0.0}\n"
-        + "  gp: {<<: *standard, max_minutes: 20}\n"
+        + "  library: &standard {drive: 10, walk: 15, max_loss: 0.0}\n"
+        + "  gp: {<<: *standard, drive: 20}\n"
     )
     access = load_scenario(scenario(folder, text)).scenario.access
-    assert (access["gp"].max_minutes, access["gp"].mode, access["gp"].max_loss) == (20, "drive", 0)
-    assert access["library"].max_minutes == 10
+    gp, library = access["gp"], access["library"]
+    assert gp is not None and library is not None
+    assert (gp.drive, gp.walk, gp.max_loss) == (20, 15, 0)
+    assert (library.drive, library.walk) == (10, 15)
 
 
 @pytest.mark.parametrize(

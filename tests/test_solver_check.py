@@ -186,7 +186,7 @@ def test_the_demo_with_the_116_answer_is_a_solver_error_with_a_checked_plan(
     assert result.check is not None and not result.check.passed
     assert result.check.plan == "greedy heuristic"
     assert result.evaluation is not None and result.evaluation.feasible
-    assert result.evaluation.npv_saving > 15e6  # the greedy plan; the optimum saves £21m
+    assert result.evaluation.npv_saving > 10e6  # the greedy plan; the optimum saves £16m
     assert result.gap is None and result.bound is None
 
 
@@ -219,7 +219,7 @@ def test_demo_exits_1_and_says_why_everywhere(failed_demo_run: tuple[Path, Any])
     assert doc["solver_check"]["passed"] is False
     assert doc["solver_check"]["claimed_status"] == "optimal"
     assert doc["solver_check"]["claimed_bound"] == pytest.approx(doc["baseline_present_cost"])
-    assert doc["npv_saving"] > 15e6 and doc["gap"] is None and doc["bound"] is None
+    assert doc["npv_saving"] > 10e6 and doc["gap"] is None and doc["bound"] is None
     assert (out / "buildings.csv").is_file()  # the checked plan is kept
     report = (out / "report.html").read_text()
     assert "Solver failure" in report and "solver_error" in report
@@ -252,7 +252,14 @@ def test_run_exits_1_on_a_solver_error(
     demo_folder: Path, highspy_116: None, tmp_path: Path
 ) -> None:
     scenario = _fast_scenario(demo_folder)
-    args = ["run", str(scenario), "--out", str(tmp_path / "run"), "--no-sharing-value"]
+    args = [
+        "run",
+        str(scenario),
+        "--out",
+        str(tmp_path / "run"),
+        "--no-sharing-value",
+        "--no-price-of-keeping",
+    ]
     result = CliRunner().invoke(main, [*args, "--json"])
     assert result.exit_code == 1, result.output
     doc = json.loads(result.stdout)
@@ -263,7 +270,7 @@ def test_a_sweep_reports_solver_errors_and_solves_them_again_on_resume(
     demo_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     scenario = _fast_scenario(demo_folder)
-    args = ["sweep", str(scenario), "--set", "access.library.max_minutes=15,20"]
+    args = ["sweep", str(scenario), "--set", "access.library.drive=15,20"]
     args += ["--out", str(tmp_path / "sweep"), "--serial"]
     with monkeypatch.context() as patch:
         for module in ("optimise.model", "optimise.heuristics"):

@@ -143,7 +143,10 @@ def test_validate_and_run_agree(
     csvs = ["--rejected", str(tmp_path / "r.csv"), "--set-aside", str(tmp_path / "s.csv")]
     code, checked = _invoke(["validate", str(scenario), *csvs], tmp_path)
     out = tmp_path / "run"
-    ran, output = _invoke(["run", str(scenario), "--out", str(out), "--no-sharing-value"], tmp_path)
+    ran, output = _invoke(
+        ["run", str(scenario), "--out", str(out), "--no-sharing-value", "--no-price-of-keeping"],
+        tmp_path,
+    )
     assert (code == 0) is accepted, checked
     assert (ran == 0) is accepted, output
     if accepted:
@@ -193,7 +196,15 @@ def test_a_services_file_validate_reads_is_one_run_reads(
     assert code == 0 and json.loads(out)["rows_accepted"] == 4
     out_dir = tmp_path / "run"
     ran, output = _invoke(
-        ["run", str(scenario), "--out", str(out_dir), "--no-sharing-value"], tmp_path
+        [
+            "run",
+            str(scenario),
+            "--out",
+            str(out_dir),
+            "--no-sharing-value",
+            "--no-price-of-keeping",
+        ],
+        tmp_path,
     )
     assert ran == 0, output  # the run used to reject what validate accepted
     assert json.loads((out_dir / "summary.json").read_text())["counts"]["services"] == 4
@@ -208,7 +219,9 @@ def test_duplicate_ids_across_two_buildings_files(tmp_path: Path) -> None:
     )
     csvs = ["--rejected", str(tmp_path / "r.csv"), "--set-aside", str(tmp_path / "s.csv")]
     code, checked = _invoke(["validate", str(scenario), *csvs], tmp_path)
-    ran, output = _invoke(["run", str(scenario), "--out", str(tmp_path / "o")], tmp_path)
+    ran, output = _invoke(
+        ["run", str(scenario), "--out", str(tmp_path / "o"), "--no-price-of-keeping"], tmp_path
+    )
     assert code == 1 and ran == 1
     for text in (checked, output):
         assert "more.csv, row 2, column 'building_id'" in text

@@ -78,6 +78,8 @@ def triangulate(private: RunFolder, published: Path, target: str) -> Attack:
     truth = (float(b.at[target, "easting"]), float(b.at[target, "northing"]))
     doc = json.loads((published / "summary.json").read_text(encoding="utf-8"))
     access = pd.read_csv(published / "access.csv", dtype={"zone_id": str, "service_type": str})
+    if "mode" in access.columns:  # one row a zone by each mode: the attack uses driving
+        access = access.loc[access["mode"] == "drive"]
     zones = private.zones.reset_index(drop=True)
     need = pd.to_numeric(zones["weight"]) if "weight" in zones.columns else 1.0
     weight = (zones["population"] * need).to_numpy(float)
@@ -120,7 +122,7 @@ def triangulate(private: RunFolder, published: Path, target: str) -> Attack:
                 score += np.sqrt(np.mean(residual**2, axis=0))
                 evidence.append(f"{service_type} minutes {phase} for {int(ok.sum())} zones")
             share = standard.get(f"share_{phase}")
-            if share is not None:
+            if share is not None and standard.get("max_minutes") is not None:
                 within = predicted <= float(standard["max_minutes"]) + 1e-6
                 predicted_share = (weight[:, None] * within).sum(axis=0) / weight.sum()
                 consistent &= np.abs(predicted_share - share) <= TOLERANCE
