@@ -330,7 +330,8 @@ class SolverSettings(_Settings):
         description="how assignments are modelled: strong: assign[s,b] <= keep[b] for every "
         "candidate; sorted: the sorted-distance form for every service whose cost depends only "
         "on the building serving it (no capacity, space, access, exclusivity, fit-out or budget "
-        "row on it), strong for the others (auto: sorted where it applies)",
+        "row on it), strong for the others (auto: sorted when such services hold at least half the "
+        "candidate pairs, as in p-median and uncapacitated facility location)",
     )
     time_limit_seconds: float = Field(
         default=60.0,
