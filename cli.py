@@ -1193,6 +1193,13 @@ def _default_out(scenario: str, prefix: str = "") -> str:
     type=click.Path(exists=True, dir_okay=False),
     help="Road network (.osm.pbf, .osm, .graphml) for the scenario.",
 )
+@click.option(
+    "--name",
+    "scenario_name",
+    metavar="NAME",
+    help="With --register: the scenario's name, shown on every output "
+    "[default: the register folder's name].",
+)
 @_QUIET
 @_JSON
 @_handle_errors
@@ -1206,6 +1213,7 @@ def init(
     population_path: str | None,
     zone_name_prefix: str | None,
     network_path: str | None,
+    scenario_name: str | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -1225,11 +1233,13 @@ def init(
 
     if seed is not None and not demo:
         raise click.UsageError("--seed goes with --demo")
-    real = (zones_path, population_path, zone_name_prefix, network_path)
+    real = (zones_path, population_path, zone_name_prefix, network_path, scenario_name)
     if register_dir is None and any(v is not None for v in real):
         raise click.UsageError(
-            "--zones, --population, --zone-name-prefix, --network go with --register"
+            "--zones, --population, --zone-name-prefix, --network, --name go with --register"
         )
+    if scenario_name is not None and not scenario_name.strip():
+        raise click.UsageError("--name is blank")
     if register_dir is not None and (demo or zones_path is None):
         raise click.UsageError("--register needs --zones and does not go with --demo")
     demo_seed = (DEFAULT_SEED if seed is None else seed) if demo else None
@@ -1244,6 +1254,7 @@ def init(
                 zone_name_prefix,
                 network_path,
                 force=force,
+                name=scenario_name,
             )
         else:
             files = init_folder(folder, force=force, demo_seed=demo_seed)

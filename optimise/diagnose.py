@@ -36,6 +36,7 @@ from numpy.typing import NDArray
 from scipy import sparse
 
 from estate.errors import SolverError
+from estate.money import gbp
 from optimise.formulation import LinearProgram, within_standard
 from optimise.settings import SolverSettings
 from optimise.solve import SolverOutput, SolveStatus, solve_with_highspy
@@ -447,7 +448,7 @@ def _explain(
             subject,
             amount,
             f"One-off costs (moves, fit-out, dilapidations) exceed {who} by "
-            f"{'at least ' if scope in ('alone', 'always') else ''}£{amount:,.0f}",
+            f"{'at least ' if scope in ('alone', 'always') else ''}{gbp(amount)}",
         )
     elif head == "keep_count":
         finding = Finding(

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from estate.money import gbp
 from optimise.formulation import LinearProgram
 from optimise.solve import SolverOutput, SolveStatus, relative_gap
 
@@ -119,7 +120,7 @@ class SolverCheck:
 
 
 def _gbp(value: float) -> str:
-    return f"£{value:,.0f}"
+    return gbp(value)
 
 
 def refutation(output: SolverOutput, best: KnownPlan, mip_rel_gap: float) -> str:

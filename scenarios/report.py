@@ -138,7 +138,17 @@ CASH_COLUMNS = {
     "present_value_saving_gbp": "Present value of saving (£)",
     "cumulative_present_value_gbp": "Cumulative present value (£)",
 }
-CASH_COLUMNS |= {f"saving: {c}": f"Saving: {c} (£)" for c in CATEGORIES}
+CATEGORY_LABELS = {
+    "running_fixed": "running costs, fixed part",
+    "running_occupancy": "running costs, per occupied m²",
+    "backlog": "maintenance backlog",
+    "carbon": "carbon",
+    "dilapidations": "dilapidations",
+    "receipts": "capital receipts",
+    "moves": "moves",
+    "conversions": "fit-out",
+}
+CASH_COLUMNS |= {f"saving: {c}": f"Saving: {CATEGORY_LABELS.get(c, c)} (£)" for c in CATEGORIES}
 CONVENTIONS = (
     "All money is in real terms (base-year prices, no inflation); year t runs from "
     "base_date + (t - 1) years to base_date + t years.",
@@ -609,13 +619,18 @@ def html_table(
             _cell(v, headers.get(c, c)) for c, v in zip(frame.columns, row, strict=True)
         )
         body.append(f"<tr{cls}>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    # A wide table scrolls inside its own box; the page itself never scrolls sideways.
+    return (
+        f"<div class='wide'><table><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
 
 
 STYLE = """
 body{font:14px/1.45 Arial,Helvetica,sans-serif;color:#222;max-width:1100px;margin:24px auto;
 padding:0 16px}
 h1{font-size:22px;margin-bottom:4px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ccc}
+div.wide{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;margin:8px 0;font-size:12px}
 th,td{border:1px solid #ddd;padding:3px 6px;vertical-align:top}
 th{background:#f1f3f5;text-align:left}

@@ -176,11 +176,12 @@ def test_a_generated_lgtc_file_runs_end_to_end(tmp_path: Path) -> None:
     code, out = cli(
         "init", str(scenario_dir), "--register", str(register),
         "--zones", str(CENTROIDS_2011), "--population", str(SAPE_2018),
-        "--zone-name-prefix", "Rutland",
+        "--zone-name-prefix", "Rutland", "--name", "Rutland: one public estate",
     )  # fmt: skip
     assert code == 0, out
     text = (scenario_dir / "scenario.yaml").read_text(encoding="utf-8")
     assert "ASSUMPTIONS TO REVIEW" in text and "zone_name_prefix: Rutland" in text
+    assert "name: 'Rutland: one public estate'" in text
 
     code, out = cli(
         "run", str(scenario_dir / "scenario.yaml"), "--out", str(tmp_path / "run"),
@@ -190,6 +191,7 @@ def test_a_generated_lgtc_file_runs_end_to_end(tmp_path: Path) -> None:
     assert code == 0, out
     summary = json.loads(out)
     assert summary["status"] in {"optimal", "feasible"}
+    assert summary["scenario"] == "Rutland: one public estate"
     assert summary["counts"]["zones"] == 23
     assert summary["counts"]["population"] == 39_697
     assert summary["estimates"]["buildings_with_estimates"] > 0

@@ -10,7 +10,7 @@ area, costs, capacity, services) from the unit rates shipped with the package
 ``estimated`` column.  It also writes ``zones.csv`` and ``provenance.json``.  See
 ``docs/rutland.md``.
 
-Sources (all under the shared data folder):
+Sources (all under the ``--data`` folder; docs/rutland.md lists their paths):
 
 - Arts Council England basic dataset for libraries 2023: Rutland County Council's
   static libraries and the Rutland County Museum (local-history library);
@@ -346,9 +346,14 @@ def write(register: RutlandRegister, out_dir: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m estate.examples.rutland",
-        description="Build the Rutland multi-agency register from ../shared/data.",
+        description="Build the Rutland multi-agency register from public lists (offline).",
     )
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="shared data folder")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="folder of the public downloads (docs/rutland.md lists them)",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder to write")
     args = parser.parse_args(argv)
     try:
