@@ -3,12 +3,13 @@ the p-median ones, side by side in one run.  Each solve runs in its own process.
 
     python -m benchmarks.orlib_suite [--only pmed|cap] [--match REGEX] [--no-spopt]
                                      [--time-limit 300] [--resume]
+                                     [--formulation auto|strong|sorted]
 
-Each finished instance is appended to ``benchmarks/results/orlib.jsonl`` as it ends, so
-a long run can be stopped and continued with ``--resume`` (instances already in the log
-are not solved again).  Writes ``benchmarks/results/orlib.csv`` and
-``benchmarks/results/orlib.md`` (the table pasted into BENCHMARKS.md) from the log, and
-prints the table.
+Each finished instance is appended to ``benchmarks/results/orlib[-pmed|-cap].jsonl``
+as it ends, with the load average before and after it, so a long run can be stopped
+and continued with ``--resume`` (instances already in the log are not solved again).
+Writes ``orlib[-pmed|-cap].csv`` and ``.md`` (the table pasted into BENCHMARKS.md)
+beside it from the log, and prints the table.
 """
 
 from __future__ import annotations
@@ -72,10 +73,17 @@ def _cap_order(path: Path) -> tuple[int, str]:
     return (int(digits) if digits else 10_000, path.stem)
 
 
-def run(module: str, path: Path, time_limit: float, capacity: float | None) -> dict[str, object]:
+def run(
+    module: str,
+    path: Path,
+    time_limit: float,
+    capacity: float | None,
+    extra: list[str] | None = None,
+) -> dict[str, object]:
     cmd = [sys.executable, "-m", module, str(path), "--json", "--time-limit", str(time_limit)]
     if capacity is not None:
         cmd += ["--capacity", str(capacity)]
+    cmd += extra or []
     try:
         proc = subprocess.run(
             cmd, capture_output=True, text=True, timeout=time_limit * 2 + 120, check=False
@@ -94,10 +102,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=300.0)
     parser.add_argument("--match", default=None, help="only instances whose name matches")
     parser.add_argument("--resume", action="store_true", help="keep the log, skip its rows")
+    parser.add_argument(
+        "--formulation", choices=["auto", "strong", "sorted"], default="auto", help="ours"
+    )
     args = parser.parse_args(argv)
     published = optima()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    log = RESULTS / "orlib.jsonl"
+    suffix = f"-{args.only}" if args.only else ""
+    log = RESULTS / f"orlib{suffix}.jsonl"
     done: dict[str, dict[str, object]] = {}
     if args.resume and log.exists():
         for line in log.read_text().splitlines():
@@ -110,14 +122,24 @@ def main(argv: list[str] | None = None) -> int:
     for name, path, capacity in jobs(args.only):
         if name in done or (args.match and not re.search(args.match, name)):
             continue
-        ours = run("benchmarks.orlib", path, args.time_limit, capacity)
+        load_before = round(os.getloadavg()[0], 2)
+        ours = run(
+            "benchmarks.orlib",
+            path,
+            args.time_limit,
+            capacity,
+            ["--formulation", args.formulation],
+        )
         row: dict[str, object] = {
             "instance": name,
             "published": published.get(name),
             "objective": ours.get("objective"),
+            "bound": ours.get("bound"),
             "status": ours.get("status"),
             "seconds": ours.get("seconds"),
             "build_seconds": ours.get("build_seconds"),
+            "solver": ours.get("solver"),
+            "load_before": load_before,
         }
         if ours.get("error"):  # keep why a solve failed, not just that it did
             row["error"] = ours["error"]
@@ -137,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
             mine, spopt_seconds = row["seconds"], theirs.get("seconds")
             if isinstance(spopt_seconds, float) and isinstance(mine, float):
                 row["ratio_ours_to_spopt"] = round(mine / spopt_seconds, 3)
+        row["load_after"] = round(os.getloadavg()[0], 2)
         done[name] = row
         with log.open("a") as handle:
             handle.write(json.dumps(row) + "\n")
@@ -146,7 +169,6 @@ def main(argv: list[str] | None = None) -> int:
         print("no instance run")
         return 1
     table = pd.DataFrame(rows)
-    suffix = f"-{args.only}" if args.only else ""
     table.to_csv(RESULTS / f"orlib{suffix}.csv", index=False)
     text = _markdown(table)
     (RESULTS / f"orlib{suffix}.md").write_text(text)

@@ -111,6 +111,8 @@ def family_of(row_name: str) -> str | None:
         return row_name
     if head in ("capacity", "space", "exclusive", "keep_count"):
         return head
+    if head == "desks_kept":  # the kept buildings' desks between them: capacity too
+        return "capacity"
     if head == "assign_once":
         return "unplaced"
     return None
@@ -420,6 +422,15 @@ def _explain(
         finding = _explain_access(model, subject, amount, x, scope)
     elif head == "capacity":
         finding = _explain_capacity(model, subject, amount, x)
+    elif head == "desks_kept":
+        desks = float(instance.services["desks"].sum())
+        finding = Finding(
+            "capacity",
+            "all buildings",
+            amount,
+            f"The buildings that may be kept hold {desks - amount:,.0f} desks between them "
+            f"(at the utilisation allowed); the services need {desks:,.0f}",
+        )
     elif head == "space":
         building, space_type = subject.split(",", 1)
         finding = Finding(

@@ -10,7 +10,9 @@ seconds and hand them to the exact solver as a warm start:
   present cost falls.
 - :func:`improve_by_windows` — large-neighbourhood search: free the buildings of one
   geographical window (and the services in them), fix everything else, and solve that
-  small MIP exactly; sweep the windows while time allows.
+  small MIP exactly; sweep the windows while time allows.  :func:`solve_large` visits
+  first the windows where the plan and a relaxation (the per-building Lagrangian of
+  :mod:`optimise.knapsack`, then the LP) disagree most.
 
 Both only ever accept plans that satisfy every row of the model.
 """
@@ -26,6 +28,7 @@ from numpy.typing import NDArray
 from scipy import sparse
 from scipy.cluster.vq import kmeans2
 
+from optimise.clock import Deadline
 from optimise.formulation import LinearProgram
 from optimise.settings import SolverSettings
 from optimise.solve import SolverOutput, SolveStatus, relative_gap, solve, solve_with_highspy
@@ -445,37 +448,6 @@ def _commit(
 # --- large-neighbourhood search ------------------------------------------------------
 
 
-def rins(
-    model: EstateModel,
-    x: NDArray[np.float64],
-    x_lp: NDArray[np.float64],
-    settings: SolverSettings,
-    seconds: float,
-) -> NDArray[np.float64]:
-    """Relaxation-induced neighbourhood: free the buildings where the plan and the LP
-    relaxation disagree (and their services), fix the rest, solve that MIP."""
-    f = model.formulation
-    lp = f.lp
-    disagree = np.flatnonzero(np.abs(x[f.keep_col] - x_lp[f.keep_col]) > 0.01)
-    if len(disagree) == 0:
-        return x
-    free = free_columns(model, disagree, x)
-    sub, _ = restrict(lp, free, x)
-    local = settings.model_copy(
-        update={"time_limit_seconds": seconds, "mip_rel_gap": 1e-6, "warm_start": True}
-    )
-    out = solve_with_highspy(sub, local, start=x[free])
-    if out.x is None:
-        return x
-    candidate = x.copy()
-    candidate[free] = np.where(sub.integer, np.round(out.x), out.x)
-    from optimise.model import is_feasible
-
-    if lp.c @ candidate < lp.c @ x and is_feasible(lp, candidate):
-        return candidate
-    return x
-
-
 def windows(
     model: EstateModel, size: int = WINDOW_BUILDINGS, seed: int = 0
 ) -> list[NDArray[np.int64]]:
@@ -559,96 +531,246 @@ def improve_by_windows(
     deadline: float,
     per_window_seconds: float = 10.0,
 ) -> NDArray[np.float64]:
-    """Sweep the windows, solving each restricted MIP from the current plan."""
-    lp = model.formulation.lp
-    best = x.copy()
-    improved = True
+    """Sweep the windows, solving each restricted MIP from the current plan, until a
+    sweep improves nothing or the deadline passes."""
     groups = windows(model)
-    while improved and time.perf_counter() < deadline:
-        improved = False
-        for window in groups:
-            left = deadline - time.perf_counter()
-            if left <= 0.5:
-                break
-            free = free_columns(model, window, best)
-            sub, _ = restrict(lp, free, best)
-            local = settings.model_copy(
-                update={
-                    "time_limit_seconds": min(per_window_seconds, left),
-                    "mip_rel_gap": 1e-6,
-                    "warm_start": True,
-                }
-            )
-            out = solve_with_highspy(sub, local, start=best[free])
-            if out.x is None:
-                continue
-            candidate = best.copy()
-            candidate[free] = np.where(sub.integer, np.round(out.x), out.x)
-            if lp.c @ candidate < lp.c @ best - 1e-6 * max(1.0, abs(float(lp.c @ best))) * 1e-6:
-                from optimise.model import is_feasible
-
-                if is_feasible(lp, candidate):
-                    best = candidate
-                    improved = True
+    best = x.copy()
+    while time.perf_counter() < deadline:
+        best, improved = improve_windows(
+            model, best, groups, settings, deadline, per_window_seconds
+        )
+        if not improved:
+            break
     return best
 
 
-def solve_large(model: EstateModel, settings: SolverSettings) -> SolverOutput:
-    """LP relaxation, greedy disposal, window search, then the MIP from the best plan.
+# Shares of the time to the solver's end (from the start of the large-estate solve).
+LP_SHARE = 0.25  # the LP relaxation must be solved by then, or is abandoned
+GREEDY_SHARE = 0.30
+LAGRANGE_SHARE = 0.06  # of the time left after the greedy plan
+LNS_SHARE = 0.70
+WINDOW_SECONDS = 3.0  # each window's sub-MIP
 
-    The time limit covers all of it.  The bound reported is the better of the LP
-    relaxation's and the final MIP's; the status is ``optimal`` only if the final MIP
-    proves the plan within the gap asked for.
-    """
-    began = time.perf_counter()
-    deadline = began + settings.time_limit_seconds
+
+@dataclass(frozen=True)
+class Relaxation:
+    """The LP relaxation's column values, row duals and value."""
+
+    x: NDArray[np.float64]
+    row_dual: NDArray[np.float64]
+    value: float
+
+
+def lp_relaxation_duals(model: EstateModel, seconds: float) -> Relaxation | None:
+    """The LP relaxation with every row, solved by HiGHS; None if not optimal in time."""
+    import highspy
+
+    from optimise.solve import _highs_lp, _new_highs
+
     lp = model.formulation.lp
-    lp_settings = settings.model_copy(
-        update={"time_limit_seconds": settings.time_limit_seconds * 0.3}
-    )
-    x_lp = lp_relaxation(model, lp_settings)
-    lp_bound = float(lp.c @ x_lp + lp.constant) if x_lp is not None else None
-    x = greedy_disposal(model, x_lp, began + settings.time_limit_seconds * 0.4)
+    if seconds <= 0.1:
+        return None
+    h = _new_highs(SolverSettings(time_limit_seconds=seconds))
+    h.passModel(_highs_lp(lp, np.arange(lp.shape[0]), integer=False))
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    solution = h.getSolution()
+    x = np.asarray(solution.col_value, dtype=float)
+    return Relaxation(x, np.asarray(solution.row_dual, dtype=float), float(lp.c @ x + lp.constant))
+
+
+def disagreement_windows(
+    model: EstateModel, x: NDArray[np.float64], keep: NDArray[np.bool_], groups: list[NDArray]
+) -> list[NDArray[np.int64]]:
+    """The geographical windows holding buildings the plan ``x`` and a relaxation's
+    solution (``keep``) decide differently, most disagreements first."""
+    f = model.formulation
+    differ = (x[f.keep_col] > 0.5) != keep
+    scored = [(int(differ[g].sum()), k) for k, g in enumerate(groups)]
+    return [groups[k] for n, k in sorted(scored, key=lambda t: (-t[0], t[1])) if n > 0]
+
+
+def improve_windows(
+    model: EstateModel,
+    x: NDArray[np.float64],
+    groups: list[NDArray[np.int64]],
+    settings: SolverSettings,
+    deadline: float,
+    per_window_seconds: float,
+) -> tuple[NDArray[np.float64], int]:
+    """One pass over ``groups``: each window's sub-MIP from the current plan, keeping
+    what improves it.  Returns the plan and how many windows improved it."""
+    from optimise.verify import is_feasible
+
+    lp = model.formulation.lp
+    best = x.copy()
+    improved = 0
+    for window in groups:
+        left = deadline - time.perf_counter()
+        if left <= 0.5:
+            break
+        free = free_columns(model, window, best)
+        sub, _ = restrict(lp, free, best)
+        local = settings.model_copy(
+            update={
+                "time_limit_seconds": min(per_window_seconds, left),
+                "mip_rel_gap": 1e-6,
+                "warm_start": True,
+            }
+        )
+        out = solve_with_highspy(sub, local, start=best[free])
+        if out.x is None:
+            continue
+        candidate = best.copy()
+        candidate[free] = np.where(sub.integer, np.round(out.x), out.x)
+        cheaper = lp.c @ candidate < lp.c @ best - 1e-9 * max(1.0, abs(float(lp.c @ best)))
+        if cheaper and is_feasible(lp, candidate):
+            best = candidate
+            improved += 1
+    return best, improved
+
+
+def solve_large(
+    model: EstateModel,
+    settings: SolverSettings,
+    run_deadline: Deadline | None = None,
+    start: NDArray[np.float64] | None = None,
+) -> SolverOutput:
+    """LP relaxation, greedy disposal, the per-building Lagrangian bound, large-
+    neighbourhood search, then the MIP from the best plan, with reduced-cost fixing.
+
+    1. the LP relaxation with its duals (its value is a bound);
+    2. greedy disposal guided by it;
+    3. the Lagrangian of "each service in one building" with one knapsack a building
+       (:mod:`optimise.knapsack`), from the LP duals: a second bound, and a second
+       opinion on which buildings to keep;
+    4. large-neighbourhood search: geographical windows of about 40 buildings, each
+       re-optimised with the rest of the plan fixed -- first the windows where the
+       plan and the Lagrangian's solution disagree most, then those where it and the
+       LP disagree, then every window in turn;
+    5. buildings whose forcing the other way lifts the Lagrangian bound above the best
+       plan's cost are fixed, and the MIP is solved from that plan for the time left.
+
+    The whole run shares ``run_deadline`` (default: the settings' time limit from
+    now).  ``start`` (a plan from elsewhere) replaces the greedy plan when cheaper.
+    The bound reported is the best of the LP's, the Lagrangian's and the final
+    MIP's; the status is ``optimal`` only if that bound proves the plan within the gap.
+    """
+    from optimise.knapsack import PackingBound, PackingView, lp_multipliers
+
+    began = time.perf_counter()
+    deadline = run_deadline or Deadline.start(settings.time_limit_seconds, began)
+    f = model.formulation
+    lp = f.lp
+    notes: list[str] = []
+    relaxed = lp_relaxation_duals(model, max(0.0, deadline.share(LP_SHARE) - began))
+    x_lp = relaxed.x if relaxed is not None else None
+    lp_bound = relaxed.value if relaxed is not None else None
+    if lp_bound is not None:
+        notes.append(f"LP bound {lp_bound:,.0f}")
+    x = greedy_disposal(model, x_lp, deadline.share(GREEDY_SHARE))
+    if start is not None and (x is None or lp.c @ start < lp.c @ x):
+        x = start
+    lagrange: PackingBound | None = None
+    view: PackingView | None = None
     if x is not None:
-        lns_until = began + settings.time_limit_seconds * 0.6
-        x = improve_by_windows(model, x, settings, lns_until, per_window_seconds=5.0)
-    left = max(1.0, deadline - time.perf_counter())
+        notes.append(f"greedy plan {float(lp.c @ x + lp.constant):,.0f}")
+        if relaxed is not None:
+            view = PackingView.build(f)
+            lam, mu = lp_multipliers(f, relaxed.row_dual)
+            upper = float(lp.c @ x + lp.constant)
+            lagrange = view.lagrangian(upper, lam, mu, deadline.share(LAGRANGE_SHARE), 100)
+            notes.append(f"Lagrangian bound {lagrange.value:,.0f}")
+        groups = windows(model)
+        lns_until = deadline.share(LNS_SHARE)
+        passes = []
+        if lagrange is not None:
+            passes.append(disagreement_windows(model, x, lagrange.keep, groups))
+        if x_lp is not None:
+            passes.append(disagreement_windows(model, x, x_lp[f.keep_col] > 0.5, groups))
+        improved_total = 0
+        for group_list in passes:
+            x, improved = improve_windows(model, x, group_list, settings, lns_until, WINDOW_SECONDS)
+            improved_total += improved
+        while time.perf_counter() < lns_until - 0.5:
+            x, improved = improve_windows(model, x, groups, settings, lns_until, WINDOW_SECONDS)
+            improved_total += improved
+            if not improved:
+                break
+        notes.append(
+            f"after the neighbourhood search {float(lp.c @ x + lp.constant):,.0f} "
+            f"({improved_total} windows improved it)"
+        )
+    bounds = [b for b in (lp_bound, None if lagrange is None else lagrange.value) if b is not None]
+    lower = max(bounds) if bounds else None
+    final_lp = lp
+    if x is not None and lagrange is not None and view is not None:
+        upper = float(lp.c @ x + lp.constant)
+        shut, kept = lagrange.fixed_keep(view, upper, 1e-9 * max(1.0, abs(upper)))
+        plan_keep = x[f.keep_col] > 0.5
+        if (shut & plan_keep).any() or (kept & ~plan_keep).any():
+            shut, kept = shut & ~plan_keep, kept & plan_keep  # never cut the start off
+        if shut.any() or kept.any():
+            col_lo, col_hi = lp.col_lo.copy(), lp.col_hi.copy()
+            col_hi[f.keep_col[shut]] = 0.0
+            col_lo[f.keep_col[kept]] = 1.0
+            final_lp = LinearProgram(
+                lp.c,
+                lp.constant,
+                lp.matrix,
+                lp.row_lo,
+                lp.row_hi,
+                col_lo,
+                col_hi,
+                lp.integer,
+                lp.col_names,
+                lp.row_names,
+            )
+        notes.append(f"{int(shut.sum())} buildings shut and {int(kept.sum())} kept by the bound")
     final = solve(
-        lp,
-        settings.model_copy(update={"time_limit_seconds": left}),
+        final_lp,
+        settings.model_copy(update={"time_limit_seconds": deadline.for_solver()}),
         x,
-        model.formulation.link_rows,
-        model.formulation.likely_links(),
+        f.link_rows,
+        f.likely_links(),
     )
     seconds = time.perf_counter() - began
+    detail = "; ".join(notes)
     if final.x is None and x is not None:
         objective = float(lp.c @ x + lp.constant)
         return SolverOutput(
             SolveStatus.FEASIBLE,
             x,
             objective,
-            lp_bound,
-            relative_gap(objective, lp_bound),
+            lower,
+            relative_gap(objective, lower),
             seconds,
             "HiGHS (heuristic start)",
-            f"heuristic plan; final MIP: {final.detail}",
+            f"heuristic plan; final MIP: {final.detail}; {detail}",
             final.build_seconds,
         )
     if final.x is None:
         return SolverOutput(
-            final.status, None, None, lp_bound, None, seconds, final.solver, final.detail
+            final.status, None, None, lower, None, seconds, final.solver, final.detail
         )
-    bounds = [b for b in (final.bound, lp_bound) if b is not None]
-    bound = max(bounds) if bounds else None
+    bound_candidates = [b for b in (final.bound, lower) if b is not None]
+    bound = max(bound_candidates) if bound_candidates else None
+    if bound is not None and final.objective is not None:
+        bound = min(bound, final.objective)
+    gap = relative_gap(final.objective, bound) if final.objective is not None else None
     status = final.status
+    if status is SolveStatus.FEASIBLE and gap is not None and gap <= settings.mip_rel_gap:
+        status = SolveStatus.OPTIMAL
+    mip_bound = "none" if final.bound is None else f"{final.bound:,.0f}"
     return SolverOutput(
         status,
         final.x,
         final.objective,
         bound,
-        relative_gap(final.objective, bound) if final.objective is not None else None,
+        gap,
         seconds,
         "HiGHS (heuristic start)",
-        final.detail,
+        f"{final.detail}; {detail}; final MIP bound {mip_bound}",
         final.build_seconds,
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,6 +12,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from estate.errors import SolverError
+from optimise.clock import Deadline, watchdog_grace
 from optimise.evaluate import Allocation, Evaluation, evaluate
 from optimise.formulation import Formulation, formulate
 from optimise.instance import EstateInstance
@@ -25,6 +28,20 @@ HEURISTIC_ABOVE = 20_000
 # CHECK_MAX_SECONDS (it takes well under a second on a county-sized estate).
 CHECK_TIME_SHARE = 0.1
 CHECK_MAX_SECONDS = 10.0
+# formulation "auto" takes the sorted-distance form when the services it applies to hold
+# at least this share of the candidate pairs (or the model is pure facility location).
+SORTED_AUTO_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class GivenPlan:
+    """A plan from elsewhere to start from and check against, in the register's ids:
+    the buildings it disposes of and where each service that moves goes (every other
+    service stays at home).  ``name`` says where it came from."""
+
+    name: str
+    disposed: tuple[str, ...]
+    moves: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,41 +87,144 @@ class Result:
 class EstateModel:
     """The MILP of MODEL.md section 4 over one :class:`EstateInstance`."""
 
-    def __init__(self, instance: EstateInstance) -> None:
+    def __init__(self, instance: EstateInstance, started: float | None = None) -> None:
+        """``started`` (``time.perf_counter``) is when the run began, if before now: the
+        first solve's time limit then counts from it (reading and building included)."""
         start = time.perf_counter()
+        self.started = None if started is None else min(started, start)
         self.instance = instance
         self.formulation: Formulation = formulate(instance)
         self.build_seconds = time.perf_counter() - start
+        self._solved = False
 
-    def solve(self, settings: SolverSettings | None = None, diagnose: bool = True) -> Result:
+    def solve(
+        self,
+        settings: SolverSettings | None = None,
+        diagnose: bool = True,
+        started: float | None = None,
+        plans: Sequence[GivenPlan] = (),
+    ) -> Result:
         """Solve and price the decision; never raises for infeasible or unfinished solves.
 
-        The solver's claim is checked against plans known to be feasible
-        (:meth:`known_plans`): a refuted claim gives status ``solver_error``.
+        The time limit covers the whole solve, from ``started`` (default: the model's
+        own ``started`` for its first solve, else now) to the priced result:
+        every phase shares one :class:`~optimise.clock.Deadline`.  The solver's claim
+        is checked against plans known to be feasible (:meth:`known_plans`): a refuted
+        claim gives status ``solver_error``.  ``plans`` (from other solves) that satisfy
+        every row join those plans, and the cheapest of them is the solver's start.
         An infeasible model is re-solved with penalised slack to say why
         (``Result.diagnosis``) unless ``diagnose`` is False.
         """
         settings = settings or SolverSettings()
-        if self.use_heuristics(settings):
+        if started is None:
+            started = self.started if not self._solved else None
+        self._solved = True
+        deadline = Deadline.start(settings.time_limit_seconds, started)
+        settings = settings.model_copy(
+            update={
+                "watchdog_grace_seconds": watchdog_grace(
+                    settings.time_limit_seconds, settings.watchdog_grace_seconds
+                )
+            }
+        )
+        given = [p for p in (self.given_plan(g) for g in plans) if p is not None]
+        known = self.known_plans(settings, deadline) + given
+        f = self.formulation
+        sorted_services = self.sorted_services(settings)
+        if sorted_services is not None:
+            from optimise.sorted_distance import solve_sorted
+
+            start, start_name = self._start(given)
+            solved = solve_sorted(f, sorted_services, settings, deadline, start)
+            output = solved.output
+            heuristic = known_plan(f.lp, "greedy and swap heuristic", solved.heuristic)
+            if heuristic is not None:
+                known.append(heuristic)
+            if solved.started_from == "heuristic":
+                start_name = "greedy and swap heuristic"
+            warm = (start is not None or solved.heuristic is not None) and settings.warm_start
+        elif self.use_heuristics(settings):
             from optimise.heuristics import solve_large
 
-            output = solve_large(self, settings)
+            start, start_name = self._start(given) if given else (None, "greedy heuristic")
+            output = solve_large(self, _within(settings, deadline), deadline, start)
             warm = True
         else:
-            start = self.baseline_start()
-            f = self.formulation
-            output = solve(f.lp, settings, start, f.link_rows, f.likely_links())
+            start, start_name = self._start(given)
+            output = solve(f.lp, _within(settings, deadline), start, f.link_rows, f.likely_links())
             warm = start is not None and settings.warm_start
-        output, check = check_claim(
-            self.formulation.lp, output, self.known_plans(settings), settings.mip_rel_gap
-        )
+        output, check = check_claim(f.lp, output, known, settings.mip_rel_gap)
+        check = dataclasses.replace(check, started_from=start_name if warm else None)
         result = self._result(output, warm_started=warm, check=check)
         if result.status is SolveStatus.INFEASIBLE and diagnose:
             from optimise.diagnose import diagnose_infeasibility
 
-            diagnosis = diagnose_infeasibility(self, settings)
+            left = max(1.0, deadline.left() - deadline.reserve())
+            diagnosis = diagnose_infeasibility(
+                self, settings.model_copy(update={"time_limit_seconds": left})
+            )
             result = Result(**{**result.__dict__, "diagnosis": diagnosis})
         return result
+
+    def _start(self, given: list[KnownPlan]) -> tuple[NDArray[np.float64] | None, str | None]:
+        """The solver's start and its name: the cheapest plan given from elsewhere, else
+        the baseline.
+
+        Not the greedy plan: a solver that hands back its start as "optimal" is then
+        refuted by the greedy plan (see :mod:`optimise.verify`)."""
+        if given:
+            best = min(given, key=lambda p: p.objective)
+            return best.x, best.name
+        base = self.baseline_start()
+        return base, None if base is None else "baseline"
+
+    def given_plan(self, plan: GivenPlan) -> KnownPlan | None:
+        """``plan`` as a :class:`KnownPlan` of this model, or None when it names a
+        building or service the model lacks, places a service outside its candidates
+        or breaks a row."""
+        inst = self.instance
+        b_pos = {b: i for i, b in enumerate(inst.building_ids)}
+        s_pos = {s: i for i, s in enumerate(inst.service_ids)}
+        if any(b not in b_pos for b in plan.disposed) or any(
+            s not in s_pos or b not in b_pos for s, b in plan.moves
+        ):
+            return None
+        keep = np.ones(len(b_pos), dtype=bool)
+        keep[[b_pos[b] for b in plan.disposed]] = False
+        assign = inst.home_index().copy()
+        for s, b in plan.moves:
+            assign[s_pos[s]] = b_pos[b]
+        return known_plan(self.formulation.lp, plan.name, self._repaired(keep, assign))
+
+    def _repaired(
+        self, keep: NDArray[np.bool_], assign: NDArray[np.int64], rounds: int = 5
+    ) -> NDArray[np.float64] | None:
+        """Column values of a plan, with the services that moved into an over-full
+        building sent back home (and their homes kept) until no capacity or floor-area
+        row is broken; None when another row stays broken."""
+        f = self.formulation
+        lp = f.lp
+        home = self.instance.home_index()
+        local = np.concatenate([f.capacity_rows, f.space_rows])
+        keep_row = lp.matrix[local][:, f.keep_col].tocoo()
+        building_of_row = np.full(len(local), -1, dtype=np.int64)
+        building_of_row[keep_row.row] = keep_row.col
+        keep, assign = keep.copy(), assign.copy()
+        for _ in range(rounds):
+            x = self.column_values(keep, assign)
+            if x is None:
+                return None
+            if is_feasible(lp, x):
+                return x
+            activity = lp.matrix[local] @ x
+            over = activity > lp.row_hi[local] + 1e-6 * np.maximum(1.0, np.abs(lp.row_hi[local]))
+            full = np.unique(building_of_row[over & (building_of_row >= 0)])
+            back = np.isin(assign, full) & (assign != home)
+            if not back.any():
+                return None
+            assign[back] = home[back]
+            keep[home[back]] = True
+        return None
 
     def use_heuristics(self, settings: SolverSettings) -> bool:
         """Whether ``settings`` ask for the heuristic-first strategy on this model."""
@@ -114,12 +234,36 @@ class EstateModel:
             settings.solver == "highs" and int(self.formulation.lp.integer.sum()) > HEURISTIC_ABOVE
         )
 
+    def sorted_services(self, settings: SolverSettings) -> NDArray[np.bool_] | None:
+        """The services to put in sorted-distance form under ``settings``, or None for
+        the strong model throughout (see :mod:`optimise.sorted_distance`).
+
+        ``sorted`` takes every service it applies to; ``auto`` does too when they hold
+        at least half the candidate pairs, unless the heuristic-first strategy is asked
+        for (it works on the strong model)."""
+        if settings.formulation == "strong":
+            return None
+        from optimise.sorted_distance import qualifying_services
+
+        f = self.formulation
+        services = qualifying_services(f)
+        if not services.any():
+            return None
+        if settings.formulation == "sorted":
+            return services
+        if settings.strategy == "heuristic":
+            return None
+        share = float(services[f.pair_service].mean()) if len(f.pair_service) else 0.0
+        return services if share >= SORTED_AUTO_SHARE else None
+
     def baseline_start(self) -> NDArray[np.float64] | None:
         """Column values of the baseline (keep everything, move nothing), if feasible."""
         keep = np.ones(len(self.instance.buildings), dtype=bool)
         return self.columns(keep, self.instance.home_index())
 
-    def known_plans(self, settings: SolverSettings) -> list[KnownPlan]:
+    def known_plans(
+        self, settings: SolverSettings, deadline: Deadline | None = None
+    ) -> list[KnownPlan]:
         """Plans built without the MIP solver that satisfy every row: the baseline and
         the greedy heuristic's plan from it, or, when the policy forces buildings out,
         the baseline with the forced moves."""
@@ -131,7 +275,10 @@ class EstateModel:
             forced = known_plan(lp, "baseline with the forced moves", self.forced_moves_plan())
             return [forced] if forced is not None else []
         seconds = min(CHECK_MAX_SECONDS, CHECK_TIME_SHARE * settings.time_limit_seconds)
-        greedy = greedy_disposal(self, None, time.perf_counter() + seconds)
+        until = time.perf_counter() + seconds
+        if deadline is not None:
+            until = min(until, deadline.share(CHECK_TIME_SHARE))
+        greedy = greedy_disposal(self, None, until)
         plans = [known_plan(lp, "baseline", base), known_plan(lp, "greedy heuristic", greedy)]
         return [p for p in plans if p is not None]
 
@@ -243,6 +390,11 @@ class EstateModel:
             warm_started=warm_started,
             check=check,
         )
+
+
+def _within(settings: SolverSettings, deadline: Deadline) -> SolverSettings:
+    """``settings`` with the time the solver may take now under ``deadline``."""
+    return settings.model_copy(update={"time_limit_seconds": deadline.for_solver()})
 
 
 def check_priced(evaluation: Evaluation, objective: float, source: str, what: str) -> None:

@@ -5,7 +5,7 @@ over the appraisal (its own costs, less what its services cost where they go), w
 each of its services goes (and when, and what is fitted out for it), and how many
 minutes further from their nearest service the people it served today end up, by type
 and mode.  The price of keeping it (the saving given up if the Board kept it) needs a
-re-solve per building and is added by the run (``scenarios/keeping.py``).
+re-solve per building and is added by the run (``scenarios/planning/keeping.py``).
 """
 
 from __future__ import annotations

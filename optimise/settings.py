@@ -325,8 +325,20 @@ class SolverSettings(_Settings):
         "greedy disposal and window search first, then the MIP from that plan for the "
         "rest of the time (auto: heuristic above 20,000 integer columns)",
     )
+    formulation: Literal["auto", "strong", "sorted"] = Field(
+        default="auto",
+        description="how assignments are modelled: strong: assign[s,b] <= keep[b] for every "
+        "candidate; sorted: the sorted-distance form for every service whose cost depends only "
+        "on the building serving it (no capacity, space, access, exclusivity, fit-out or budget "
+        "row on it), strong for the others (auto: sorted when such services hold at least half the "
+        "candidate pairs, as in p-median and uncapacitated facility location)",
+    )
     time_limit_seconds: float = Field(
-        default=60.0, gt=0, le=MAX_TIME_LIMIT_SECONDS, description="seconds (at most a week)"
+        default=60.0,
+        gt=0,
+        le=MAX_TIME_LIMIT_SECONDS,
+        description="seconds for the whole run: reading, building, solving and writing "
+        "(at most a week)",
     )
     mip_rel_gap: float = Field(default=1e-4, ge=0, le=1)
     threads: int = Field(default=1, ge=1, le=MAX_THREADS)

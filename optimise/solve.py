@@ -166,6 +166,10 @@ def _new_highs(settings: SolverSettings) -> Any:
 def _set_start(h: Any, start: NDArray[np.float64] | None) -> None:
     if start is None:
         return
+    # With a start there is an incumbent already, and HiGHS's feasibility jump heuristic
+    # neither looks at the clock nor answers an interrupt: on OR-Library capa it ran
+    # 5 s past a 3 s limit (and 30 s past the watchdog's interrupt on a 150 s one).
+    h.setOptionValue("mip_heuristic_run_feasibility_jump", False)
     solution = highspy.HighsSolution()
     solution.col_value = np.asarray(start, dtype=float).tolist()
     solution.value_valid = True
@@ -353,8 +357,8 @@ def to_pulp(lp: LinearProgram) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
     variables = [
         prob.add_variable(
             f"x{j}",
-            lowBound=float(lp.col_lo[j]),
-            upBound=float(lp.col_hi[j]),
+            lowBound=float(lp.col_lo[j]) if math.isfinite(lp.col_lo[j]) else None,
+            upBound=float(lp.col_hi[j]) if math.isfinite(lp.col_hi[j]) else None,
             # Not LpBinary: PuLP would reset its bounds to [0, 1] (must_retain sets lo = 1).
             cat=pulp.LpInteger if lp.integer[j] else pulp.LpContinuous,
         )

@@ -101,7 +101,8 @@ class SolverCheck:
     ``claimed_*`` are what the solver said; ``reference`` is the best known plan it was
     checked against (None when no plan was known) and ``reference_objective`` its
     present cost; ``plan`` is whose plan the result holds (``"solver"``, a known plan's
-    name, or None); ``message`` says it in words.
+    name, or None); ``message`` says it in words; ``started_from`` names the plan the
+    solver was started from (None: no start).
     """
 
     passed: bool
@@ -112,6 +113,7 @@ class SolverCheck:
     reference_objective: float | None
     plan: str | None
     message: str
+    started_from: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return dataclasses.asdict(self)

@@ -488,9 +488,9 @@ def _share(inst, weight, standard, hosts) -> float:  # type: ignore[no-untyped-d
     return float(weight[covered].sum() / weight.sum())
 
 
-def _check(inst) -> None:  # type: ignore[no-untyped-def]
+def _check(inst, formulation: str = "auto") -> None:  # type: ignore[no-untyped-def]
     expected = brute_force(inst)
-    result = EstateModel(inst).solve(EXACT)
+    result = EstateModel(inst).solve(EXACT.model_copy(update={"formulation": formulation}))
     if expected is None:
         assert result.status is SolveStatus.INFEASIBLE
         return
@@ -501,15 +501,23 @@ def _check(inst) -> None:  # type: ignore[no-untyped-def]
     assert result.evaluation.feasible
 
 
+FORMULATIONS = ("strong", "sorted")
+
+
+@pytest.mark.parametrize("formulation", FORMULATIONS)
 @pytest.mark.parametrize("easy", [False, True], ids=["hard", "easy"])
 @pytest.mark.parametrize("seed", range(80))
-def test_milp_matches_brute_force(seed: int, easy: bool) -> None:
-    _check(random_instance(np.random.default_rng(seed), easy))
+def test_milp_matches_brute_force(seed: int, easy: bool, formulation: str) -> None:
+    """Each formulation (the sorted-distance form where it applies) gives the optimum."""
+    _check(random_instance(np.random.default_rng(seed), easy), formulation)
 
 
+@pytest.mark.parametrize("formulation", FORMULATIONS)
 @pytest.mark.parametrize("easy", [False, True], ids=["hard", "easy"])
 @pytest.mark.parametrize("seed", range(100))
-def test_milp_matches_brute_force_with_space_and_standards(seed: int, easy: bool) -> None:
+def test_milp_matches_brute_force_with_space_and_standards(
+    seed: int, easy: bool, formulation: str
+) -> None:
     """Building types, floor areas, fit-outs with lead times, occupancy costs, standards
     by drive and walk with share and max-increase rules, defaults and exemptions."""
-    _check(random_instance(np.random.default_rng(10_000 + seed), easy, rich=True))
+    _check(random_instance(np.random.default_rng(10_000 + seed), easy, rich=True), formulation)

@@ -16,10 +16,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("estate", "geodata", "optimise", "scenarios")
 
-# Being removed: the solver layer (optimise/) is being rewritten on another branch, and
-# this cycle goes with it.  Delete this exception then; any other cycle fails the test.
-KNOWN_CYCLES = {frozenset({"optimise.heuristics", "optimise.model"})}
-
 # scenarios/ bottom to top: a module may import scenarios modules of its own
 # sub-package and of sub-packages in lower layers only.  The top-level modules
 # (``__init__``, ``api``, ``display``) are the front doors over all of them.
@@ -178,16 +174,8 @@ def describe(component: frozenset[str]) -> str:
 
 
 def test_no_import_cycles() -> None:
-    found = cycles(ROOT)
-    unexpected = [describe(c) for c in found if c not in KNOWN_CYCLES]
-    assert not unexpected, "import cycles: " + "; ".join(unexpected)
-
-
-def test_the_known_cycle_is_still_there_while_it_is_excused() -> None:
-    """An exception that no longer matches a cycle must go (so that it excuses nothing)."""
-    found = set(cycles(ROOT))
-    stale = [describe(c) for c in KNOWN_CYCLES if c not in found]
-    assert not stale, "remove from KNOWN_CYCLES (no longer a cycle): " + "; ".join(stale)
+    found = [describe(c) for c in cycles(ROOT)]
+    assert not found, "import cycles: " + "; ".join(found)
 
 
 def _write(root: Path, files: dict[str, str]) -> Path:

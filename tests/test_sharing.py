@@ -282,3 +282,98 @@ def test_sampled_path_end_to_end(tmp_path: Path) -> None:
         error = row["standard_error"]
         assert error is not None and error > 0
         assert abs(row["shapley"] - HAND[row["agency"]]) <= 4 * error
+
+
+# --- coalitions solved once: order, starts, proofs ------------------------------------------
+
+
+def test_coalitions_are_solved_in_waves_and_started_from_earlier_plans(toy_share) -> None:  # type: ignore[no-untyped-def]
+    """The grand coalition and the agencies alone first; then pairs, each given the
+    grand coalition's plan cut down to it and its two members' plans side by side."""
+    table = toy_share.coalitions.set_index("coalition")
+    assert table.loc["A + B + C", "solve_order"] == 1  # the largest benefit first
+    assert set(table.loc[["A", "B", "C"], "solve_order"]) == {2, 3, 4}
+    assert set(table.loc[["A + B", "A + C", "B + C"], "solve_order"]) == {5, 6, 7}
+    assert (table.loc[["A", "B", "C", "A + B + C"], "plans_given"] == 0).all()
+    assert (table.loc[["A + B", "A + C", "B + C"], "plans_given"] == 2).all()
+    assert table["proven"].all() and set(table["proven_by"]) == {"solver"}
+    doc = toy_share.doc
+    assert doc["coalitions_proven"] == 7 and doc["all_proven"] is True
+
+
+def test_the_strong_model_starts_each_pair_from_the_grand_plan_cut_down(tmp_path: Path) -> None:
+    """Cut down to A + C, the grand plan (B1 and C1 closed, all into A1) closes C1 into
+    A1 and leaves B as it is: the optimum of A + C, known before its solve (in the
+    sorted-distance form the greedy and swap plan finds it too, and starts instead)."""
+    sf = load_scenario(write_toy(tmp_path / "toy"), {"solver.formulation": "strong"})
+    result = share_scenario(sf, tmp_path / "out", ShareOptions(gap=0.0), serial=True)
+    table = result.coalitions.set_index("coalition")
+    for pair in ("A + B", "A + C", "B + C"):
+        assert table.loc[pair, "started_from"] == "grand coalition's plan"
+    assert table.loc["A + B + C", "started_from"] == "baseline"
+    assert table["proven"].all()
+
+
+def test_the_same_share_twice_gives_the_same_files(tmp_path: Path) -> None:
+    sf = load_scenario(write_toy(tmp_path / "toy"))
+    first = share_scenario(sf, tmp_path / "one", ShareOptions(gap=0.0), serial=True)
+    second = share_scenario(sf, tmp_path / "two", ShareOptions(gap=0.0), serial=True)
+    one = json.loads((first.out_dir / "sharing.json").read_text())
+    two = json.loads((second.out_dir / "sharing.json").read_text())
+    for doc in (one, two):
+        for row in doc["coalitions"]:
+            row.pop("seconds")  # wall time, the one thing that may differ
+    assert one == two
+
+
+def test_plans_put_together_and_cut_down() -> None:
+    from scenarios.sharing.share import Decision, _Estate
+
+    estate = _Estate(
+        {"A1": "A", "B1": "B", "C1": "C"},
+        {"sA": "A", "sB": "B", "sC": "C"},
+        {"sA": "A1", "sB": "B1", "sC": "C1"},
+    )
+    grand = Decision(frozenset({"B1", "C1"}), {"sB": "A1", "sC": "A1"})
+    # Cut down to A + B: C stays as it is (C1 kept, sC at home).
+    cut = estate.plan([(grand, {"A", "B"})], "grand")
+    assert cut.disposed == ("B1",) and cut.moves == (("sB", "A1"),)
+    # Cut down to B alone: sB may not move into A's building, so it stays and B1 stays.
+    alone = estate.plan([(grand, {"B"})], "grand")
+    assert alone.disposed == () and alone.moves == ()
+    # A's plan and C's plan side by side.
+    a = Decision(frozenset(), {})
+    c = Decision(frozenset({"C1"}), {"sC": "A1"})  # not C's to do alone: C1 is kept
+    both = estate.plan([(a, {"A"}), (c, {"C"})], "A with C")
+    assert both.disposed == () and both.moves == ()
+
+
+def test_a_plan_given_from_elsewhere_is_repaired_where_a_building_overflows() -> None:
+    """Cut down to a coalition, a plan may move a service into a building that, in the
+    larger coalition, another agency's service had left: over-full here.  The service
+    goes back home (and its home stays), and the rest of the plan is kept."""
+    from optimise import EstateModel
+    from optimise.model import GivenPlan
+    from tests.toy import building, instance, service
+
+    inst = instance(
+        [building("A", capacity_desks=10), building("B"), building("C")],
+        [
+            service("a1", "A", desks=6),  # A is 6/10 full
+            service("b1", "B", desks=6),
+            service("c1", "C", desks=3),
+        ],
+    )
+    model = EstateModel(inst)
+    fine = model.given_plan(GivenPlan("fits", ("C",), (("c1", "A"),)))
+    assert fine is not None and fine.name == "fits"
+    keep, alloc = model.decision(fine.x)
+    assert not keep[2] and int(alloc.building[2]) == 0
+    # b1 (6 desks) into A (6 of 10 used) overflows: b1 goes home and B stays.
+    repaired = model.given_plan(GivenPlan("too full", ("B", "C"), (("b1", "A"), ("c1", "A"))))
+    assert repaired is not None
+    keep, alloc = model.decision(repaired.x)
+    where = dict(zip(alloc.service.tolist(), alloc.building.tolist(), strict=True))
+    assert keep.tolist() == [True, True, True]  # both moves into A went back, so C stays too
+    assert where == {0: 0, 1: 1, 2: 2}
+    assert model.given_plan(GivenPlan("unknown", ("Z",), ())) is None

@@ -139,7 +139,12 @@ def replay_highspy_116(
 
 @pytest.fixture
 def highspy_116(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for module in ("optimise.model", "optimise.phasing", "optimise.heuristics"):
+    for module in (
+        "optimise.model",
+        "optimise.phasing",
+        "optimise.heuristics",
+        "optimise.sorted_distance",
+    ):
         monkeypatch.setattr(f"{module}.solve", replay_highspy_116)
     yield
 
@@ -286,6 +291,9 @@ def test_share_refuses_values_from_a_failed_solver(highspy_116: None, tmp_path: 
 
     scenario = write_toy(tmp_path / "toy")
     args = ["share", str(scenario), "--out", str(tmp_path / "share"), "--serial", "--gap", "0"]
+    # The strong form, where every coalition goes to the (broken) MIP solver: in the
+    # sorted-distance form this toy's plans are proven by the Lagrangian bound alone.
+    args += ["--set", "solver.formulation=strong"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1
     message = " ".join(result.output.split())
@@ -375,7 +383,7 @@ def test_forced_closures_are_checked_against_the_baseline_with_the_forced_moves(
     assert not keep[2] and keep[0] and keep[1]
     assert model.instance.service_ids[alloc.service[-1]] == "s3"
     monkeypatch.setattr("optimise.model.solve", replay_highspy_116)  # no start: "infeasible"
-    result = model.solve(EXACT)
+    result = model.solve(EXACT.model_copy(update={"formulation": "strong"}))
     assert result.status is SolveStatus.SOLVER_ERROR
     assert result.evaluation is not None and result.evaluation.feasible
 

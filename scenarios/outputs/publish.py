@@ -124,6 +124,7 @@ SOLVER = _keep(
     "solver",
     "backend",
     "strategy",
+    "formulation",
     "time_limit_seconds",
     "mip_rel_gap",
     "threads",
@@ -222,6 +223,7 @@ SUMMARY: dict[str, Any] = {
         "reference",
         "reference_objective",
         "plan",
+        "started_from",
     )
     | {"message": TEXT},
     "access_standards": Each(KEEP),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from geodata.network import RoadNetwork
 from geodata.traveltime import TravelTimes, estimated_travel_times, network_travel_times
 from geodata.zones import points
 from optimise.instance import EstateInstance
-from optimise.model import EstateModel, Result
+from optimise.model import EstateModel, GivenPlan, Result
 from optimise.settings import Mode
 from scenarios.outputs.folders import Staging, destination
 from scenarios.scenario.runinputs import DEMO_GAP, RunInputs, demo_inputs, modes_of
@@ -77,15 +78,24 @@ def build_instance(inputs: RunInputs, times: Travel) -> EstateInstance:
 
 
 def solve_inputs(
-    inputs: RunInputs, progress: Progress = _silent, travel: Travel | None = None
+    inputs: RunInputs,
+    progress: Progress = _silent,
+    travel: Travel | None = None,
+    started: float | None = None,
+    plans: Sequence[GivenPlan] = (),
 ) -> tuple[EstateInstance, Result]:
-    """Travel times (unless given), model, solve: the computation without file output."""
+    """Travel times (unless given), model, solve: the computation without file output.
+
+    The solver's time limit counts from ``started`` (``time.perf_counter()``; default:
+    now), so that a run's reading and building fit in it too.  ``plans`` (from other
+    solves) are checked and the cheapest that keeps every rule starts the solver."""
+    started = time.perf_counter() if started is None else started
     times = travel if travel is not None else travel_times(inputs, progress)
     instance = build_instance(inputs, times)
     progress("building the model")
-    model = EstateModel(instance)
+    model = EstateModel(instance, started=started)
     progress("solving")
-    return instance, model.solve(inputs.solver)
+    return instance, model.solve(inputs.solver, plans=plans)
 
 
 def with_building_columns(result: Result, table: pd.DataFrame | None) -> Result:
@@ -120,8 +130,10 @@ def run(
     """
     from scenarios.outputs.writer import write_run
 
+    started = time.perf_counter()
+
     def solved() -> tuple[EstateInstance, Result]:
-        instance, result = solve_inputs(inputs, progress, travel)
+        instance, result = solve_inputs(inputs, progress, travel, started)
         if annotate is not None:
             result = with_building_columns(result, annotate(inputs, instance, result))
         return instance, result

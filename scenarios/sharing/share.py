@@ -26,6 +26,7 @@ a coalition).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from collections.abc import Callable
@@ -39,6 +40,7 @@ import pandas as pd
 
 from estate.errors import EstateError, SettingsError
 from estate.io import atomic_write, write_csv, write_json
+from optimise.model import GivenPlan
 from scenarios.scenario.file import ScenarioFile
 from scenarios.sharing.shapley import (
     EXACT_UP_TO,
@@ -180,16 +182,16 @@ def _share(
     base = sf.with_overrides({"solver.mip_rel_gap": _gap_text(options.gap)})
     axis = Axis("policy.agencies", tuple(json.dumps(members(m, players)) for m in masks))
     points = grid(base, [axis])
-    sweep = run_sweep(
+    sweep, solves = _solve_coalitions(
         base,
-        [axis],
-        out / COALITIONS_DIR,
-        scheduler=scheduler,
-        workers=workers,
-        serial=serial,
-        progress=progress,
-        points=points,
-        presentation=False,
+        axis,
+        points,
+        masks,
+        players,
+        inputs.register,
+        out,
+        (scheduler, workers, serial),
+        progress,
     )
     docs = _coalition_summaries(sweep, masks, players)
     lo, hi = {}, {}
@@ -206,10 +208,226 @@ def _share(
     lands_by_agency = {a["agency"]: float(a["npv_saving"]) for a in docs[source]["agencies"]}
     lands = {p: lands_by_agency.get(p, 0.0) for p in players}
     keys = {mask: point.key for mask, point in zip(masks, points, strict=True)}
-    table = coalition_table(players, values, docs, keys)
+    table = coalition_table(players, values, docs, keys, solves, options.gap)
     doc = sharing_doc(sf, players, values, shares, core, lands, table, options, source)
     plan = sweep.out_dir / POINTS / keys[source]
     return ShareResult(players, values, shares, core, lands, table, doc, sweep, out, plan)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A coalition's plan in the register's ids: buildings disposed of, and where each
+    service that moves goes."""
+
+    disposed: frozenset[str]
+    moves: dict[str, str]
+
+
+@dataclass(frozen=True)
+class CoalitionSolve:
+    """How one coalition was solved: its place in the order (1 = first), the plans
+    given to its solver, the best plan known before the solve, and its seconds."""
+
+    order: int
+    plans_given: int
+    started_from: str | None
+    seconds: float | None
+
+
+@dataclass(frozen=True)
+class _Estate:
+    """Who holds what: each building's and service's agency, each service's home."""
+
+    building_agency: dict[str, str]
+    service_agency: dict[str, str]
+    home: dict[str, str]
+
+    @classmethod
+    def of(cls, register: Any) -> _Estate:
+        b, sv = register.buildings, register.services
+        return cls(
+            dict(zip(b["building_id"], b["agency"], strict=True)),
+            dict(zip(sv["service_id"], sv["agency"], strict=True)),
+            dict(zip(sv["service_id"], sv["building_id"], strict=True)),
+        )
+
+    def plan(self, parts: list[tuple[Decision, set[str]]], name: str) -> GivenPlan:
+        """The plan that takes, for each (decision, agencies), those agencies' buildings
+        and services as the decision has them; everything else stays as it is.  A
+        building left holding a service is kept."""
+        disposed: set[str] = set()
+        moves: dict[str, str] = {}
+        for decision, agencies in parts:
+            disposed |= {b for b in decision.disposed if self.building_agency[b] in agencies}
+            for service, building in decision.moves.items():
+                if (
+                    self.service_agency[service] in agencies
+                    and self.building_agency[building] in agencies
+                ):
+                    moves[service] = building
+        occupied = {moves.get(service, home) for service, home in self.home.items()}
+        return GivenPlan(name, tuple(sorted(disposed - occupied)), tuple(sorted(moves.items())))
+
+
+def read_decision(folder: Path) -> Decision | None:
+    """A finished coalition's plan from its run folder, or None when it has none (or
+    splits a service, which a start cannot)."""
+    from estate.io import read_csv_text
+
+    buildings, moves = folder / "buildings.csv", folder / "moves.csv"
+    if not buildings.is_file() or not moves.is_file():
+        return None
+    table = read_csv_text(buildings)
+    moved = read_csv_text(moves)
+    if len(moved) and (moved["share"].astype(float) < 1.0 - 1e-9).any():
+        return None
+    disposed = frozenset(table.loc[table["decision"] == "dispose", "building_id"])
+    return Decision(disposed, dict(zip(moved["service_id"], moved["to_building"], strict=True)))
+
+
+def solve_order(masks: list[int], n: int) -> list[list[int]]:
+    """Two waves of coalitions: first the grand coalition with every coalition of up
+    to n - 2 agencies, all at once; then the coalitions of n - 1 agencies (the largest
+    and slowest after the grand one), each started from the grand plan cut down to its
+    members and from its splits into two coalitions solved in the first wave.
+
+    Only the second wave waits (measured on the demo: the small coalitions solve in
+    seconds whatever their start, and holding them back idles a worker while the grand
+    coalition solves).  A wave starts when the one before it has finished, so every
+    coalition's starts are the same whatever order the solves finish in."""
+    grand = (1 << n) - 1
+    first = [m for m in masks if m == grand or m.bit_count() <= max(n - 2, 1)]
+    second = [m for m in masks if m not in first]
+    return [sorted(wave) for wave in (first, second) if wave]
+
+
+def start_plans(
+    mask: int,
+    players: list[str],
+    estate: _Estate,
+    decisions: dict[int, Decision | None],
+    values: dict[int, float],
+    grand: int,
+    limit: int = 32,
+) -> tuple[tuple[GivenPlan, ...], float]:
+    """Plans for coalition ``mask`` from coalitions solved before it, and the value
+    they promise (what orders the wave: largest first).
+
+    The grand coalition's plan cut down to the members (the others' buildings and
+    services as they are), and for each split of the coalition into two solved parts,
+    the two parts' plans side by side: v(S) >= v(A) + v(S minus A) whenever that plan
+    keeps every rule (the solver checks each, row by row).  At most ``limit`` splits,
+    the most valuable first.
+    """
+    agencies = set(members(mask, players))
+    plans: list[GivenPlan] = []
+    promise = float("inf") if mask == grand else 0.0  # the largest benefit of all
+    if grand != mask and decisions.get(grand) is not None:
+        decision = decisions[grand]
+        assert decision is not None
+        plans.append(estate.plan([(decision, agencies)], "grand coalition's plan"))
+        promise = values.get(grand, 0.0)
+    splits = []
+    lowest = mask & -mask
+    part = (mask - 1) & mask
+    while part:
+        other = mask & ~part
+        if part & lowest and decisions.get(part) is not None and decisions.get(other) is not None:
+            splits.append((values.get(part, 0.0) + values.get(other, 0.0), part, other))
+        part = (part - 1) & mask
+    splits.sort(key=lambda t: (-t[0], t[1]))
+    for _, a, b in splits[:limit]:
+        da, db = decisions[a], decisions[b]
+        assert da is not None and db is not None
+        name = f"{' + '.join(members(a, players))} with {' + '.join(members(b, players))}"
+        plans.append(
+            estate.plan([(da, set(members(a, players))), (db, set(members(b, players)))], name)
+        )
+    if splits:
+        promise = max(splits[0][0], promise)
+    return tuple(plans), promise
+
+
+def _solve_coalitions(
+    base: ScenarioFile,
+    axis: Axis,
+    points: list[Any],
+    masks: list[int],
+    players: list[str],
+    register: Any,
+    out: Path,
+    execution: tuple[str | None, int | None, bool],
+    progress: Progress,
+) -> tuple[SweepResult, dict[int, CoalitionSolve]]:
+    """Solve every coalition, wave by wave (:func:`solve_order`), each from the plans
+    of the coalitions solved before it (:func:`start_plans`), into ``OUT/coalitions/``
+    (resumable: a coalition already solved is not solved again)."""
+    from scenarios.sweeps.parallel import default_workers, local_cluster
+
+    scheduler, workers, serial = execution
+    point_of = dict(zip(masks, points, strict=True))
+    estate = _Estate.of(register)
+    grand = (1 << len(players)) - 1
+    decisions: dict[int, Decision | None] = {}
+    values: dict[int, float] = {}
+    solves: dict[int, CoalitionSolve] = {}
+    folder = out / COALITIONS_DIR
+    total = len(masks)
+    finished_before = 0
+    order = 0
+
+    def wave_progress(done: int, size: int, message: str) -> None:
+        progress(finished_before + done, total, message)
+
+    cluster: contextlib.AbstractContextManager[str | None] = contextlib.nullcontext(scheduler)
+    if not serial and scheduler is None:
+        cluster = local_cluster(min(workers or default_workers(), total))
+    with cluster as address:
+        for wave in solve_order(masks, len(players)):
+            given = {m: start_plans(m, players, estate, decisions, values, grand) for m in wave}
+            ranked = sorted(wave, key=lambda m: (-given[m][1], -m.bit_count(), m))
+            wave_points = [point_of[m] for m in ranked if point_of[m].scenario is not None]
+            result = run_sweep(
+                base,
+                [axis],
+                folder,
+                scheduler=address,
+                workers=workers,
+                serial=serial,
+                progress=wave_progress,
+                points=wave_points,
+                presentation=False,
+                plans={point_of[m].key: given[m][0] for m in wave},
+            )
+            for m in ranked:
+                order += 1
+                key = point_of[m].key
+                point_folder = result.out_dir / POINTS / key
+                decisions[m] = read_decision(point_folder)
+                summary = point_folder / "summary.json"
+                doc = json.loads(summary.read_text(encoding="utf-8")) if summary.is_file() else {}
+                if "npv_saving" in doc:
+                    values[m] = float(doc["npv_saving"])
+                outcome = result.outcomes.get(key)
+                check = doc.get("solver_check") or {}
+                solves[m] = CoalitionSolve(
+                    order,
+                    len(given[m][0]),
+                    check.get("started_from"),
+                    None if outcome is None else round(outcome.seconds, 3),
+                )
+            finished_before += len(wave)
+        sweep = run_sweep(  # every coalition is finished: this writes the whole table
+            base,
+            [axis],
+            folder,
+            scheduler=address,
+            workers=workers,
+            serial=serial,
+            points=points,
+            presentation=False,
+        )
+    return sweep, solves
 
 
 def _coalition_summaries(
@@ -258,13 +476,22 @@ def _interval(doc: dict[str, Any]) -> tuple[float, float]:
 
 
 def coalition_table(
-    players: list[str], values: Values, docs: dict[int, dict[str, Any]], keys: dict[int, str]
+    players: list[str],
+    values: Values,
+    docs: dict[int, dict[str, Any]],
+    keys: dict[int, str],
+    solves: dict[int, CoalitionSolve] | None = None,
+    gap: float = DEFAULT_GAP,
 ) -> pd.DataFrame:
-    """One row a coalition solved: its value, the solver's bound on it, and whose plan."""
+    """One row a coalition solved: its value, the solver's bound on it, whose plan,
+    whether the value is proven within ``gap`` (and by what), and how it was solved."""
     rows = []
+    solves = solves or {}
     for mask in sorted(values.lo, key=lambda m: (m.bit_count(), m)):
         doc = docs[mask]
         source = values.source[mask]
+        solve = solves.get(mask)
+        proven_by = proof(doc, values.lo[mask], values.hi[mask], gap)
         rows.append(
             {
                 "coalition": " + ".join(members(mask, players)),
@@ -275,13 +502,32 @@ def coalition_table(
                 "plan_from": "baseline" if source == 0 else " + ".join(members(source, players)),
                 "status": doc["status"],
                 "solver_gap": doc.get("gap"),
+                "proven": proven_by is not None,
+                "proven_by": proven_by,
+                "solve_order": None if solve is None else solve.order,
+                "started_from": None if solve is None else solve.started_from,
+                "plans_given": None if solve is None else solve.plans_given,
+                "seconds": None if solve is None or solve.seconds is None else solve.seconds,
                 "buildings_disposed": doc.get("buildings", {}).get("disposed"),
                 "point": keys[mask],
             }
         )
     frame = pd.DataFrame(rows)
-    frame["buildings_disposed"] = frame["buildings_disposed"].astype("Int64")
+    for column in ("buildings_disposed", "solve_order", "plans_given"):
+        frame[column] = frame[column].astype("Int64")
     return frame
+
+
+def proof(doc: dict[str, Any], lo: float, hi: float, gap: float) -> str | None:
+    """How a coalition's value is proven within the relative ``gap`` (of its present
+    cost): ``"solver"`` when its own solve proved it, ``"other coalitions"`` when the
+    bounds of the coalitions holding it narrow its interval enough; None otherwise."""
+    if doc.get("status") == "optimal":
+        return "solver"
+    cost = abs(float(doc.get("objective") or 0.0))
+    if np.isfinite(hi) and hi - lo <= gap * max(cost, 1.0) + 1e-6:
+        return "other coalitions"
+    return None
 
 
 def sharing_doc(
@@ -323,6 +569,8 @@ def sharing_doc(
         "samples": shares.samples,
         "seed": options.seed if shares.method == "sampled" else None,
         "mip_rel_gap": options.gap,
+        "coalitions_proven": int(table["proven"].sum()) if "proven" in table else None,
+        "all_proven": bool(table["proven"].all()) if "proven" in table else None,
         "grand_coalition_saving": round(values.lo[grand], 2),
         "grand_coalition_upper_bound": round(hi, 2) if np.isfinite(hi) else None,
         "plan_from": coalition(source) if source else [],

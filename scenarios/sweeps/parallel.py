@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from geodata.traveltime import TravelTimes
+from optimise.model import GivenPlan
 from optimise.settings import Mode
 from scenarios.running.run import mode_travel_times, solve_inputs
 from scenarios.scenario.file import ScenarioFile
@@ -43,6 +44,7 @@ class PointJob:
     place_id: str
     modes: tuple[Mode, ...]
     presentation: bool = True  # the GeoPackage, map and reports (False: tables only)
+    plans: tuple[GivenPlan, ...] = ()  # plans from other solves to start from
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ def solve_point(job: PointJob, place: PlaceData, *times: TravelTimes) -> PointOu
     try:
         inputs = replace(run_inputs(job.scenario, place), name=job.label)
         travel = dict(zip(job.modes, times, strict=True))
-        instance, result = solve_inputs(inputs, travel=travel)
+        instance, result = solve_inputs(inputs, travel=travel, started=start, plans=job.plans)
         with tempfile.TemporaryDirectory(prefix="estate-point-") as tmp:
             folder = Path(tmp)
             write_run(folder, inputs, instance, result, presentation=job.presentation)
@@ -180,6 +182,22 @@ def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
         Client(cluster, set_as_default=False) as client,
     ):
         yield client
+
+
+@contextmanager
+def local_cluster(workers: int | None) -> Iterator[str]:
+    """A local cluster of worker processes (one thread each) for several sweeps in a
+    row; yields its scheduler's address (for ``scheduler=``)."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=workers or default_workers(),
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        host="127.0.0.1",
+    ) as cluster:
+        yield str(cluster.scheduler_address)
 
 
 def run_dask(

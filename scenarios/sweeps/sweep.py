@@ -27,7 +27,7 @@ import hashlib
 import itertools
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from estate.errors import EstateError
 from estate.io import write_csv, write_json
 from estate.textsafe import unprotect_frame
 from optimise.formulation import reachable
+from optimise.model import GivenPlan
 from optimise.solve import SolveStatus
 from scenarios.scenario.file import ScenarioError, ScenarioFile, ScenarioIssue, parse_key
 from scenarios.scenario.inputs import PlaceData, load_place
@@ -278,13 +279,15 @@ def run_sweep(
     points: list[Point] | None = None,
     presentation: bool = True,
     force: bool = False,
+    plans: Mapping[str, tuple[GivenPlan, ...]] | None = None,
 ) -> SweepResult:
     """Solve every point of the grid not already finished in ``out_dir``.
 
     ``points`` is the grid if the caller has expanded it already (:func:`grid`).
     Without ``presentation`` the points' folders hold the tables only (no map, report
     or GeoPackage) and no Pareto plot is drawn: for sweeps of many points whose folders
-    nobody opens one by one (coalitions, the price of keeping).
+    nobody opens one by one (coalitions, the price of keeping).  ``plans`` gives, by
+    point key, plans from other solves for that point's solver to start from.
     One sweep writes ``out_dir`` at a time; each point's folder is swapped in whole as
     it finishes, and the results, frontier and ``sweep.json`` replace the previous
     ones together (:func:`scenarios.outputs.folders.writing_folder`; ``force`` replaces a
@@ -295,7 +298,16 @@ def run_sweep(
     start = time.perf_counter()
     with writing_folder(out_dir, kind="sweep", force=force, carry=(POINTS,)) as staging:
         result = _sweep(
-            base, axes, staging.target, scheduler, workers, serial, progress, points, presentation
+            base,
+            axes,
+            staging.target,
+            scheduler,
+            workers,
+            serial,
+            progress,
+            points,
+            presentation,
+            plans or {},
         )
         result.seconds = time.perf_counter() - start
         written = _write_outputs(result, base, axes, staging.path, presentation)
@@ -313,6 +325,7 @@ def _sweep(
     progress: Progress,
     points: list[Point] | None,
     presentation: bool,
+    plans: Mapping[str, tuple[GivenPlan, ...]],
 ) -> SweepResult:
     """Solve the pending points into ``out/points/`` (each folder swapped in whole as it
     finishes) and build the results table."""
@@ -350,7 +363,7 @@ def _sweep(
         label = pending[outcome.key].label
         progress(done, total, f"{label}: {outcome.status or 'failed'}")
 
-    jobs, places = _jobs(base, list(pending.values()), out, on_done, presentation)
+    jobs, places = _jobs(base, list(pending.values()), out, on_done, presentation, plans)
     if jobs:
         if serial:
             result.execution = run_serial(jobs, places, on_done)
@@ -372,6 +385,7 @@ def _jobs(
     out: Path,
     on_done: Callable[[PointOutcome], None],
     presentation: bool = True,
+    plans: Mapping[str, tuple[GivenPlan, ...]] | None = None,
 ) -> tuple[list[PointJob], dict[str, PlaceData]]:
     """Load each place once; points whose place cannot be loaded fail here."""
     places: dict[str, PlaceData] = {}
@@ -400,6 +414,7 @@ def _jobs(
                 pid,
                 tuple(modes_of(sf.scenario.standards(), places[pid].register)),
                 presentation,
+                (plans or {}).get(point.key, ()),
             )
         )
     return jobs, places
