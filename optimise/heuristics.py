@@ -544,11 +544,14 @@ def improve_by_windows(
     return best
 
 
-# Shares of the time to the solver's end (from the start of the large-estate solve).
-LP_SHARE = 0.25  # the LP relaxation must be solved by then, or is abandoned
-GREEDY_SHARE = 0.30
-LAGRANGE_SHARE = 0.06  # of the time left after the greedy plan
-LNS_SHARE = 0.70
+# Milestones as shares of the whole time to the solver's end, fixed when the large-estate
+# solve starts: the LP relaxation by 25% (or it is abandoned), the greedy plan by 40%, the
+# Lagrangian and the neighbourhood search by 60%, and the final MIP has at least the last
+# 40% (its root LP alone takes minutes on a region: with less, it ends with no bound).
+LP_SHARE = 0.25
+GREEDY_SHARE = 0.40
+LAGRANGE_SHARE = 0.06  # of the time left after the greedy plan (and before MIP_FROM)
+MIP_FROM = 0.60
 WINDOW_SECONDS = 3.0  # each window's sub-MIP
 
 
@@ -664,12 +667,15 @@ def solve_large(
     f = model.formulation
     lp = f.lp
     notes: list[str] = []
-    relaxed = lp_relaxation_duals(model, max(0.0, deadline.share(LP_SHARE) - began))
+    lp_until, greedy_until, mip_from = (
+        deadline.share(share) for share in (LP_SHARE, GREEDY_SHARE, MIP_FROM)
+    )
+    relaxed = lp_relaxation_duals(model, max(0.0, lp_until - began))
     x_lp = relaxed.x if relaxed is not None else None
     lp_bound = relaxed.value if relaxed is not None else None
     if lp_bound is not None:
         notes.append(f"LP bound {lp_bound:,.0f}")
-    x = greedy_disposal(model, x_lp, deadline.share(GREEDY_SHARE))
+    x = greedy_disposal(model, x_lp, greedy_until)
     if start is not None and (x is None or lp.c @ start < lp.c @ x):
         x = start
     lagrange: PackingBound | None = None
@@ -680,10 +686,11 @@ def solve_large(
             view = PackingView.build(f)
             lam, mu = lp_multipliers(f, relaxed.row_dual)
             upper = float(lp.c @ x + lp.constant)
-            lagrange = view.lagrangian(upper, lam, mu, deadline.share(LAGRANGE_SHARE), 100)
+            until = min(deadline.share(LAGRANGE_SHARE), mip_from)
+            lagrange = view.lagrangian(upper, lam, mu, until, 100)
             notes.append(f"Lagrangian bound {lagrange.value:,.0f}")
         groups = windows(model)
-        lns_until = deadline.share(LNS_SHARE)
+        lns_until = mip_from
         passes = []
         if lagrange is not None:
             passes.append(disagreement_windows(model, x, lagrange.keep, groups))
