@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from estate.coords import bng_to_lonlat
-from estate.errors import CellIssue, EstateError, InputDataError
+from estate.errors import EstateError
 from estate.io import write_csv, write_json, write_text
 from optimise.reasons import services_go_to
 from scenarios.outputs.geopackage import write_gpkg
@@ -62,6 +61,7 @@ from scenarios.outputs.runfolder import (
     Redaction,
     RunFolder,
     catchments,
+    read_document,
 )
 
 PUBLISHED_DIR = "published"
@@ -569,26 +569,6 @@ def _moves_and_services(
     services["service_id"] = rename_service(services["service_id"])
     services["building_id"] = services["building_id"].map(ctx.rename)
     return moves, services
-
-
-def read_document(folder: RunFolder, name: str) -> dict[str, Any] | None:
-    """A run's other JSON document (``plan.json``, ``sharing.json``), if it has one."""
-    if folder.documents is not None:
-        doc = folder.documents.get(name)
-        return dict(doc) if isinstance(doc, Mapping) else None
-    path = folder.path / name
-    if not path.is_file():
-        return None
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputDataError(
-            [CellIssue(str(path), None, "", "", f"is not valid JSON: {exc}")],
-            f"cannot read {name}",
-        ) from exc
-    if not isinstance(doc, dict):
-        raise InputDataError([CellIssue(str(path), None, "", "", "is not a JSON object")])
-    return doc
 
 
 # -- writing ----------------------------------------------------------------------------

@@ -10,7 +10,6 @@ discounted sum is the NPV saving).  Every assumption behind them is stated.
 from __future__ import annotations
 
 import html
-import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from estate.money import gbp
 from optimise.finance import CATEGORIES, discount_factors
 from optimise.settings import FinanceSettings
 from scenarios.outputs.charts import bar_chart, cash_flow_chart
-from scenarios.outputs.runfolder import RunFolder
+from scenarios.outputs.runfolder import RunFolder, read_document
 
 MONEY_KEYS = (
     ("npv_saving", "NPV saving", "present value over the horizon, £"),
@@ -409,27 +408,8 @@ PLAN_ACTION_COLUMNS = {
 }
 
 
-def _json_doc(folder: RunFolder, name: str) -> dict[str, Any] | None:
-    if folder.documents is not None:  # a published copy carries its own, redacted
-        doc = folder.documents.get(name)
-        return dict(doc) if isinstance(doc, dict) else None
-    path = folder.path / name
-    if not path.is_file():
-        return None
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputDataError(
-            [CellIssue(str(path), None, "", "", f"is not valid JSON: {exc}")],
-            f"cannot read {name}",
-        ) from exc
-    if not isinstance(doc, dict):
-        raise InputDataError([CellIssue(str(path), None, "", "", "is not a JSON object")])
-    return doc
-
-
 def _sharing_tables(folder: RunFolder) -> dict[str, Any]:
-    doc = _json_doc(folder, SHARING_JSON)
+    doc = read_document(folder, SHARING_JSON)
     if doc is None:
         return {}
     table = pd.DataFrame(doc.get("agencies", []), columns=list(SHARING_COLUMNS))
@@ -490,7 +470,7 @@ def _sharing_note(doc: dict[str, Any]) -> str:
 
 
 def _plan_tables(folder: RunFolder) -> dict[str, Any]:
-    doc = _json_doc(folder, PLAN_JSON)
+    doc = read_document(folder, PLAN_JSON)
     if doc is None or "years" not in doc:
         return {}
     years = _pick(pd.DataFrame(doc["years"]), PLAN_YEAR_COLUMNS)

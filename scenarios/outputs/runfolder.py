@@ -491,3 +491,23 @@ def catchments(folder: RunFolder) -> pd.DataFrame | None:
     if not parts:
         return pd.DataFrame(columns=["service_type", "mode", "zone_id", "building_id", "minutes"])
     return pd.concat(parts, ignore_index=True)
+
+
+def read_document(folder: RunFolder, name: str) -> dict[str, Any] | None:
+    """A run's other JSON document (``plan.json``, ``sharing.json``), if it has one."""
+    if folder.documents is not None:  # a published copy carries its own, redacted
+        doc = folder.documents.get(name)
+        return dict(doc) if isinstance(doc, Mapping) else None
+    path = folder.path / name
+    if not path.is_file():
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputDataError(
+            [CellIssue(str(path), None, "", "", f"is not valid JSON: {exc}")],
+            f"cannot read {name}",
+        ) from exc
+    if not isinstance(doc, dict):
+        raise InputDataError([CellIssue(str(path), None, "", "", "is not a JSON object")])
+    return doc
