@@ -98,25 +98,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ForkServer]:
 @pytest.fixture(scope="module")
 def place(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny line place (three buildings on one road) as a scenario file."""
-    from tests.tiny_places import write_line_road, write_line_zones, write_tiny_register
+    from tests.tiny_places import write_line_scenario, write_tiny_register
 
     folder = tmp_path_factory.mktemp("harness-place")
     write_tiny_register(folder / "register")
-    write_line_road(folder / "road.osm")
-    write_line_zones(folder / "zones.csv")
-    (folder / "tiny.yaml").write_text(
-        "name: Tiny line\n"
-        "inputs:\n"
-        "  buildings: register/buildings.csv\n"
-        "  services: register/services.csv\n"
-        "  zones: zones.csv\n"
-        "  network: road.osm\n"
-        "access:\n"
-        "  library: {max_minutes: 10, mode: drive, max_loss: 0.0}\n"
-        "  gp: {max_minutes: 20, mode: drive, max_loss: 0.0}\n",
-        encoding="utf-8",
-    )
-    return folder / "tiny.yaml"
+    return write_line_scenario(folder)
 
 
 def run_args(scenario: Path, rate: str) -> list[str]:

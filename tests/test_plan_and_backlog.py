@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from cli import main
 from scenarios.scenario.file import load_scenario
-from tests.tiny_places import write_line_road, write_line_zones, write_tiny_register
+from tests.tiny_places import write_line_scenario, write_tiny_register
 
 BACKLOG = {"A": 10_000.0, "B": 0.0, "C": 4_000.0}
 OPTIMISM_BIAS = 0.2  # the default
@@ -29,21 +29,7 @@ def place(tmp_path: Path) -> Path:
     buildings = pd.read_csv(folder / "register" / "buildings.csv")
     buildings["backlog_cost"] = buildings["building_id"].map(BACKLOG)
     buildings.to_csv(folder / "register" / "buildings.csv", index=False)
-    write_line_road(folder / "road.osm")
-    write_line_zones(folder / "zones.csv")
-    (folder / "tiny.yaml").write_text(
-        "name: Tiny line\n"
-        "inputs:\n"
-        "  buildings: register/buildings.csv\n"
-        "  services: register/services.csv\n"
-        "  zones: zones.csv\n"
-        "  network: road.osm\n"
-        "access:\n"
-        "  library: {max_minutes: 10, mode: drive, max_loss: 0.0}\n"
-        "  gp: {max_minutes: 20, mode: drive, max_loss: 0.0}\n",
-        encoding="utf-8",
-    )
-    return folder / "tiny.yaml"
+    return write_line_scenario(folder)
 
 
 def estate(*args: str) -> str:

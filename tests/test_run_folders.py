@@ -23,7 +23,7 @@ import estate.io as estate_io
 from cli import main
 from scenarios.outputs import folders
 from scenarios.outputs.folders import FolderBusyError, folder_lock, writing_folder
-from tests.tiny_places import write_line_road, write_line_zones, write_tiny_register
+from tests.tiny_places import write_line_scenario, write_tiny_register
 
 FAST = ["--quiet", "--no-sharing-value", "--no-price-of-keeping"]
 
@@ -35,21 +35,7 @@ def place(tmp_path: Path) -> Path:
     write_tiny_register(folder / "register")
     buildings = folder / "register" / "buildings.csv"
     buildings.write_text(buildings.read_text().replace(",yes\n", ",no\n"), encoding="utf-8")
-    write_line_road(folder / "road.osm")
-    write_line_zones(folder / "zones.csv")
-    (folder / "tiny.yaml").write_text(
-        "name: Tiny line\n"
-        "inputs:\n"
-        "  buildings: register/buildings.csv\n"
-        "  services: register/services.csv\n"
-        "  zones: zones.csv\n"
-        "  network: road.osm\n"
-        "access:\n"
-        "  library: {max_minutes: 10, mode: drive, max_loss: 0.0}\n"
-        "  gp: {max_minutes: 20, mode: drive, max_loss: 0.0}\n",
-        encoding="utf-8",
-    )
-    return folder / "tiny.yaml"
+    return write_line_scenario(folder)
 
 
 def estate(*args: str) -> Any:

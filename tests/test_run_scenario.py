@@ -149,24 +149,10 @@ def test_a_run_without_a_decision_leaves_no_stale_results(
 
 
 def test_a_scenario_on_an_openstreetmap_file(tmp_path: Path) -> None:
-    from tests.tiny_places import write_line_road, write_line_zones, write_tiny_register
+    from tests.tiny_places import write_line_scenario, write_tiny_register
 
     write_tiny_register(tmp_path / "register")
-    write_line_road(tmp_path / "road.osm")
-    write_line_zones(tmp_path / "zones.csv")
-    scenario = tmp_path / "tiny.yaml"
-    scenario.write_text(
-        "name: Tiny line\n"
-        "inputs:\n"
-        "  buildings: register/buildings.csv\n"
-        "  services: register/services.csv\n"
-        "  zones: zones.csv\n"
-        "  network: road.osm\n"
-        "access:\n"
-        "  library: {max_minutes: 10, mode: drive, max_loss: 0.0}\n"
-        "  gp: {max_minutes: 20, mode: drive, max_loss: 0.0}\n",
-        encoding="utf-8",
-    )
+    scenario = write_line_scenario(tmp_path)
     out = tmp_path / "run"
     args = ["run", str(scenario), "--out", str(out), "--quiet", "--no-price-of-keeping"]
     result = CliRunner().invoke(main, args)

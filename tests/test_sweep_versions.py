@@ -16,7 +16,7 @@ from cli import main
 from scenarios.display import print_sweep
 from scenarios.scenario.file import load_scenario
 from scenarios.sweeps.sweep import POINT_JSON, parse_axis, point_versions, run_sweep
-from tests.tiny_places import write_line_road, write_line_zones, write_tiny_register
+from tests.tiny_places import write_line_scenario, write_tiny_register
 
 AXIS = "finance.discount_rate=0.03,0.04"
 
@@ -25,20 +25,7 @@ AXIS = "finance.discount_rate=0.03,0.04"
 def place(tmp_path: Path) -> Path:
     folder = tmp_path / "place"
     write_tiny_register(folder / "register")
-    write_line_road(folder / "road.osm")
-    write_line_zones(folder / "zones.csv")
-    (folder / "tiny.yaml").write_text(
-        "name: Tiny line\n"
-        "inputs:\n"
-        "  buildings: register/buildings.csv\n"
-        "  services: register/services.csv\n"
-        "  zones: zones.csv\n"
-        "  network: road.osm\n"
-        "access:\n"
-        "  library: {max_minutes: 10, mode: drive, max_loss: 0.0}\n",
-        encoding="utf-8",
-    )
-    return folder / "tiny.yaml"
+    return write_line_scenario(folder, ("library",))
 
 
 def sweep(place: Path, out: Path) -> dict[str, object]:

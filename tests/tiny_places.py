@@ -84,3 +84,29 @@ def write_line_zones(path: Path) -> Path:
     )
     frame.to_csv(path, index=False)
     return path
+
+
+LINE_STANDARDS = {
+    "library": "{max_minutes: 10, mode: drive, max_loss: 0.0}",
+    "gp": "{max_minutes: 20, mode: drive, max_loss: 0.0}",
+}
+
+
+def write_line_scenario(folder: Path, standards: tuple[str, ...] = ("library", "gp")) -> Path:
+    """The line road, its zones and ``tiny.yaml`` over ``folder/register`` (written by the
+    caller, e.g. :func:`write_tiny_register`), with the access standards named."""
+    write_line_road(folder / "road.osm")
+    write_line_zones(folder / "zones.csv")
+    access = "".join(f"  {kind}: {LINE_STANDARDS[kind]}\n" for kind in standards)
+    scenario = folder / "tiny.yaml"
+    scenario.write_text(
+        "name: Tiny line\n"
+        "inputs:\n"
+        "  buildings: register/buildings.csv\n"
+        "  services: register/services.csv\n"
+        "  zones: zones.csv\n"
+        "  network: road.osm\n"
+        "access:\n" + access,
+        encoding="utf-8",
+    )
+    return scenario
