@@ -684,10 +684,10 @@ def solve_large(
         notes.append(f"greedy plan {float(lp.c @ x + lp.constant):,.0f}")
         if relaxed is not None:
             view = PackingView.build(f)
-            lam, mu = lp_multipliers(f, relaxed.row_dual)
+            pi = lp_multipliers(view, relaxed.row_dual)
             upper = float(lp.c @ x + lp.constant)
             until = min(deadline.share(LAGRANGE_SHARE), mip_from)
-            lagrange = view.lagrangian(upper, lam, mu, until, 100)
+            lagrange = view.lagrangian(upper, pi, until, 100)
             notes.append(f"Lagrangian bound {lagrange.value:,.0f}")
         groups = windows(model)
         lns_until = mip_from

@@ -3,20 +3,23 @@ building.
 
 The LP relaxation of a county-sized estate is weak where services pack into kept
 buildings: a building may be kept at 0.6 and hold 0.6 of each of its services.
-Relaxing "each service in exactly one building" with multipliers ``lam_s`` (and the
-floor-area rows with multipliers ``mu_r >= 0``) leaves one problem a building: keep
-it or not and, if kept, fill it with the services whose ``c_sb - lam_s`` is negative,
-within its desks -- a 0-1 knapsack, solved exactly here by dynamic programming over
-the desks (numpy, every building at once).  The rows that couple buildings (access,
-exclusivity, fit-out timing, budgets, the keep count) are left out, which can only
-lower the bound.  Its best value over the multipliers is at least the LP bound, since
-each building's knapsack is solved in integers.
+Every row that is not a building's own (its capacity row and its ``assign <= keep``
+links) is relaxed with a multiplier ``pi_r`` -- "each service in exactly one
+building", the floor-area rows, access, exclusivity, fit-out timing, budgets, the keep
+count -- which leaves one problem a building: keep it or not and, if kept, fill it with
+the services whose reduced cost ``c_sb - (A^T pi)_sb`` is negative, within its desks --
+a 0-1 knapsack, solved exactly here by dynamic programming over the desks (numpy,
+every building at once); every other column takes the cheaper of its bounds.
 
-Started from the LP relaxation's duals and improved by subgradient steps, the bound
-also says, for each building, what forcing it open or shut would cost: with a plan's
-cost as the upper bound, a building whose forcing lifts the bound above it is fixed
-(reduced-cost fixing).  :func:`lagrangian_keep` gives the buildings the bound's
-solution keeps, for neighbourhoods where the plan and the bound disagree.
+For any multipliers of the right signs (``>=`` rows ``pi >= 0``, ``<=`` rows ``pi <=
+0``) the value is a lower bound on every plan's cost.  At the LP relaxation's row duals
+it is at least the LP bound (the same partial Lagrangian of the LP, with each
+building's knapsack solved in integers instead of fractionally); subgradient steps
+from there lift it further.  The bound also says, for each building, what forcing it
+open or shut would cost: with a plan's cost as the upper bound, a building whose
+forcing lifts the bound above it is fixed (reduced-cost fixing).
+:func:`lagrangian_keep` gives the buildings the bound's solution keeps, for
+neighbourhoods where the plan and the bound disagree.
 """
 
 from __future__ import annotations
@@ -38,29 +41,33 @@ INF = float("inf")
 class PackingView:
     """The model's data for the per-building Lagrangian, read from its rows.
 
-    Pairs are the formulation's (service, building) candidates; ``space`` is the
-    floor-area rows (rows x pairs, coefficients in m2) with their building and area.
-    (``capacity[b]`` is in desks, -1 where no capacity row binds.)
-    ``constant`` holds the objective's constant and the cheapest value of every column
-    the relaxation leaves free (access, exclusivity, fit-out columns).
+    Pairs are the formulation's (service, building) candidates.  ``relaxed`` is every
+    row but the buildings' own (rows x columns) with its bounds; ``free_col`` the
+    columns that are neither a building's keep nor a pair (access, exclusivity, fit-out
+    timing...).  ``capacity[b]`` is in desks, -1 where no capacity row binds.
     """
 
     n_services: int
     n_buildings: int
     constant: float
-    keep_cost: NDArray[np.float64]
+    cost: NDArray[np.float64]  # every column's cost
+    col_lo: NDArray[np.float64]
+    col_hi: NDArray[np.float64]
+    keep_col: NDArray[np.int64]
+    pair_col: NDArray[np.int64]
+    free_col: NDArray[np.int64]
     forced_open: NDArray[np.bool_]
     forced_closed: NDArray[np.bool_]
     pair_service: NDArray[np.int64]
     pair_building: NDArray[np.int64]
-    pair_cost: NDArray[np.float64]
     pair_weight: NDArray[np.float64]  # desks, in the building's capacity row
     pair_open: NDArray[np.bool_]  # the pair may be used (its column's upper bound)
     pair_divisible: NDArray[np.bool_]
     capacity: NDArray[np.float64]
-    space: sparse.csr_matrix  # space rows x pairs
-    space_building: NDArray[np.int64]
-    space_area: NDArray[np.float64]
+    relaxed_rows: NDArray[np.int64]  # the formulation's row numbers
+    relaxed: sparse.csr_matrix
+    row_lo: NDArray[np.float64]
+    row_hi: NDArray[np.float64]
 
     @classmethod
     def build(cls, f: Formulation) -> PackingView:
@@ -87,70 +94,94 @@ class PackingView:
             weight[pair_of_col[rows.col[on_pair]]] = rows.data[on_pair]
         # Whole desks: an exact knapsack; otherwise only the fractional one is a bound.
         whole = bool(np.all(np.abs(weight - np.round(weight)) < 1e-9))
-        # Floor-area rows.
-        if len(f.space_rows):
-            rows = a[f.space_rows].tocoo()
-            is_keep = keep_of_col[rows.col] >= 0
-            space_building = np.full(len(f.space_rows), -1, dtype=np.int64)
-            space_building[rows.row[is_keep]] = keep_of_col[rows.col[is_keep]]
-            area = np.zeros(len(f.space_rows))
-            area[rows.row[is_keep]] = -rows.data[is_keep]
-            on_pair = pair_of_col[rows.col] >= 0
-            space = sparse.csr_matrix(
-                (rows.data[on_pair], (rows.row[on_pair], pair_of_col[rows.col[on_pair]])),
-                shape=(len(f.space_rows), len(f.pair_col)),
-            )
-        else:
-            space_building = np.zeros(0, dtype=np.int64)
-            area = np.zeros(0)
-            space = sparse.csr_matrix((0, len(f.pair_col)))
-        # Every column the relaxation leaves free takes its cheapest value.
+        # The buildings' own rows stay in the subproblems; every other row is relaxed
+        # (the weak links are implied by the strong ones).
+        own = np.zeros(lp.shape[0], dtype=bool)
+        for block in (f.capacity_rows, f.link_rows, f.weak_link_rows):
+            own[block] = True
+        relaxed_rows = np.flatnonzero(~own)
         free = (keep_of_col < 0) & (pair_of_col < 0)
-        c, lo, hi = lp.c[free], lp.col_lo[free], lp.col_hi[free]
-        free_value = np.where(c >= 0, c * lo, c * hi)
         return cls(
             n_services=n_s,
             n_buildings=n_b,
-            constant=float(lp.constant + np.sum(free_value)),
-            keep_cost=lp.c[f.keep_col].copy(),
+            constant=float(lp.constant),
+            cost=np.asarray(lp.c, dtype=float).copy(),
+            col_lo=np.asarray(lp.col_lo, dtype=float),
+            col_hi=np.asarray(lp.col_hi, dtype=float),
+            keep_col=np.asarray(f.keep_col, dtype=np.int64),
+            pair_col=np.asarray(f.pair_col, dtype=np.int64),
+            free_col=np.flatnonzero(free),
             forced_open=lp.col_lo[f.keep_col] > 0.5,
             forced_closed=lp.col_hi[f.keep_col] < 0.5,
             pair_service=f.pair_service,
             pair_building=f.pair_building,
-            pair_cost=lp.c[f.pair_col].copy(),
             pair_weight=weight,
             pair_open=lp.col_hi[f.pair_col] > 0.5,
             pair_divisible=~lp.integer[f.pair_col] | (not whole),
             capacity=capacity,
-            space=space,
-            space_building=space_building,
-            space_area=area,
+            relaxed_rows=relaxed_rows,
+            relaxed=a[relaxed_rows].tocsr(),
+            row_lo=np.asarray(lp.row_lo[relaxed_rows], dtype=float),
+            row_hi=np.asarray(lp.row_hi[relaxed_rows], dtype=float),
         )
+
+    @property
+    def n_relaxed(self) -> int:
+        return len(self.relaxed_rows)
+
+    def project(self, pi: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Multipliers with the signs their rows allow (``>=`` rows >= 0, ``<=`` <= 0)."""
+        pi = np.asarray(pi, dtype=float)
+        pi = np.where(np.isinf(self.row_hi), np.maximum(pi, 0.0), pi)
+        return np.where(np.isinf(self.row_lo), np.minimum(pi, 0.0), pi)
 
     # --- one evaluation ----------------------------------------------------------
 
-    def evaluate(self, lam: NDArray[np.float64], mu: NDArray[np.float64]) -> PackingBound:
-        """The Lagrangian at ``(lam, mu)``: its value, solution and subgradient."""
-        value = self.pair_cost - lam[self.pair_service]
-        if self.space.shape[0]:
-            value = value + np.asarray(self.space.T @ mu).ravel()
-        fixed = self.keep_cost.copy()
-        if len(mu):
-            np.subtract.at(fixed, self.space_building, mu * self.space_area)
+    def evaluate(self, pi: NDArray[np.float64]) -> PackingBound:
+        """The Lagrangian at multipliers ``pi`` (one a relaxed row, projected to the
+        signs the rows allow): its value, solution and subgradient."""
+        pi = self.project(pi)
+        reduced = self.cost - np.asarray(self.relaxed.T @ pi).ravel()
+        with np.errstate(invalid="ignore"):
+            rows_value = float(
+                np.sum(np.where(pi > 0, pi * self.row_lo, 0.0))
+                + np.sum(np.where(pi < 0, pi * self.row_hi, 0.0))
+            )
+        # Every free column at its cheaper bound (an unbounded one: no bound at all).
+        free_cost = reduced[self.free_col]
+        lo, hi = self.col_lo[self.free_col], self.col_hi[self.free_col]
+        at = np.where(free_cost >= 0, lo, hi)
+        unbounded = np.isinf(at) & (free_cost != 0)
+        finite_end = np.where(np.isfinite(lo), lo, np.where(np.isfinite(hi), hi, 0.0))
+        at = np.where(np.isfinite(at), at, finite_end)
+        free_value = float(free_cost @ at) if not unbounded.any() else -INF
+        value = reduced[self.pair_col]
+        fixed = reduced[self.keep_col]
         chosen, fill = self._fill(value)
         open_value = fixed + fill
         keep = np.where(
             self.forced_open, True, np.where(self.forced_closed, False, open_value < 0.0)
         )
         per_building = np.where(keep, open_value, 0.0)
-        total = self.constant + float(lam.sum()) + float(per_building.sum())
-        x = chosen * keep[self.pair_building]
-        served = np.bincount(self.pair_service, weights=x, minlength=self.n_services)
-        g_lam = np.asarray(1.0 - served, dtype=float)
-        g_mu = np.zeros(len(mu))
-        if len(mu):
-            g_mu = np.asarray(self.space @ x).ravel() - self.space_area * keep[self.space_building]
-        return PackingBound(total, lam, mu, keep, open_value, x, g_lam, g_mu)
+        total = self.constant + rows_value + free_value + float(per_building.sum())
+        share = chosen * keep[self.pair_building]
+        x = np.zeros(len(self.cost))
+        x[self.free_col] = at
+        x[self.keep_col] = keep
+        x[self.pair_col] = share
+        activity = np.asarray(self.relaxed @ x).ravel()
+        below, above = activity < self.row_lo, activity > self.row_hi
+        g = np.where(
+            pi > 0,
+            self.row_lo - activity,
+            np.where(
+                pi < 0,
+                self.row_hi - activity,
+                np.where(below, self.row_lo - activity, np.where(above, self.row_hi - activity, 0)),
+            ),
+        )
+        g = np.where(np.isfinite(g), g, 0.0)
+        return PackingBound(total, pi, keep, open_value, share, np.asarray(g, dtype=float))
 
     def _fill(self, value: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Each building's best filling at item values ``value``: the share of each pair
@@ -184,30 +215,26 @@ class PackingView:
     def lagrangian(
         self,
         upper: float,
-        lam: NDArray[np.float64],
-        mu: NDArray[np.float64] | None,
+        pi: NDArray[np.float64] | None,
         deadline: float,
         max_iterations: int = 300,
     ) -> PackingBound:
-        """Subgradient steps from ``(lam, mu)`` towards the plan cost ``upper``; the
-        best bound found."""
-        lam = np.asarray(lam, dtype=float).copy()
-        mu = np.zeros(self.space.shape[0]) if mu is None else np.maximum(0.0, mu).copy()
-        best = current = self.evaluate(lam, mu)
+        """Subgradient steps from ``pi`` (zeros if None) towards the plan cost
+        ``upper``; the best bound found."""
+        pi = self.project(np.zeros(self.n_relaxed) if pi is None else pi)
+        best = current = self.evaluate(pi)
         theta, stale = 1.0, 0
         for _ in range(max_iterations):
             if time.perf_counter() > deadline:
                 break
             gap = upper - current.value
-            if gap <= 1e-9 * max(1.0, abs(upper)):
+            if not math.isfinite(gap) or gap <= 1e-9 * max(1.0, abs(upper)):
                 break
-            norm = float(current.g_lam @ current.g_lam + current.g_mu @ current.g_mu)
+            norm = float(current.g @ current.g)
             if norm == 0.0:
                 break
-            step = theta * gap / norm
-            lam = lam + step * current.g_lam
-            mu = np.maximum(0.0, mu + step * current.g_mu)
-            current = self.evaluate(lam, mu)
+            pi = self.project(current.pi + theta * gap / norm * current.g)
+            current = self.evaluate(pi)
             if current.value > best.value + 1e-9 * max(1.0, abs(best.value)):
                 best, stale = current, 0
             else:
@@ -225,17 +252,15 @@ class PackingBound:
 
     ``value`` is a lower bound on every plan's present cost; ``keep`` the buildings its
     solution keeps; ``open_value[b]`` what keeping b adds to it (negative: worth
-    keeping); ``x`` the share of each pair its solution takes.
+    keeping); ``x`` the share of each pair its solution takes; ``g`` a subgradient.
     """
 
     value: float
-    lam: NDArray[np.float64]
-    mu: NDArray[np.float64]
+    pi: NDArray[np.float64]
     keep: NDArray[np.bool_]
     open_value: NDArray[np.float64]
     x: NDArray[np.float64]
-    g_lam: NDArray[np.float64]
-    g_mu: NDArray[np.float64]
+    g: NDArray[np.float64]
 
     def fixed_keep(
         self, view: PackingView, upper: float, tol: float
@@ -321,15 +346,10 @@ def _fractional_knapsack(
     return out
 
 
-def lp_multipliers(
-    f: Formulation, row_dual: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Starting multipliers from the LP relaxation's row duals: ``lam_s`` the dual of
-    service s's "in one building" row, ``mu_r`` minus the dual of each floor-area row
-    (a <= row's dual is not positive in a minimisation)."""
-    lam = np.asarray(row_dual[f.once_rows], dtype=float)
-    mu = np.maximum(0.0, -np.asarray(row_dual[f.space_rows], dtype=float))
-    return lam, mu
+def lp_multipliers(view: PackingView, row_dual: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Starting multipliers: the LP relaxation's duals of the relaxed rows (HiGHS's
+    sign convention is the Lagrangian's: ``>=`` rows' duals >= 0 in a minimisation)."""
+    return view.project(np.asarray(row_dual, dtype=float)[view.relaxed_rows])
 
 
 def finite(value: float | None) -> bool:

@@ -3,8 +3,9 @@ multipliers, and reduced-cost fixing that never cuts off an optimum.
 
 Checked against enumeration: each knapsack against every subset of its items, the
 bound against the brute-force optimum of random tiny estates (with space rules,
-exclusivity, fit-outs and access standards, which the relaxation leaves out), and the
-fixings against that optimum's plan.
+exclusivity, fit-outs and access standards, whose rows the relaxation prices), the
+bound at the LP's duals against the LP bound, and the fixings against that optimum's
+plan.
 """
 
 from __future__ import annotations
@@ -80,15 +81,37 @@ def test_the_bound_holds_for_any_multipliers_and_its_fixings_keep_the_optimum(
     f = model.formulation
     view = PackingView.build(f)
     rng = np.random.default_rng(seed)
-    spread = max(1.0, float(np.abs(view.pair_cost).max()))
+    spread = max(1.0, float(np.abs(view.cost[view.pair_col]).max()))
     plan_keep = result.keep.to_numpy(dtype=bool)  # type: ignore[union-attr]
     for _ in range(5):
-        lam = rng.uniform(-spread, 2 * spread, size=view.n_services)
-        mu = rng.uniform(0, spread / 10, size=view.space.shape[0])
-        bound = view.evaluate(lam, mu)
+        pi = rng.uniform(-spread, spread, size=view.n_relaxed)
+        bound = view.evaluate(pi)
         assert bound.value <= optimum + 1e-6 * max(1.0, abs(optimum))
         shut, kept = bound.fixed_keep(view, optimum, 1e-6 * max(1.0, abs(optimum)))
         assert not (shut & plan_keep).any()
         assert not (kept & ~plan_keep).any()
-    improved = view.lagrangian(optimum, np.zeros(view.n_services), None, np.inf, 50)
+    improved = view.lagrangian(optimum, None, np.inf, 50)
     assert improved.value <= optimum + 1e-6 * max(1.0, abs(optimum))
+
+
+@pytest.mark.parametrize("rich", [False, True], ids=["plain", "space"])
+@pytest.mark.parametrize("seed", range(20))
+def test_from_the_lp_duals_the_bound_is_at_least_the_lp_bound(seed: int, rich: bool) -> None:
+    """Every coupling row is priced (not dropped), so at the LP relaxation's duals the
+    Lagrangian is the LP bound with each building's knapsack solved in integers: never
+    below the LP bound, never above the optimum; subgradient steps only lift it."""
+    from optimise.heuristics import lp_relaxation_duals
+    from optimise.knapsack import lp_multipliers
+
+    solved = _solved(30_000 + seed, rich)
+    if solved is None:
+        return
+    model, optimum, _ = solved
+    relaxed = lp_relaxation_duals(model, 30.0)
+    assert relaxed is not None
+    view = PackingView.build(model.formulation)
+    tol = 1e-6 * max(1.0, abs(optimum))
+    at_duals = view.evaluate(lp_multipliers(view, relaxed.row_dual))
+    assert relaxed.value - tol <= at_duals.value <= optimum + tol
+    improved = view.lagrangian(optimum, lp_multipliers(view, relaxed.row_dual), np.inf, 50)
+    assert at_duals.value - tol <= improved.value <= optimum + tol
