@@ -115,3 +115,31 @@ def test_from_the_lp_duals_the_bound_is_at_least_the_lp_bound(seed: int, rich: b
     assert relaxed.value - tol <= at_duals.value <= optimum + tol
     improved = view.lagrangian(optimum, lp_multipliers(view, relaxed.row_dual), np.inf, 50)
     assert at_duals.value - tol <= improved.value <= optimum + tol
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_an_interior_point_relaxation_gives_a_proven_bound_through_the_lagrangian(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large models solve the LP by interior point without crossover: its value is not
+    claimed as a bound (``exact`` is False), but the Lagrangian at its duals is one,
+    and it is as good as the simplex's LP bound to within the interior point's
+    tolerance."""
+    from optimise import heuristics
+    from optimise.knapsack import lp_multipliers
+
+    solved = _solved(40_000 + seed, rich=True)
+    if solved is None:
+        return
+    model, optimum, _ = solved
+    simplex = heuristics.lp_relaxation_duals(model, 30.0)
+    monkeypatch.setattr(heuristics, "INTERIOR_POINT_ROWS", 0)
+    interior = heuristics.lp_relaxation_duals(model, 30.0)
+    assert simplex is not None and simplex.exact
+    assert interior is not None and not interior.exact
+    tol = 1e-6 * max(1.0, abs(optimum))
+    assert interior.value == pytest.approx(simplex.value, rel=1e-5, abs=1e-3)
+    view = PackingView.build(model.formulation)
+    bound = view.evaluate(lp_multipliers(view, interior.row_dual)).value
+    assert bound <= optimum + tol
+    assert bound >= simplex.value - 1e-4 * max(1.0, abs(simplex.value))
