@@ -10,6 +10,7 @@ overruns its own time limit.  Solver codes stop here: callers see
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gzip
 import math
 import os
@@ -121,12 +122,27 @@ def solve(
     """
     start = start if settings.warm_start else None
     if settings.solver == "cbc":
-        return solve_with_cbc(lp, settings, start)
-    if choose_backend(lp, settings) == "pulp":
-        return solve_with_pulp(lp, settings, start)
-    if cut_rows is not None and lazy(lp, cut_rows):
-        return solve_with_row_generation(lp, cut_rows, settings, start, first_cuts)
-    return solve_with_highspy(lp, settings, start)
+        out = solve_with_cbc(lp, settings, start)
+    elif choose_backend(lp, settings) == "pulp":
+        out = solve_with_pulp(lp, settings, start)
+    elif cut_rows is not None and lazy(lp, cut_rows):
+        out = solve_with_row_generation(lp, cut_rows, settings, start, first_cuts)
+    else:
+        out = solve_with_highspy(lp, settings, start)
+    return proven_within(out, settings.mip_rel_gap)
+
+
+def proven_within(out: SolverOutput, mip_rel_gap: float) -> SolverOutput:
+    """``optimal`` when a solve stopped by its limit had already proved the gap asked
+    for (its bound is the solver's own dual bound): HiGHS says "time limit reached"
+    when the limit and the proof arrive together (OR-Library capb-7000: gap 0 at 295 s)."""
+    if out.status is SolveStatus.FEASIBLE and out.gap is not None and out.gap <= mip_rel_gap:
+        return dataclasses.replace(
+            out,
+            status=SolveStatus.OPTIMAL,
+            detail=f"{out.detail}; the gap was within {mip_rel_gap:g} when it stopped",
+        )
+    return out
 
 
 def lazy(lp: LinearProgram, cut_rows: NDArray[np.int64]) -> bool:

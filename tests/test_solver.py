@@ -118,3 +118,20 @@ def test_watchdog_kills_a_cbc_that_overruns(
     assert out.status is SolveStatus.NO_SOLUTION
     assert "watchdog" in out.detail
     assert os.path.exists(fake)
+
+
+def test_a_solve_stopped_by_its_limit_with_the_gap_proven_is_optimal() -> None:
+    """HiGHS says "time limit reached" when the limit and the proof arrive together;
+    the gap its own dual bound proves decides, not the status string, and only
+    within the gap asked for."""
+    from optimise.solve import SolverOutput, proven_within
+
+    x = np.zeros(2)
+    closed = SolverOutput(SolveStatus.FEASIBLE, x, 100.0, 100.0, 0.0, 1.0, "HiGHS", "Time limit")
+    assert proven_within(closed, 0.0).status is SolveStatus.OPTIMAL
+    assert "within 0 when it stopped" in proven_within(closed, 0.0).detail
+    open_ = SolverOutput(SolveStatus.FEASIBLE, x, 100.0, 99.0, 0.01, 1.0, "HiGHS", "Time limit")
+    assert proven_within(open_, 0.005).status is SolveStatus.FEASIBLE
+    assert proven_within(open_, 0.01).status is SolveStatus.OPTIMAL
+    no_bound = SolverOutput(SolveStatus.FEASIBLE, x, 100.0, None, None, 1.0, "HiGHS", "Time limit")
+    assert proven_within(no_bound, 1.0).status is SolveStatus.FEASIBLE
