@@ -143,3 +143,20 @@ def test_an_interior_point_relaxation_gives_a_proven_bound_through_the_lagrangia
     bound = view.evaluate(lp_multipliers(view, interior.row_dual)).value
     assert bound <= optimum + tol
     assert bound >= simplex.value - 1e-4 * max(1.0, abs(simplex.value))
+
+
+def test_the_county_bounds_benchmark_on_a_district(capsys: pytest.CaptureFixture[str]) -> None:
+    """``benchmarks.county_bounds`` (BENCHMARKS.md: where the county's bound can come
+    from) on the smallest synthetic size: both Lagrangians at the LP duals are proven
+    bounds at least the LP's, and every floor-area row is a building's own."""
+    import json
+
+    from benchmarks.county_bounds import main
+
+    assert main(["--size", "district", "--steps", "5"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    tol = 1e-6 * abs(out["lp"])
+    assert out["priced_at_duals"] >= out["lp"] - tol
+    assert out["priced_after_steps"] >= out["priced_at_duals"] - tol
+    assert out["space_inside_at_duals"] >= out["lp"] - tol
+    assert out["space_rows_inside"] == out["space_rows"] > 0
