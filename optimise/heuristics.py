@@ -31,7 +31,14 @@ from scipy.cluster.vq import kmeans2
 from optimise.clock import Deadline
 from optimise.formulation import LinearProgram
 from optimise.settings import SolverSettings
-from optimise.solve import SolverOutput, SolveStatus, relative_gap, solve, solve_with_highspy
+from optimise.solve import (
+    SolverOutput,
+    SolveStatus,
+    proven_status,
+    relative_gap,
+    solve,
+    solve_with_highspy,
+)
 
 if TYPE_CHECKING:
     from optimise.model import EstateModel
@@ -796,9 +803,7 @@ def solve_large(
     if bound is not None and final.objective is not None:
         bound = min(bound, final.objective)
     gap = relative_gap(final.objective, bound) if final.objective is not None else None
-    status = final.status
-    if status is SolveStatus.FEASIBLE and gap is not None and gap <= settings.mip_rel_gap:
-        status = SolveStatus.OPTIMAL
+    status = proven_status(final.status, gap, settings.mip_rel_gap)
     mip_bound = "none" if final.bound is None else f"{final.bound:,.0f}"
     return SolverOutput(
         status,

@@ -132,17 +132,26 @@ def solve(
     return proven_within(out, settings.mip_rel_gap)
 
 
+def proven_status(status: SolveStatus, gap: float | None, mip_rel_gap: float) -> SolveStatus:
+    """``optimal`` for a plan stopped early whose proven ``gap`` is already within the
+    gap asked for; otherwise ``status`` unchanged."""
+    if status is SolveStatus.FEASIBLE and gap is not None and gap <= mip_rel_gap:
+        return SolveStatus.OPTIMAL
+    return status
+
+
 def proven_within(out: SolverOutput, mip_rel_gap: float) -> SolverOutput:
     """``optimal`` when a solve stopped by its limit had already proved the gap asked
     for (its bound is the solver's own dual bound): HiGHS says "time limit reached"
     when the limit and the proof arrive together (OR-Library capb-7000: gap 0 at 295 s)."""
-    if out.status is SolveStatus.FEASIBLE and out.gap is not None and out.gap <= mip_rel_gap:
-        return dataclasses.replace(
-            out,
-            status=SolveStatus.OPTIMAL,
-            detail=f"{out.detail}; the gap was within {mip_rel_gap:g} when it stopped",
-        )
-    return out
+    status = proven_status(out.status, out.gap, mip_rel_gap)
+    if status is out.status:
+        return out
+    return dataclasses.replace(
+        out,
+        status=status,
+        detail=f"{out.detail}; the gap was within {mip_rel_gap:g} when it stopped",
+    )
 
 
 def lazy(lp: LinearProgram, cut_rows: NDArray[np.int64]) -> bool:

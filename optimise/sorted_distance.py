@@ -51,7 +51,13 @@ from optimise.clock import Deadline
 from optimise.facility import FacilityView, Fixings, LagrangeBound, fixings, level_starts
 from optimise.formulation import Formulation, LinearProgram
 from optimise.settings import SolverSettings
-from optimise.solve import SolverOutput, SolveStatus, relative_gap, solve
+from optimise.solve import (
+    SolverOutput,
+    SolveStatus,
+    proven_status,
+    relative_gap,
+    solve,
+)
 from optimise.verify import is_feasible
 
 # Shares of the time to the solver's end for the start and for the Lagrangian bound.
@@ -510,9 +516,7 @@ def solve_sorted(
     if final_bound is not None:
         final_bound = min(final_bound, objective)
     gap = relative_gap(objective, final_bound)
-    status = out.status
-    if status is SolveStatus.FEASIBLE and gap is not None and gap <= settings.mip_rel_gap:
-        status = SolveStatus.OPTIMAL
+    status = proven_status(out.status, gap, settings.mip_rel_gap)
     output = SolverOutput(
         status,
         x,
