@@ -64,7 +64,7 @@ def with_space_inside(f: Formulation, view: PackingView, pi: np.ndarray) -> tupl
     pi = pi.copy()
     pi[moved] = 0.0
     base = view.evaluate(pi)
-    reduced = view.cost - np.asarray(view.relaxed.T @ view.project(pi)).ravel()
+    reduced = view.reduced_costs(view.project(pi))
     value, fixed = reduced[view.pair_col], reduced[view.keep_col]
     open_value = fixed.copy()
     for b in range(view.n_buildings):

@@ -47,7 +47,6 @@ class PackingView:
     timing...).  ``capacity[b]`` is in desks, -1 where no capacity row binds.
     """
 
-    n_services: int
     n_buildings: int
     constant: float
     cost: NDArray[np.float64]  # every column's cost
@@ -73,7 +72,6 @@ class PackingView:
     def build(cls, f: Formulation) -> PackingView:
         lp = f.lp
         n_b = len(f.keep_col)
-        n_s = len(f.once_rows)
         a = lp.matrix
         keep_of_col = np.full(len(lp.c), -1, dtype=np.int64)
         keep_of_col[f.keep_col] = np.arange(n_b)
@@ -102,7 +100,6 @@ class PackingView:
         relaxed_rows = np.flatnonzero(~own)
         free = (keep_of_col < 0) & (pair_of_col < 0)
         return cls(
-            n_services=n_s,
             n_buildings=n_b,
             constant=float(lp.constant),
             cost=np.asarray(lp.c, dtype=float).copy(),
@@ -135,13 +132,18 @@ class PackingView:
         pi = np.where(np.isinf(self.row_hi), np.maximum(pi, 0.0), pi)
         return np.where(np.isinf(self.row_lo), np.minimum(pi, 0.0), pi)
 
+    def reduced_costs(self, pi: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Every column's cost less what the relaxed rows price it at (``pi`` already
+        of the right signs)."""
+        return np.asarray(self.cost - self.relaxed.T @ pi, dtype=float).ravel()
+
     # --- one evaluation ----------------------------------------------------------
 
     def evaluate(self, pi: NDArray[np.float64]) -> PackingBound:
         """The Lagrangian at multipliers ``pi`` (one a relaxed row, projected to the
         signs the rows allow): its value, solution and subgradient."""
         pi = self.project(pi)
-        reduced = self.cost - np.asarray(self.relaxed.T @ pi).ravel()
+        reduced = self.reduced_costs(pi)
         with np.errstate(invalid="ignore"):
             rows_value = float(
                 np.sum(np.where(pi > 0, pi * self.row_lo, 0.0))
@@ -170,15 +172,11 @@ class PackingView:
         x[self.keep_col] = keep
         x[self.pair_col] = share
         activity = np.asarray(self.relaxed @ x).ravel()
-        below, above = activity < self.row_lo, activity > self.row_hi
+        # A row priced up moves towards its lower end, one priced down towards its
+        # upper end; an unpriced row only by how far it is outside its range.
+        outside = np.clip(activity, self.row_lo, self.row_hi) - activity
         g = np.where(
-            pi > 0,
-            self.row_lo - activity,
-            np.where(
-                pi < 0,
-                self.row_hi - activity,
-                np.where(below, self.row_lo - activity, np.where(above, self.row_hi - activity, 0)),
-            ),
+            pi > 0, self.row_lo - activity, np.where(pi < 0, self.row_hi - activity, outside)
         )
         g = np.where(np.isfinite(g), g, 0.0)
         return PackingBound(total, pi, keep, open_value, share, np.asarray(g, dtype=float))
