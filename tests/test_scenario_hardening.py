@@ -15,17 +15,16 @@ from click.testing import CliRunner
 from cli import main
 from estate import safeyaml
 from scenarios.scenario.file import ScenarioError, load_scenario
-from tests.tiny_places import write_line_road, write_line_zones, write_tiny_register
-
-HEAD = (
-    "name: Tiny line\n"
-    "inputs:\n"
-    "  buildings: register/buildings.csv\n"
-    "  services: register/services.csv\n"
-    "  zones: zones.csv\n"
-    "  network: road.osm\n"
+from tests.tiny_places import (
+    LINE_SCENARIO_HEAD,
+    LINE_STANDARDS,
+    write_line_road,
+    write_line_zones,
+    write_tiny_register,
 )
-ACCESS = "access:\n  library: {max_minutes: 10, mode: drive, max_loss: 0.0}\n"
+
+HEAD = LINE_SCENARIO_HEAD
+ACCESS = f"access:\n  library: {LINE_STANDARDS['library']}\n"
 
 
 @pytest.fixture

@@ -92,6 +92,17 @@ LINE_STANDARDS = {
 }
 
 
+# The line place's scenario up to its access standards (6 lines: tests count on them).
+LINE_SCENARIO_HEAD = (
+    "name: Tiny line\n"
+    "inputs:\n"
+    "  buildings: register/buildings.csv\n"
+    "  services: register/services.csv\n"
+    "  zones: zones.csv\n"
+    "  network: road.osm\n"
+)
+
+
 def write_line_scenario(folder: Path, standards: tuple[str, ...] = ("library", "gp")) -> Path:
     """The line road, its zones and ``tiny.yaml`` over ``folder/register`` (written by the
     caller, e.g. :func:`write_tiny_register`), with the access standards named."""
@@ -99,14 +110,5 @@ def write_line_scenario(folder: Path, standards: tuple[str, ...] = ("library", "
     write_line_zones(folder / "zones.csv")
     access = "".join(f"  {kind}: {LINE_STANDARDS[kind]}\n" for kind in standards)
     scenario = folder / "tiny.yaml"
-    scenario.write_text(
-        "name: Tiny line\n"
-        "inputs:\n"
-        "  buildings: register/buildings.csv\n"
-        "  services: register/services.csv\n"
-        "  zones: zones.csv\n"
-        "  network: road.osm\n"
-        "access:\n" + access,
-        encoding="utf-8",
-    )
+    scenario.write_text(LINE_SCENARIO_HEAD + "access:\n" + access, encoding="utf-8")
     return scenario
