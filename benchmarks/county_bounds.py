@@ -2,7 +2,7 @@
 knapsack Lagrangian (coupling rows priced) at the LP duals and after subgradient steps,
 and the same with each building's floor-area rows kept inside its own problem.
 
-    python -m benchmarks.county_bounds [--size county] [--steps 300]
+    python -m benchmarks.county_bounds [--size county] [--steps 300] [--simplex]
 
 Each building's problem with its floor-area rows inside is solved exactly as a small
 MIP (scipy's HiGHS).  If that barely lifts the bound, the per-building decomposition is
@@ -19,7 +19,7 @@ import time
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from optimise import EstateInstance, EstateModel
+from optimise import EstateInstance, EstateModel, heuristics
 from optimise.formulation import Formulation
 from optimise.heuristics import lp_relaxation_duals
 from optimise.knapsack import PackingView, lp_multipliers
@@ -102,7 +102,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="county")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--steps", type=int, default=300, help="subgradient steps")
+    parser.add_argument(
+        "--simplex",
+        action="store_true",
+        help="solve the LP by dual simplex at any size (default: interior point above "
+        f"{heuristics.INTERIOR_POINT_ROWS:,} rows, as the solver does)",
+    )
     args = parser.parse_args(argv)
+    if args.simplex:
+        heuristics.INTERIOR_POINT_ROWS = 1 << 62
     estate = synthetic_estate(args.size, args.seed)
     instance = EstateInstance.build(
         estate.register, estate.zones, estate.travel, estate.access, estate.finance, estate.policy
