@@ -318,6 +318,42 @@ def solve_with_row_generation(
     every cut row anyway, so they are solutions of the full model.
     """
     began = time.perf_counter()
+    h, added, rounds = gather_cut_rows(lp, cut_rows, settings, first_cuts)
+    build_seconds = time.perf_counter() - began
+    if h.getModelStatus().name == "kInfeasible":
+        return SolverOutput(
+            SolveStatus.INFEASIBLE, None, None, None, None, build_seconds, "HiGHS", "LP infeasible"
+        )
+    left = max(1.0, settings.time_limit_seconds - (time.perf_counter() - began))
+    h.setOptionValue("time_limit", float(left))
+    _set_start(h, start)
+    _, killed = _run_watched(h, settings.model_copy(update={"time_limit_seconds": left}))
+    out = _read_highs(h, lp, time.perf_counter() - began, killed, "HiGHS", build_seconds)
+    return SolverOutput(
+        out.status,
+        out.x,
+        out.objective,
+        out.bound,
+        out.gap,
+        out.seconds,
+        f"HiGHS (strong linking as cuts: {int(added.sum())} of {len(cut_rows)} rows, "
+        f"{rounds} rounds)",
+        out.detail,
+        out.build_seconds,
+    )
+
+
+def gather_cut_rows(
+    lp: LinearProgram,
+    cut_rows: NDArray[np.int64],
+    settings: SolverSettings,
+    first_cuts: NDArray[np.bool_] | None = None,
+) -> tuple[Any, NDArray[np.bool_], int]:
+    """Row generation's rounds: HiGHS holding every row but the ``cut_rows``, with the
+    cut rows its LP relaxation breaks added round by round until it breaks none (or
+    the time runs out).  Returns it with its columns made integer again (ready for
+    the MIP; its model status is the last LP's), which cut rows are in, and the rounds."""
+    began = time.perf_counter()
     is_cut = np.zeros(len(lp.row_lo), dtype=bool)
     is_cut[cut_rows] = True
     if first_cuts is not None:
@@ -353,34 +389,15 @@ def solve_with_row_generation(
         )
         added[new] = True
         rounds += 1
-    build_seconds = time.perf_counter() - began
-    if h.getModelStatus().name == "kInfeasible":
-        return SolverOutput(
-            SolveStatus.INFEASIBLE, None, None, None, None, build_seconds, "HiGHS", "LP infeasible"
-        )
+    status = h.getModelStatus()
     integer_cols = np.flatnonzero(lp.integer).astype(np.int32)
-    h.changeColsIntegrality(
-        len(integer_cols),
-        integer_cols,
-        np.full(len(integer_cols), highspy.HighsVarType.kInteger),
-    )
-    left = max(1.0, settings.time_limit_seconds - (time.perf_counter() - began))
-    h.setOptionValue("time_limit", float(left))
-    _set_start(h, start)
-    _, killed = _run_watched(h, settings.model_copy(update={"time_limit_seconds": left}))
-    out = _read_highs(h, lp, time.perf_counter() - began, killed, "HiGHS", build_seconds)
-    return SolverOutput(
-        out.status,
-        out.x,
-        out.objective,
-        out.bound,
-        out.gap,
-        out.seconds,
-        f"HiGHS (strong linking as cuts: {int(added.sum())} of {len(cut_rows)} rows, "
-        f"{rounds} rounds)",
-        out.detail,
-        out.build_seconds,
-    )
+    if status.name != "kInfeasible":
+        h.changeColsIntegrality(
+            len(integer_cols),
+            integer_cols,
+            np.full(len(integer_cols), highspy.HighsVarType.kInteger),
+        )
+    return h, added, rounds
 
 
 # --- PuLP --------------------------------------------------------------------------
