@@ -20,6 +20,7 @@ Both only ever accept plans that satisfy every row of the model.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -636,9 +637,12 @@ def improve_windows(
     settings: SolverSettings,
     deadline: float,
     per_window_seconds: float,
+    found: Callable[[NDArray[np.float64]], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> tuple[NDArray[np.float64], int]:
     """One pass over ``groups``: each window's sub-MIP from the current plan, keeping
-    what improves it.  Returns the plan and how many windows improved it."""
+    what improves it (and telling ``found``).  Returns the plan and how many windows
+    improved it.  Stops early when ``stop()`` says so."""
     from optimise.verify import is_feasible
 
     lp = model.formulation.lp
@@ -646,7 +650,7 @@ def improve_windows(
     improved = 0
     for window in groups:
         left = deadline - time.perf_counter()
-        if left <= 0.5:
+        if left <= 0.5 or (stop is not None and stop()):
             break
         free = free_columns(model, window, best)
         sub, _ = restrict(lp, free, best)
@@ -666,6 +670,8 @@ def improve_windows(
         if cheaper and is_feasible(lp, candidate):
             best = candidate
             improved += 1
+            if found is not None:
+                found(best)
     return best, improved
 
 
@@ -694,7 +700,13 @@ def solve_large(
     now).  ``start`` (a plan from elsewhere) replaces the greedy plan when cheaper.
     The bound reported is the best of the LP's, the Lagrangian's and the final
     MIP's; the status is ``optimal`` only if that bound proves the plan within the gap.
+
+    With ``settings.threads >= 2`` step 5 runs beside steps 1-4 instead of after them
+    (:class:`optimise.beside.BoundBeside`): the whole MIP in a second process from the
+    start, handed each plan found; the search runs to the end (or until that MIP
+    proves a plan optimal), and the answer is the cheaper plan and the best bound.
     """
+    from optimise.beside import BoundBeside
     from optimise.knapsack import PackingBound, PackingView, lp_multipliers
 
     began = time.perf_counter()
@@ -705,6 +717,17 @@ def solve_large(
     lp_until, greedy_until, mip_from = (
         deadline.share(share) for share in (LP_SHARE, GREEDY_SHARE, MIP_FROM)
     )
+    beside: BoundBeside | None = None
+    if settings.threads >= 2 and settings.solver == "highs":
+        # Two threads: the whole MIP in a second process from now to the end, for the
+        # bound (and fed every plan found here); the search here takes all the time.
+        beside = BoundBeside(
+            lp, settings, deadline.for_solver(), cut_rows=f.link_rows, first_cuts=f.likely_links()
+        )
+        settings = settings.model_copy(update={"threads": 1})
+        mip_from = deadline.share(1.0)
+    found = None if beside is None else beside.offer
+    stop = None if beside is None else beside.done
     relaxed = lp_relaxation_duals(model, max(0.0, lp_until - began))
     x_lp = relaxed.x if relaxed is not None else None
     lp_bound = relaxed.value if relaxed is not None and relaxed.exact else None
@@ -719,6 +742,8 @@ def solve_large(
     view: PackingView | None = None
     if x is not None:
         notes.append(f"greedy plan {float(lp.c @ x + lp.constant):,.0f}")
+        if found is not None:
+            found(x)
         if relaxed is not None:
             view = PackingView.build(f)
             pi = lp_multipliers(view, relaxed.row_dual)
@@ -735,10 +760,14 @@ def solve_large(
             passes.append(disagreement_windows(model, x, x_lp[f.keep_col] > 0.5, groups))
         improved_total = 0
         for group_list in passes:
-            x, improved = improve_windows(model, x, group_list, settings, lns_until, WINDOW_SECONDS)
+            x, improved = improve_windows(
+                model, x, group_list, settings, lns_until, WINDOW_SECONDS, found, stop
+            )
             improved_total += improved
-        while time.perf_counter() < lns_until - 0.5:
-            x, improved = improve_windows(model, x, groups, settings, lns_until, WINDOW_SECONDS)
+        while time.perf_counter() < lns_until - 0.5 and not (stop is not None and stop()):
+            x, improved = improve_windows(
+                model, x, groups, settings, lns_until, WINDOW_SECONDS, found, stop
+            )
             improved_total += improved
             if not improved:
                 break
@@ -748,6 +777,8 @@ def solve_large(
         )
     bounds = [b for b in (lp_bound, None if lagrange is None else lagrange.value) if b is not None]
     lower = max(bounds) if bounds else None
+    if beside is not None:
+        return _with_beside(lp, x, beside.finish(), lower, settings, began, notes)
     final_lp = lp
     if x is not None and lagrange is not None and view is not None:
         upper = float(lp.c @ x + lp.constant)
@@ -815,4 +846,37 @@ def solve_large(
         "HiGHS (heuristic start)",
         f"{final.detail}; {detail}; final MIP bound {mip_bound}",
         final.build_seconds,
+    )
+
+
+def _with_beside(
+    lp: LinearProgram,
+    x: NDArray[np.float64] | None,
+    other: SolverOutput,
+    lower: float | None,
+    settings: SolverSettings,
+    began: float,
+    notes: list[str],
+) -> SolverOutput:
+    """The answer when the whole MIP ran beside the search: the cheaper of the two
+    plans, the best of the bounds (LP, Lagrangian, the MIP's), status from the proof."""
+    seconds = time.perf_counter() - began
+    mip_bound = "none" if other.bound is None else f"{other.bound:,.0f}"
+    if other.status == SolveStatus.INFEASIBLE and x is not None:
+        mip_bound += " (its 'infeasible' is refuted by the search's plan, which keeps every row)"
+    detail = f"{other.detail}; {'; '.join(notes)}; MIP beside the search: bound {mip_bound}"
+    bounds = [b for b in (lower, other.bound) if b is not None]
+    bound = max(bounds) if bounds else None
+    plans = [p for p in (x, other.x) if p is not None]
+    if not plans:
+        none = other.status if other.status == SolveStatus.INFEASIBLE else SolveStatus.NO_SOLUTION
+        return SolverOutput(none, None, None, bound, None, seconds, other.solver, detail)
+    best = min(plans, key=lambda p: float(lp.c @ p))
+    objective = float(lp.c @ best + lp.constant)
+    if bound is not None:
+        bound = min(bound, objective)
+    gap = relative_gap(objective, bound)
+    status = proven_status(SolveStatus.FEASIBLE, gap, settings.mip_rel_gap)
+    return SolverOutput(
+        status, best, objective, bound, gap, seconds, "HiGHS (heuristic search beside)", detail
     )

@@ -341,7 +341,14 @@ class SolverSettings(_Settings):
         "(at most a week)",
     )
     mip_rel_gap: float = Field(default=1e-4, ge=0, le=1)
-    threads: int = Field(default=1, ge=1, le=MAX_THREADS)
+    threads: int = Field(
+        default=1,
+        ge=1,
+        le=MAX_THREADS,
+        description="threads HiGHS may use; on a large estate (heuristic strategy) 2 or more "
+        "also solve the whole MIP in a second process beside the heuristic search, for the "
+        "bound, while the search takes all the time for the plan",
+    )
     warm_start: bool = Field(default=True, description="start from the baseline when feasible")
     watchdog_grace_seconds: float = Field(
         default=30.0,
