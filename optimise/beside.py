@@ -133,6 +133,13 @@ def _worker(
     conn.close()
 
 
+def can_start() -> bool:
+    """Whether this process may start one of its own: a daemonic process (a Dask or
+    multiprocessing worker) may not have children, and then the MIP runs after the
+    search, as with one thread."""
+    return not multiprocessing.current_process().daemon
+
+
 class BoundBeside:
     """HiGHS on the whole MIP ``lp`` in a second process for ``seconds``.
 

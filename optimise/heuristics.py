@@ -706,7 +706,7 @@ def solve_large(
     start, handed each plan found; the search runs to the end (or until that MIP
     proves a plan optimal), and the answer is the cheaper plan and the best bound.
     """
-    from optimise.beside import BoundBeside
+    from optimise.beside import BoundBeside, can_start
     from optimise.knapsack import PackingBound, PackingView, lp_multipliers
 
     began = time.perf_counter()
@@ -718,7 +718,7 @@ def solve_large(
         deadline.share(share) for share in (LP_SHARE, GREEDY_SHARE, MIP_FROM)
     )
     beside: BoundBeside | None = None
-    if settings.threads >= 2 and settings.solver == "highs":
+    if settings.threads >= 2 and settings.solver == "highs" and can_start():
         # Two threads: the whole MIP in a second process from now to the end, for the
         # bound (and fed every plan found here); the search here takes all the time.
         beside = BoundBeside(

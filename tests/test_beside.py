@@ -8,7 +8,9 @@ it overruns.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
+from typing import Any
 
 import numpy as np
 import pytest
@@ -138,3 +140,24 @@ def test_a_process_that_dies_gives_no_bound_and_stops_nothing() -> None:
     out = beside.finish()
     assert out.status is SolveStatus.NO_SOLUTION and out.bound is None
     assert "without an answer" in out.detail
+
+
+def _solve_in_a_worker(seed: int, out: Any) -> None:
+    inst = _instances(1, rich=False)[0]
+    result = EstateModel(inst).solve(TWO, diagnose=False)  # type: ignore[arg-type]
+    out.put((result.status.value, result.objective, result.detail))
+
+
+def test_a_daemonic_worker_solves_on_one_process() -> None:
+    """A daemonic process (as a sweep's workers are) may not start one of its own:
+    the large-estate route then runs the MIP after the search, and still proves it."""
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    worker = ctx.Process(target=_solve_in_a_worker, args=(0, out), daemon=True)
+    worker.start()
+    status, objective, detail = out.get(timeout=120)
+    worker.join(30)
+    assert worker.exitcode == 0
+    optimum = brute_force(_instances(1, rich=False)[0])
+    assert status == "optimal" and objective == pytest.approx(optimum, rel=1e-7, abs=1e-3)
+    assert "beside the search" not in detail
