@@ -16,6 +16,7 @@ answer comes back once, at the end.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import multiprocessing
 import time
@@ -175,18 +176,7 @@ class BoundBeside:
         self._best = math.inf
         limit = self.seconds if child_seconds is None else child_seconds
         one = settings.model_copy(update={"time_limit_seconds": limit, "threads": 1})
-        bare = LinearProgram(
-            lp.c,
-            lp.constant,
-            lp.matrix,
-            lp.row_lo,
-            lp.row_hi,
-            lp.col_lo,
-            lp.col_hi,
-            lp.integer,
-            [],
-            [],
-        )
+        bare = dataclasses.replace(lp, col_names=[], row_names=[])  # names: not needed there
         if first is not None:
             self.offer(first)
         self._began = time.perf_counter()

@@ -19,6 +19,7 @@ Both only ever accept plans that satisfy every row of the model.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,18 +64,7 @@ class _State:
 def lp_relaxation(model: EstateModel, settings: SolverSettings) -> NDArray[np.float64] | None:
     """Column values of the LP relaxation, or None if it could not be solved."""
     lp = model.formulation.lp
-    relaxed = LinearProgram(
-        lp.c,
-        lp.constant,
-        lp.matrix,
-        lp.row_lo,
-        lp.row_hi,
-        lp.col_lo,
-        lp.col_hi,
-        np.zeros_like(lp.integer),
-        lp.col_names,
-        lp.row_names,
-    )
+    relaxed = dataclasses.replace(lp, integer=np.zeros_like(lp.integer))
     out = solve_with_highspy(relaxed, settings.model_copy(update={"mip_rel_gap": 0.0}))
     return out.x
 
@@ -790,18 +780,7 @@ def solve_large(
             col_lo, col_hi = lp.col_lo.copy(), lp.col_hi.copy()
             col_hi[f.keep_col[shut]] = 0.0
             col_lo[f.keep_col[kept]] = 1.0
-            final_lp = LinearProgram(
-                lp.c,
-                lp.constant,
-                lp.matrix,
-                lp.row_lo,
-                lp.row_hi,
-                col_lo,
-                col_hi,
-                lp.integer,
-                lp.col_names,
-                lp.row_names,
-            )
+            final_lp = dataclasses.replace(lp, col_lo=col_lo, col_hi=col_hi)
         notes.append(f"{int(shut.sum())} buildings shut and {int(kept.sum())} kept by the bound")
     final = solve(
         final_lp,
