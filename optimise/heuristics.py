@@ -808,11 +808,11 @@ def solve_large(
         return SolverOutput(
             final.status, None, None, lower, None, seconds, final.solver, final.detail
         )
-    bound_candidates = [b for b in (final.bound, lower) if b is not None]
-    bound = max(bound_candidates) if bound_candidates else None
-    if bound is not None and final.objective is not None:
-        bound = min(bound, final.objective)
-    gap = relative_gap(final.objective, bound) if final.objective is not None else None
+    if final.objective is None:
+        bound, gap = _best_bound([final.bound, lower], None), None
+    else:
+        bound = _best_bound([final.bound, lower], final.objective)
+        gap = relative_gap(final.objective, bound)
     status = proven_status(final.status, gap, settings.mip_rel_gap)
     mip_bound = "none" if final.bound is None else f"{final.bound:,.0f}"
     return SolverOutput(
@@ -826,6 +826,14 @@ def solve_large(
         f"{final.detail}; {detail}; final MIP bound {mip_bound}",
         final.build_seconds,
     )
+
+
+def _best_bound(bounds: list[float | None], objective: float | None) -> float | None:
+    """The best of the bounds proved (None if none), never above the plan's cost."""
+    known = [b for b in bounds if b is not None]
+    if not known:
+        return None
+    return max(known) if objective is None else min(max(known), objective)
 
 
 def _with_beside(
@@ -844,16 +852,14 @@ def _with_beside(
     if other.status == SolveStatus.INFEASIBLE and x is not None:
         mip_bound += " (its 'infeasible' is refuted by the search's plan, which keeps every row)"
     detail = f"{other.detail}; {'; '.join(notes)}; MIP beside the search: bound {mip_bound}"
-    bounds = [b for b in (lower, other.bound) if b is not None]
-    bound = max(bounds) if bounds else None
     plans = [p for p in (x, other.x) if p is not None]
     if not plans:
         none = other.status if other.status == SolveStatus.INFEASIBLE else SolveStatus.NO_SOLUTION
+        bound = _best_bound([lower, other.bound], None)
         return SolverOutput(none, None, None, bound, None, seconds, other.solver, detail)
     best = min(plans, key=lambda p: float(lp.c @ p))
     objective = float(lp.c @ best + lp.constant)
-    if bound is not None:
-        bound = min(bound, objective)
+    bound = _best_bound([lower, other.bound], objective)
     gap = relative_gap(objective, bound)
     status = proven_status(SolveStatus.FEASIBLE, gap, settings.mip_rel_gap)
     return SolverOutput(
